@@ -1,0 +1,912 @@
+//! Datasets: sentences with word-level entities and relations.
+//!
+//! Two on-disk formats are read:
+//!
+//! * **SpERT JSON** — one JSON array of `{tokens, entities: [{type, start, end}],
+//!   relations: [{type, head, tail}]}` objects; `end` is exclusive and `head`/`tail` index
+//!   `entities`. Extra keys (such as `orig_id`) are ignored.
+//! * **DyGIE++ JSONL** — one document per line: `{"sentences": [[tok, ...], ...],
+//!   "ner": [[[start, end, type], ...], ...], "relations": [[[h_start, h_end, t_start, t_end,
+//!   type], ...], ...]}` with document-global, end-inclusive token indexes. Each sentence
+//!   becomes one [`Sentence`] with local, end-exclusive offsets.
+//!
+//! Everything that is loaded is validated (see [`validate`]); errors name the file, the
+//! sentence (and for JSONL the line) and what is wrong.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// An entity mention: word offsets `start..end` (end exclusive) and its type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Entity {
+    #[serde(rename = "type")]
+    pub label: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A directed relation between two entities of the same sentence (indexes into
+/// [`Sentence::entities`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Relation {
+    #[serde(rename = "type")]
+    pub label: String,
+    pub head: usize,
+    pub tail: usize,
+}
+
+/// One sentence of a dataset (SpERT layout). `entities` and `relations` default to empty
+/// when absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sentence {
+    pub tokens: Vec<String>,
+    #[serde(default)]
+    pub entities: Vec<Entity>,
+    #[serde(default)]
+    pub relations: Vec<Relation>,
+}
+
+/// The entity and relation type names of a model; a type's index is its position here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LabelSchema {
+    pub entity_types: Vec<String>,
+    pub relation_types: Vec<String>,
+}
+
+impl LabelSchema {
+    /// Sorted, de-duplicated types seen in the sentences (deterministic).
+    pub fn from_sentences<'a>(sets: impl IntoIterator<Item = &'a [Sentence]>) -> Self {
+        let mut entity_types = BTreeSet::new();
+        let mut relation_types = BTreeSet::new();
+        for sentence in sets.into_iter().flatten() {
+            entity_types.extend(sentence.entities.iter().map(|e| e.label.as_str()));
+            relation_types.extend(sentence.relations.iter().map(|r| r.label.as_str()));
+        }
+        LabelSchema {
+            entity_types: entity_types.into_iter().map(str::to_owned).collect(),
+            relation_types: relation_types.into_iter().map(str::to_owned).collect(),
+        }
+    }
+
+    /// Index of an entity type, `None` when the schema does not know it.
+    pub fn entity_index(&self, label: &str) -> Option<usize> {
+        self.entity_types.iter().position(|t| t == label)
+    }
+
+    /// Index of a relation type, `None` when the schema does not know it.
+    pub fn relation_index(&self, label: &str) -> Option<usize> {
+        self.relation_types.iter().position(|t| t == label)
+    }
+}
+
+/// Errors from reading, parsing or validating a dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text is not in the expected format (JSON syntax or shape).
+    #[error("{path}: not valid {format}: {message}")]
+    Syntax {
+        path: String,
+        format: &'static str,
+        message: String,
+    },
+    /// A sentence is well-formed but inconsistent (offsets, references, types).
+    #[error("{path}: sentence {index}: {message}")]
+    Invalid {
+        path: String,
+        index: usize,
+        message: String,
+    },
+}
+
+const SPERT: &str = "SpERT JSON";
+const DYGIE: &str = "DyGIE++ JSONL";
+
+/// Reads and validates a dataset file.
+///
+/// A `.jsonl` file, or a file whose first non-blank line is a JSON object with a
+/// `"sentences"` key, is read as DyGIE++ JSONL; anything else as SpERT JSON.
+pub fn load_dataset(path: &Path) -> Result<Vec<Sentence>, DataError> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source_err| DataError::Io {
+        path: source.clone(),
+        source: source_err,
+    })?;
+    let is_jsonl = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("jsonl"));
+    if is_jsonl || looks_like_dygie(&text) {
+        parse_dygie(&text, &source)
+    } else {
+        parse_spert(&text, &source)
+    }
+}
+
+/// True when the first non-blank line is a JSON object with a `"sentences"` key.
+fn looks_like_dygie(text: &str) -> bool {
+    let Some(first) = strip_bom(text).lines().find(|l| !l.trim().is_empty()) else {
+        return false;
+    };
+    let first = first.trim();
+    if !first.starts_with('{') {
+        return false;
+    }
+    match serde_json::from_str::<Value>(first) {
+        Ok(Value::Object(map)) => map.contains_key("sentences"),
+        _ => false,
+    }
+}
+
+fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Parses and validates SpERT JSON (a JSON array of sentences). `source` names the input in
+/// errors.
+pub fn parse_spert(text: &str, source: &str) -> Result<Vec<Sentence>, DataError> {
+    let text = strip_bom(text);
+    let sentences = match serde_json::from_str::<Vec<Sentence>>(text) {
+        Ok(sentences) => sentences,
+        Err(err) => return Err(locate_spert_error(text, source, err)),
+    };
+    validate(&sentences, source, None)?;
+    Ok(sentences)
+}
+
+/// Turns a failed typed parse into an error that names the offending sentence when the text
+/// is at least a JSON array.
+fn locate_spert_error(text: &str, source: &str, err: serde_json::Error) -> DataError {
+    let syntax = |message: String| DataError::Syntax {
+        path: source.to_owned(),
+        format: SPERT,
+        message,
+    };
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Array(items)) => {
+            for (index, item) in items.into_iter().enumerate() {
+                if let Err(item_err) = serde_json::from_value::<Sentence>(item) {
+                    return syntax(format!("sentence {index}: {item_err}"));
+                }
+            }
+            syntax(err.to_string())
+        }
+        Ok(_) => syntax("expected a JSON array of sentences".to_owned()),
+        Err(_) => syntax(err.to_string()),
+    }
+}
+
+/// A DyGIE++ `ner` item: `[start, end_inclusive, type]` (document-global token indexes).
+type DygieSpan = (usize, usize, String);
+/// A DyGIE++ `relations` item: `[h_start, h_end_incl, t_start, t_end_incl, type]`.
+type DygieRelation = (usize, usize, usize, usize, String);
+
+/// One DyGIE++ document line; unknown keys (`doc_key`, `clusters`, `events`, ...) are ignored
+/// apart from `doc_key`, which is quoted in errors.
+#[derive(Deserialize)]
+struct DygieDoc {
+    #[serde(default)]
+    doc_key: Option<Value>,
+    sentences: Vec<Vec<String>>,
+    #[serde(default)]
+    ner: Option<Vec<Vec<DygieSpan>>>,
+    #[serde(default)]
+    relations: Option<Vec<Vec<DygieRelation>>>,
+}
+
+/// Parses and validates DyGIE++ JSONL (one document per line, blank lines skipped).
+/// Sentence indexes in errors count sentences across the whole output.
+pub fn parse_dygie(text: &str, source: &str) -> Result<Vec<Sentence>, DataError> {
+    let syntax = |message: String| DataError::Syntax {
+        path: source.to_owned(),
+        format: DYGIE,
+        message,
+    };
+    let mut out = Vec::new();
+    for (line_index, line) in strip_bom(text).lines().enumerate() {
+        let line_no = line_index + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let doc: DygieDoc =
+            serde_json::from_str(line).map_err(|err| syntax(format!("line {line_no}: {err}")))?;
+        let where_ = match &doc.doc_key {
+            Some(Value::String(key)) => format!("line {line_no} (doc_key {key:?})"),
+            Some(Value::Null) | None => format!("line {line_no}"),
+            Some(other) => format!("line {line_no} (doc_key {other})"),
+        };
+        let n = doc.sentences.len();
+        for (name, len) in [
+            ("ner", doc.ner.as_ref().map(Vec::len)),
+            ("relations", doc.relations.as_ref().map(Vec::len)),
+        ] {
+            if let Some(len) = len {
+                if len != n {
+                    return Err(syntax(format!(
+                        "{where_}: document has {n} sentences but {len} \"{name}\" lists"
+                    )));
+                }
+            }
+        }
+        let mut offset = 0usize;
+        for (k, tokens) in doc.sentences.into_iter().enumerate() {
+            let index = out.len();
+            let invalid = |message: String| DataError::Invalid {
+                path: source.to_owned(),
+                index,
+                message: format!("{where_}: {message}"),
+            };
+            let len = tokens.len();
+            let local =
+                |start: usize, end_incl: usize, what: &str| -> Result<(usize, usize), DataError> {
+                    if end_incl < start {
+                        return Err(invalid(format!("{what} ends before it starts")));
+                    }
+                    if start < offset || end_incl >= offset + len {
+                        return Err(invalid(format!(
+                            "{what} lies outside this sentence (document tokens {offset}..={})",
+                            (offset + len).saturating_sub(1)
+                        )));
+                    }
+                    Ok((start - offset, end_incl + 1 - offset))
+                };
+
+            let mut entities: Vec<Entity> = Vec::new();
+            let mut by_span: HashMap<(usize, usize), usize> = HashMap::new();
+            if let Some(ner) = doc.ner.as_ref().and_then(|all| all.get(k)) {
+                for (start, end_incl, label) in ner {
+                    let (s, e) = local(
+                        *start,
+                        *end_incl,
+                        &format!("entity [{start}, {end_incl}, {label:?}]"),
+                    )?;
+                    let entity = Entity {
+                        label: label.clone(),
+                        start: s,
+                        end: e,
+                    };
+                    if entities.contains(&entity) {
+                        continue;
+                    }
+                    by_span.entry((s, e)).or_insert(entities.len());
+                    entities.push(entity);
+                }
+            }
+
+            let mut relations: Vec<Relation> = Vec::new();
+            if let Some(rels) = doc.relations.as_ref().and_then(|all| all.get(k)) {
+                for (hs, he, ts, te, label) in rels {
+                    let what = format!("relation [{hs}, {he}, {ts}, {te}, {label:?}]");
+                    let head_span = local(*hs, *he, &what)?;
+                    let tail_span = local(*ts, *te, &what)?;
+                    let (Some(&head), Some(&tail)) =
+                        (by_span.get(&head_span), by_span.get(&tail_span))
+                    else {
+                        let missing = if by_span.contains_key(&head_span) {
+                            "tail"
+                        } else {
+                            "head"
+                        };
+                        return Err(invalid(format!(
+                            "{what} points at no entity (its {missing} span is not in \"ner\")"
+                        )));
+                    };
+                    let relation = Relation {
+                        label: label.clone(),
+                        head,
+                        tail,
+                    };
+                    if !relations.contains(&relation) {
+                        relations.push(relation);
+                    }
+                }
+            }
+
+            offset += len;
+            out.push(Sentence {
+                tokens,
+                entities,
+                relations,
+            });
+        }
+    }
+    validate(&out, source, None)?;
+    Ok(out)
+}
+
+/// Checks offsets (`start < end <= tokens.len()`), relation head/tail pointing at an existing
+/// entity, empty token lists, and—when a schema is given—unknown entity/relation types.
+/// `index` in errors is the 0-based sentence index in `sentences`; the first problem found
+/// is reported.
+pub fn validate(
+    sentences: &[Sentence],
+    source: &str,
+    schema: Option<&LabelSchema>,
+) -> Result<(), DataError> {
+    for (index, sentence) in sentences.iter().enumerate() {
+        let invalid = |message: String| DataError::Invalid {
+            path: source.to_owned(),
+            index,
+            message,
+        };
+        let n = sentence.tokens.len();
+        if n == 0 {
+            return Err(invalid("has no tokens".to_owned()));
+        }
+        for (k, e) in sentence.entities.iter().enumerate() {
+            if e.start >= e.end {
+                return Err(invalid(format!(
+                    "entity {k} ({:?}) has start {} not before end {}",
+                    e.label, e.start, e.end
+                )));
+            }
+            if e.end > n {
+                return Err(invalid(format!(
+                    "entity {k} ({:?}) ends at {} beyond the {n} tokens",
+                    e.label, e.end
+                )));
+            }
+            if let Some(schema) = schema {
+                if schema.entity_index(&e.label).is_none() {
+                    return Err(invalid(format!(
+                        "entity {k} has unknown type {:?}",
+                        e.label
+                    )));
+                }
+            }
+        }
+        let m = sentence.entities.len();
+        for (k, r) in sentence.relations.iter().enumerate() {
+            for (role, target) in [("head", r.head), ("tail", r.tail)] {
+                if target >= m {
+                    return Err(invalid(format!(
+                        "relation {k} ({:?}) {role} {target} points at no entity ({m} entities)",
+                        r.label
+                    )));
+                }
+            }
+            if let Some(schema) = schema {
+                if schema.relation_index(&r.label).is_none() {
+                    return Err(invalid(format!(
+                        "relation {k} has unknown type {:?}",
+                        r.label
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Truncates a sentence to at most `max_words` words (the paper uses 128): entities that do
+/// not fit entirely are dropped, relations touching a dropped entity are dropped, and the
+/// remaining relations' indexes are remapped.
+pub fn truncate(sentence: &Sentence, max_words: usize) -> Sentence {
+    if sentence.tokens.len() <= max_words {
+        return sentence.clone();
+    }
+    let mut new_index = vec![None; sentence.entities.len()];
+    let mut entities = Vec::new();
+    for (k, e) in sentence.entities.iter().enumerate() {
+        if e.end <= max_words {
+            new_index[k] = Some(entities.len());
+            entities.push(e.clone());
+        }
+    }
+    let relations = sentence
+        .relations
+        .iter()
+        .filter_map(|r| {
+            let head = (*new_index.get(r.head)?)?;
+            let tail = (*new_index.get(r.tail)?)?;
+            Some(Relation {
+                label: r.label.clone(),
+                head,
+                tail,
+            })
+        })
+        .collect();
+    Sentence {
+        tokens: sentence.tokens[..max_words].to_vec(),
+        entities,
+        relations,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    const SPERT_OK: &str = r#"[
+      {"tokens": ["John", "Smith", "lives", "in", "New", "York", "."],
+       "entities": [{"type": "Peop", "start": 0, "end": 2}, {"type": "Loc", "start": 4, "end": 6}],
+       "relations": [{"type": "Live_In", "head": 0, "tail": 1}],
+       "orig_id": 17},
+      {"tokens": ["Nothing", "here"], "entities": [], "relations": []}
+    ]"#;
+
+    fn ent(label: &str, start: usize, end: usize) -> Entity {
+        Entity {
+            label: label.into(),
+            start,
+            end,
+        }
+    }
+
+    fn rel(label: &str, head: usize, tail: usize) -> Relation {
+        Relation {
+            label: label.into(),
+            head,
+            tail,
+        }
+    }
+
+    fn sent(n: usize, entities: Vec<Entity>, relations: Vec<Relation>) -> Sentence {
+        Sentence {
+            tokens: (0..n).map(|i| format!("w{i}")).collect(),
+            entities,
+            relations,
+        }
+    }
+
+    fn expect_invalid(result: Result<(), DataError>, index: usize, needle: &str) {
+        match result {
+            Err(err @ DataError::Invalid { index: i, .. }) => {
+                assert_eq!(i, index, "{err}");
+                let text = err.to_string();
+                assert!(text.contains(&format!("sentence {index}")), "{text}");
+                assert!(text.contains(needle), "{text} lacks {needle:?}");
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_spert_and_ignores_extra_keys() {
+        let s = parse_spert(SPERT_OK, "mem.json").expect("valid");
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].tokens[4], "New");
+        assert_eq!(s[0].entities, vec![ent("Peop", 0, 2), ent("Loc", 4, 6)]);
+        assert_eq!(s[0].relations, vec![rel("Live_In", 0, 1)]);
+        assert!(s[1].entities.is_empty() && s[1].relations.is_empty());
+        // Round trip keeps the SpERT key names.
+        let json = serde_json::to_string(&s).expect("serialize");
+        assert!(json.contains(r#""type":"Peop""#));
+        assert_eq!(parse_spert(&json, "again").expect("round trip"), s);
+    }
+
+    #[test]
+    fn spert_missing_relation_keys_default_to_empty() {
+        let s = parse_spert(r#"[{"tokens": ["a", "b"]}]"#, "x").expect("valid");
+        assert!(s[0].entities.is_empty() && s[0].relations.is_empty());
+    }
+
+    #[test]
+    fn spert_syntax_errors() {
+        for (text, needle) in [
+            ("[{\"tokens\": [\"a\"", "line"),
+            ("{\"tokens\": []}", "JSON array"),
+            (
+                r#"[{"tokens": ["a"]}, {"tokens": ["b"], "entities": [{"type": "X", "start": -1, "end": 1}]}]"#,
+                "sentence 1",
+            ),
+            (r#"[{"tokens": ["a"]}, {"entities": []}]"#, "sentence 1"),
+        ] {
+            match parse_spert(text, "bad.json") {
+                Err(err @ DataError::Syntax { format, .. }) => {
+                    assert_eq!(format, SPERT);
+                    let msg = err.to_string();
+                    assert!(msg.starts_with("bad.json: not valid SpERT JSON"), "{msg}");
+                    assert!(msg.contains(needle), "{msg} lacks {needle:?}");
+                }
+                other => panic!("expected Syntax for {text}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn spert_invalid_sentence_is_reported_with_index() {
+        let text = r#"[{"tokens": ["a", "b"]},
+                       {"tokens": ["a", "b"], "entities": [{"type": "X", "start": 1, "end": 3}]}]"#;
+        let err = parse_spert(text, "f.json").expect_err("out of range");
+        expect_invalid(Err(err), 1, "beyond the 2 tokens");
+    }
+
+    #[test]
+    fn validate_error_cases() {
+        let ok = sent(
+            3,
+            vec![ent("A", 0, 1), ent("B", 1, 3)],
+            vec![rel("R", 0, 1)],
+        );
+        let schema = LabelSchema {
+            entity_types: vec!["A".into(), "B".into()],
+            relation_types: vec!["R".into()],
+        };
+        assert!(validate(std::slice::from_ref(&ok), "f", Some(&schema)).is_ok());
+
+        let check = |bad: Sentence, schema: Option<&LabelSchema>, needle: &str| {
+            let data = vec![ok.clone(), ok.clone(), bad];
+            expect_invalid(validate(&data, "f", schema), 2, needle);
+        };
+        check(sent(0, vec![], vec![]), None, "no tokens");
+        check(
+            sent(3, vec![ent("A", 2, 2)], vec![]),
+            None,
+            "not before end",
+        );
+        check(
+            sent(3, vec![ent("A", 2, 1)], vec![]),
+            None,
+            "not before end",
+        );
+        check(
+            sent(3, vec![ent("A", 1, 4)], vec![]),
+            None,
+            "beyond the 3 tokens",
+        );
+        check(
+            sent(3, vec![ent("A", 0, 1)], vec![rel("R", 1, 0)]),
+            None,
+            "head 1 points at no entity",
+        );
+        check(
+            sent(3, vec![ent("A", 0, 1)], vec![rel("R", 0, 5)]),
+            None,
+            "tail 5 points at no entity",
+        );
+        check(
+            sent(3, vec![ent("C", 0, 1)], vec![]),
+            Some(&schema),
+            "unknown type \"C\"",
+        );
+        check(
+            sent(
+                3,
+                vec![ent("A", 0, 1), ent("B", 1, 2)],
+                vec![rel("S", 0, 1)],
+            ),
+            Some(&schema),
+            "unknown type \"S\"",
+        );
+        // Unknown types pass without a schema.
+        let unknown = sent(3, vec![ent("C", 0, 1)], vec![]);
+        assert!(validate(&[unknown], "f", None).is_ok());
+    }
+
+    #[test]
+    fn truncate_drops_and_remaps() {
+        let s = sent(
+            10,
+            vec![
+                ent("A", 0, 2),  // kept -> 0
+                ent("B", 7, 11), // dropped (crosses the limit) -- invalid but tolerated
+                ent("B", 3, 5),  // kept -> 1
+                ent("A", 5, 7),  // dropped: end 7 > 6
+                ent("A", 4, 6),  // kept -> 2 (ends exactly at the limit)
+            ],
+            vec![
+                rel("R", 0, 2),
+                rel("R", 1, 0),
+                rel("S", 4, 2),
+                rel("R", 3, 4),
+                rel("S", 2, 0),
+            ],
+        );
+        let t = truncate(&s, 6);
+        assert_eq!(t.tokens.len(), 6);
+        assert_eq!(t.tokens[5], "w5");
+        assert_eq!(
+            t.entities,
+            vec![ent("A", 0, 2), ent("B", 3, 5), ent("A", 4, 6)]
+        );
+        assert_eq!(
+            t.relations,
+            vec![rel("R", 0, 1), rel("S", 2, 1), rel("S", 1, 0)]
+        );
+        // Short sentences come back unchanged.
+        assert_eq!(truncate(&s, 10), s);
+        assert_eq!(truncate(&s, 128), s);
+    }
+
+    #[test]
+    fn truncate_random_invariants() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for _ in 0..500 {
+            let n = rng.random_range(1..20);
+            let entities: Vec<Entity> = (0..rng.random_range(0..6))
+                .map(|i| {
+                    let start = rng.random_range(0..n);
+                    let end = rng.random_range(start + 1..=n);
+                    ent(&format!("E{i}"), start, end)
+                })
+                .collect();
+            let relations: Vec<Relation> = if entities.is_empty() {
+                vec![]
+            } else {
+                (0..rng.random_range(0..6))
+                    .map(|i| {
+                        rel(
+                            &format!("R{i}"),
+                            rng.random_range(0..entities.len()),
+                            rng.random_range(0..entities.len()),
+                        )
+                    })
+                    .collect()
+            };
+            let s = sent(n, entities, relations);
+            let max = rng.random_range(0..n + 2);
+            let t = truncate(&s, max);
+            assert_eq!(t.tokens.len(), n.min(max));
+            if max > 0 {
+                validate(std::slice::from_ref(&t), "t", None).expect("truncated stays valid");
+            }
+            // Every surviving relation names the same (label, head entity, tail entity).
+            let expected: Vec<(String, Entity, Entity)> = s
+                .relations
+                .iter()
+                .map(|r| {
+                    (
+                        r.label.clone(),
+                        s.entities[r.head].clone(),
+                        s.entities[r.tail].clone(),
+                    )
+                })
+                .filter(|(_, h, t)| h.end <= max && t.end <= max)
+                .collect();
+            let got: Vec<(String, Entity, Entity)> = t
+                .relations
+                .iter()
+                .map(|r| {
+                    (
+                        r.label.clone(),
+                        t.entities[r.head].clone(),
+                        t.entities[r.tail].clone(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, expected);
+            let kept: Vec<&Entity> = s.entities.iter().filter(|e| e.end <= max).collect();
+            assert_eq!(t.entities.iter().collect::<Vec<_>>(), kept);
+        }
+    }
+
+    #[test]
+    fn schema_is_sorted_deduplicated_and_deterministic() {
+        let a = vec![
+            sent(
+                3,
+                vec![ent("Org", 0, 1), ent("Loc", 1, 2)],
+                vec![rel("Work", 0, 1)],
+            ),
+            sent(
+                3,
+                vec![ent("Peop", 0, 1), ent("Loc", 2, 3)],
+                vec![rel("Live", 0, 1)],
+            ),
+        ];
+        let b = vec![sent(
+            2,
+            vec![ent("Org", 0, 1), ent("Org", 1, 2)],
+            vec![rel("Work", 1, 0)],
+        )];
+        let schema = LabelSchema::from_sentences([a.as_slice(), b.as_slice()]);
+        assert_eq!(schema.entity_types, vec!["Loc", "Org", "Peop"]);
+        assert_eq!(schema.relation_types, vec!["Live", "Work"]);
+        let reversed = LabelSchema::from_sentences([b.as_slice(), a.as_slice()]);
+        assert_eq!(schema, reversed);
+        assert_eq!(schema.entity_index("Org"), Some(1));
+        assert_eq!(schema.entity_index("Misc"), None);
+        assert_eq!(schema.relation_index("Work"), Some(1));
+        assert_eq!(schema.relation_index("Kill"), None);
+        assert_eq!(LabelSchema::from_sentences([]), LabelSchema::default());
+    }
+
+    const DYGIE_OK: &str = concat!(
+        r#"{"doc_key": "d1", "sentences": [["John", "Smith", "works", "for", "IBM", "."], ["He", "lives", "in", "Paris"]], "#,
+        r#""ner": [[[0, 1, "PER"], [4, 4, "ORG"], [4, 4, "ORG"]], [[6, 6, "PER"], [9, 9, "GPE"], [9, 9, "LOC"]]], "#,
+        r#""relations": [[[0, 1, 4, 4, "ORG-AFF"]], [[6, 6, 9, 9, "PHYS"]]], "clusters": []}"#,
+        "\n\n   \n",
+        r#"{"doc_key": "d2", "sentences": [["Quiet", "."]], "ner": [[]]}"#,
+        "\n"
+    );
+
+    #[test]
+    fn parses_dygie() {
+        let s = parse_dygie(DYGIE_OK, "mem.jsonl").expect("valid");
+        assert_eq!(s.len(), 3);
+        assert_eq!(
+            s[0].tokens,
+            vec!["John", "Smith", "works", "for", "IBM", "."]
+        );
+        // Duplicate (4, 4, ORG) merged; offsets local and end-exclusive.
+        assert_eq!(s[0].entities, vec![ent("PER", 0, 2), ent("ORG", 4, 5)]);
+        assert_eq!(s[0].relations, vec![rel("ORG-AFF", 0, 1)]);
+        // Second sentence: global 6..=9 -> local; same span with two types stays two entities.
+        assert_eq!(
+            s[1].entities,
+            vec![ent("PER", 0, 1), ent("GPE", 3, 4), ent("LOC", 3, 4)]
+        );
+        assert_eq!(s[1].relations, vec![rel("PHYS", 0, 1)]);
+        // Absent relations mean none.
+        assert_eq!(s[2], sent_tokens(&["Quiet", "."]));
+    }
+
+    fn sent_tokens(tokens: &[&str]) -> Sentence {
+        Sentence {
+            tokens: tokens.iter().map(|t| t.to_string()).collect(),
+            entities: vec![],
+            relations: vec![],
+        }
+    }
+
+    #[test]
+    fn dygie_errors() {
+        let first = r#"{"doc_key": "a", "sentences": [["x", "y"], ["z"]], "ner": [[], []]}"#;
+        // Bad JSON on line 3 (a blank line in between still counts as a line).
+        let text = format!("{first}\n\n{{\"sentences\": [[\"a\"]\n");
+        match parse_dygie(&text, "f.jsonl") {
+            Err(err @ DataError::Syntax { .. }) => {
+                let msg = err.to_string();
+                assert!(
+                    msg.contains("f.jsonl: not valid DyGIE++ JSONL: line 3"),
+                    "{msg}"
+                );
+            }
+            other => panic!("expected Syntax, got {other:?}"),
+        }
+        // Wrong number of ner lists.
+        let text = format!(
+            "{first}\n{}",
+            r#"{"sentences": [["a"], ["b"]], "ner": [[]]}"#
+        );
+        match parse_dygie(&text, "f.jsonl") {
+            Err(err @ DataError::Syntax { .. }) => {
+                let msg = err.to_string();
+                assert!(
+                    msg.contains("line 2") && msg.contains("2 sentences but 1 \"ner\""),
+                    "{msg}"
+                );
+            }
+            other => panic!("expected Syntax, got {other:?}"),
+        }
+        let with_second = |doc: &str| parse_dygie(&format!("{first}\n{doc}\n"), "f.jsonl");
+        // Relation pointing at an unannotated span: sentence index counts across documents.
+        let err = with_second(
+            r#"{"doc_key": "b", "sentences": [["a"], ["b", "c", "d"]], "ner": [[], [[1, 1, "X"], [3, 3, "Y"]]], "relations": [[], [[1, 1, 2, 3, "R"]]]}"#,
+        )
+        .expect_err("dangling relation");
+        expect_invalid(Err(err), 3, "points at no entity");
+        let err = with_second(
+            r#"{"sentences": [["a"], ["b", "c", "d"]], "ner": [[], [[1, 1, "X"], [3, 3, "Y"]]], "relations": [[], [[1, 2, 3, 3, "R"]]]}"#,
+        )
+        .expect_err("dangling head");
+        expect_invalid(Err(err), 3, "head span");
+        // Entity outside its sentence (index 3 belongs to the second sentence).
+        let err = with_second(
+            r#"{"doc_key": "b", "sentences": [["a", "b", "c"], ["d"]], "ner": [[[2, 3, "X"]], []]}"#,
+        )
+        .expect_err("crosses sentences");
+        expect_invalid(Err(err), 2, "outside this sentence");
+        let msg =
+            with_second(r#"{"doc_key": "b", "sentences": [["a", "b"]], "ner": [[[1, 0, "X"]]]}"#)
+                .expect_err("reversed")
+                .to_string();
+        assert!(
+            msg.contains("sentence 2") && msg.contains("line 2 (doc_key \"b\")"),
+            "{msg}"
+        );
+        assert!(msg.contains("ends before it starts"), "{msg}");
+        // Empty sentence.
+        let err = with_second(r#"{"sentences": [["a"], []]}"#).expect_err("empty");
+        expect_invalid(Err(err), 3, "no tokens");
+    }
+
+    struct TempFile(std::path::PathBuf);
+    impl TempFile {
+        fn new(name: &str, content: &str) -> Self {
+            let path = std::env::temp_dir().join(format!("mge-data-{}-{name}", std::process::id()));
+            std::fs::write(&path, content).expect("write temp file");
+            TempFile(path)
+        }
+    }
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn load_dataset_detects_format() {
+        let jsonl = TempFile::new("a.jsonl", DYGIE_OK);
+        assert_eq!(load_dataset(&jsonl.0).expect("jsonl").len(), 3);
+        let dygie_as_json = TempFile::new("b.json", DYGIE_OK);
+        assert_eq!(
+            load_dataset(&dygie_as_json.0)
+                .expect("dygie in .json")
+                .len(),
+            3
+        );
+        let spert = TempFile::new("c.json", SPERT_OK);
+        assert_eq!(load_dataset(&spert.0).expect("spert").len(), 2);
+        let bad = TempFile::new(
+            "d.json",
+            r#"[{"tokens": ["a"], "relations": [{"type": "R", "head": 0, "tail": 0}]}]"#,
+        );
+        let msg = load_dataset(&bad.0).expect_err("invalid").to_string();
+        assert!(msg.contains("d.json: sentence 0:"), "{msg}");
+
+        let missing = std::env::temp_dir().join("mge-data-definitely-missing.json");
+        match load_dataset(&missing) {
+            Err(err @ DataError::Io { .. }) => {
+                assert!(err.to_string().contains("mge-data-definitely-missing.json"));
+            }
+            other => panic!("expected Io, got {other:?}"),
+        }
+    }
+
+    fn check_real(
+        path: &str,
+        expected: &[(&str, usize)],
+        entity_types: usize,
+        relation_types: usize,
+    ) {
+        let mut sets = Vec::new();
+        for (split, count) in expected {
+            let file = Path::new(path).join(format!("{split}.json"));
+            if !file.exists() {
+                eprintln!("skipping: {} is absent", file.display());
+                return;
+            }
+            let sentences = load_dataset(&file).expect("real dataset loads");
+            assert_eq!(sentences.len(), *count, "{}", file.display());
+            sets.push(sentences);
+        }
+        let schema = LabelSchema::from_sentences([sets[0].as_slice()]);
+        assert_eq!(schema.entity_types.len(), entity_types);
+        assert_eq!(schema.relation_types.len(), relation_types);
+        for set in &sets {
+            validate(set, path, Some(&schema)).expect("dev/test use the train types");
+        }
+    }
+
+    #[test]
+    fn loads_conll04() {
+        check_real(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/conll04"),
+            &[("train", 922), ("dev", 231), ("test", 288)],
+            4,
+            5,
+        );
+    }
+
+    #[test]
+    fn loads_scierc() {
+        check_real(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/scierc"),
+            &[("train", 1861), ("dev", 275), ("test", 551)],
+            6,
+            7,
+        );
+    }
+
+    #[test]
+    fn loads_ade_fold_0() {
+        check_real(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/ade"),
+            &[("split_0_train", 3845), ("split_0_test", 427)],
+            2,
+            1,
+        );
+    }
+}

@@ -1,0 +1,31 @@
+//! The Multi-Gate Encoder (Xiong et al., CCL 2022) for joint entity and relation extraction.
+//!
+//! This crate is target-agnostic (it builds for `wasm32-unknown-unknown`): the trainer, the
+//! exporter and the browser demo all run this exact code.
+//!
+//! - [`bert`]: a BERT encoder that loads Hugging Face checkpoints;
+//! - [`model`]: the multi-gate encoder (eqs. 1–6) and the table-filling heads (eqs. 7–10);
+//! - [`table`]: targets, the loss (eqs. 13–14) and decoding;
+//! - [`tokenize`]: sub-token alignment from words and from raw text;
+//! - [`data`]: SpERT JSON and DyGIE++ JSONL datasets;
+//! - [`metrics`]: strict and PFN-compatible micro F1;
+//! - [`align`]: tables back to word spans for evaluation.
+
+pub mod align;
+pub mod bert;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod eval;
+pub mod init;
+pub mod layers;
+pub mod metrics;
+pub mod model;
+pub mod ops;
+pub mod table;
+pub mod tokenize;
+pub mod weights;
+
+pub use config::{BertConfig, Gates, MgeConfig, ModelConfig};
+pub use error::{Error, Result};
+pub use model::{Batch, MgeModel, MgeOutput};

@@ -1,0 +1,516 @@
+//! Differentiable fast kernels for the two row-wise operations that dominate a transformer
+//! besides matmuls: softmax over the last dimension and layer normalization.
+//!
+//! candle-nn ships fast CPU kernels for both, but without a backward pass, so training would
+//! have to fall back to a chain of a dozen small tensor ops. These custom ops run a single
+//! pass over each row forward and express the backward pass with ordinary tensor ops. On
+//! devices other than the CPU they defer to composed tensor ops, which autograd handles.
+
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor, D};
+
+use crate::error::Result;
+
+fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
+    let data = match s {
+        CpuStorage::F32(v) => v.as_slice(),
+        _ => candle_core::bail!("{what}: only f32 is supported"),
+    };
+    match l.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => candle_core::bail!("{what}: input must be contiguous"),
+    }
+}
+
+/// `e^x` to about 2e-7 relative error, written so that loops over it vectorize (libm's
+/// `expf` is a call per element and dominated the pair tables).
+#[inline(always)]
+pub fn fast_exp(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    // Below -80 the result is exactly 0 (masked attention scores must vanish, not become
+    // 1e-35: products of such values are subnormal, and x86 is a hundred times slower on those).
+    let tiny = x < -80.0;
+    let x = x.clamp(-80.0, 88.0);
+    // Round to nearest with the 1.5·2^23 trick: no `floor` call on targets without SSE4.1.
+    const MAGIC: f32 = 12_582_912.0;
+    let k = (x * LOG2E + MAGIC) - MAGIC;
+    let r = x - k * LN2_HI - k * LN2_LO;
+    let p = 1.0
+        + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let e = p * f32::from_bits(((k as i32 + 127) as u32) << 23);
+    if tiny {
+        0.0
+    } else {
+        e
+    }
+}
+
+/// `erf(x)` to about 1.5e-7 absolute error (Abramowitz & Stegun 7.1.26), vectorizable.
+#[inline(always)]
+pub fn fast_erf(x: f32) -> f32 {
+    let a = x.abs();
+    let t = 1.0 / (1.0 + 0.327_591_1 * a);
+    let poly = t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
+    let y = 1.0 - poly * fast_exp(-a * a);
+    if x < 0.0 { -y } else { y }
+}
+
+const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
+
+/// GELU with the exact (erf) form that BERT uses, forward in one pass.
+struct Gelu;
+
+impl CustomOp1 for Gelu {
+    fn name(&self) -> &'static str {
+        "mge-gelu"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let src = contiguous_f32(s, l, "gelu")?;
+        let dst: Vec<f32> = src.iter().map(|&x| 0.5 * x * (1.0 + fast_erf(x * FRAC_1_SQRT_2))).collect();
+        Ok((CpuStorage::F32(dst), l.shape().clone()))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(arg.contiguous()?.apply_op2_no_bwd(&grad.contiguous()?, &GeluGrad)?))
+    }
+}
+
+/// `grad · gelu'(x)` with `gelu'(x) = Φ(x) + x φ(x)`.
+struct GeluGrad;
+
+impl CustomOp2 for GeluGrad {
+    fn name(&self) -> &'static str {
+        "mge-gelu-grad"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(s1, l1, "gelu grad")?;
+        let g = contiguous_f32(s2, l2, "gelu grad")?;
+        if x.len() != g.len() {
+            candle_core::bail!("gelu grad: shapes differ");
+        }
+        let dst: Vec<f32> = x
+            .iter()
+            .zip(g)
+            .map(|(&x, &g)| {
+                let cdf = 0.5 * (1.0 + fast_erf(x * FRAC_1_SQRT_2));
+                let pdf = FRAC_1_SQRT_2PI * fast_exp(-0.5 * x * x);
+                g * (cdf + x * pdf)
+            })
+            .collect();
+        Ok((CpuStorage::F32(dst), l1.shape().clone()))
+    }
+}
+
+/// GELU (erf form).
+pub fn gelu(x: &Tensor) -> Result<Tensor> {
+    if x.device().is_cpu() && x.dtype() == DType::F32 {
+        Ok(x.contiguous()?.apply_op1(Gelu)?)
+    } else {
+        Ok(x.gelu_erf()?)
+    }
+}
+
+struct SoftmaxLastDim;
+
+impl CustomOp1 for SoftmaxLastDim {
+    fn name(&self) -> &'static str {
+        "mge-softmax-last-dim"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let src = contiguous_f32(s, l, "softmax")?;
+        let dim = l.dims().last().copied().unwrap_or(1).max(1);
+        let mut dst = vec![0f32; src.len()];
+        for (row, out) in src.chunks_exact(dim).zip(dst.chunks_exact_mut(dim)) {
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0f32;
+            for (o, &x) in out.iter_mut().zip(row) {
+                *o = fast_exp(x - max);
+                sum += *o;
+            }
+            let inv = 1.0 / sum;
+            out.iter_mut().for_each(|o| *o *= inv);
+        }
+        Ok((CpuStorage::F32(dst), l.shape().clone()))
+    }
+
+    fn bwd(&self, _arg: &Tensor, res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        // dx = y * (g - sum(g * y))
+        let dot = (grad * res)?.sum_keepdim(D::Minus1)?;
+        Ok(Some(res.mul(&grad.broadcast_sub(&dot)?)?))
+    }
+}
+
+/// Softmax over the last dimension.
+pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
+    if x.device().is_cpu() && x.dtype() == DType::F32 {
+        Ok(x.contiguous()?.apply_op1(SoftmaxLastDim)?)
+    } else {
+        Ok(candle_nn::ops::softmax(x, D::Minus1)?)
+    }
+}
+
+struct LayerNormOp {
+    eps: f32,
+}
+
+impl CustomOp3 for LayerNormOp {
+    fn name(&self) -> &'static str {
+        "mge-layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = contiguous_f32(s1, l1, "layer_norm")?;
+        let gamma = contiguous_f32(s2, l2, "layer_norm")?;
+        let beta = contiguous_f32(s3, l3, "layer_norm")?;
+        let dim = gamma.len();
+        if dim == 0 || l1.dims().last() != Some(&dim) || beta.len() != dim {
+            candle_core::bail!("layer_norm: weight/bias do not match the last dimension");
+        }
+        let mut dst = vec![0f32; x.len()];
+        let n = dim as f32;
+        for (row, out) in x.chunks_exact(dim).zip(dst.chunks_exact_mut(dim)) {
+            let mean = row.iter().sum::<f32>() / n;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+            let rstd = 1.0 / (var + self.eps).sqrt();
+            for i in 0..dim {
+                out[i] = (row[i] - mean) * rstd * gamma[i] + beta[i];
+            }
+        }
+        Ok((CpuStorage::F32(dst), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        _beta: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let dim = x.dim(D::Minus1)?;
+        let mean = x.mean_keepdim(D::Minus1)?;
+        let xc = x.broadcast_sub(&mean)?;
+        let var = xc.sqr()?.mean_keepdim(D::Minus1)?;
+        let rstd = (var + self.eps as f64)?.sqrt()?.recip()?;
+        let xhat = xc.broadcast_mul(&rstd)?;
+        let gg = grad.broadcast_mul(gamma)?;
+        let m1 = gg.mean_keepdim(D::Minus1)?;
+        let m2 = (&gg * &xhat)?.mean_keepdim(D::Minus1)?;
+        let dx = gg
+            .broadcast_sub(&m1)?
+            .sub(&xhat.broadcast_mul(&m2)?)?
+            .broadcast_mul(&rstd)?;
+        let rows = x.elem_count() / dim;
+        let dgamma = (grad * &xhat)?.reshape((rows, dim))?.sum(0)?;
+        let dbeta = grad.reshape((rows, dim))?.sum(0)?;
+        Ok((Some(dx), Some(dgamma), Some(dbeta)))
+    }
+}
+
+/// Layer normalization over the last dimension with weight `gamma` and bias `beta`.
+pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
+    if x.device().is_cpu() && x.dtype() == DType::F32 {
+        let x = x.contiguous()?;
+        Ok(x.apply_op3(
+            &gamma.contiguous()?,
+            &beta.contiguous()?,
+            LayerNormOp { eps: eps as f32 },
+        )?)
+    } else {
+        let mean = x.mean_keepdim(D::Minus1)?;
+        let xc = x.broadcast_sub(&mean)?;
+        let var = xc.sqr()?.mean_keepdim(D::Minus1)?;
+        let xhat = xc.broadcast_div(&(var + eps)?.sqrt()?)?;
+        Ok(xhat.broadcast_mul(gamma)?.broadcast_add(beta)?)
+    }
+}
+
+/// Multiplies by a {0, 1/(1-p)} mask drawn by the caller (dropout with a reproducible RNG).
+pub fn dropout_with_mask(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    Ok(x.mul(mask)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    fn close(a: &Tensor, b: &Tensor, tol: f32) {
+        let d = (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(d < tol, "max difference {d}");
+    }
+
+    #[test]
+    fn softmax_matches_reference_forward_and_backward() {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f32, 2.0, (3, 4, 7), &dev).unwrap()).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (3, 4, 7), &dev).unwrap();
+        let fast = softmax_last_dim(x.as_tensor()).unwrap();
+        let slow = candle_nn::ops::softmax(x.as_tensor(), D::Minus1).unwrap();
+        close(&fast, &slow, 1e-6);
+        let g_fast = (fast * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let g_slow = (slow * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        close(g_fast.get(&x).unwrap(), g_slow.get(&x).unwrap(), 1e-5);
+    }
+
+    #[test]
+    fn gelu_matches_candle_erf_gelu_forward_and_backward() {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f32, 3.0, (4, 50), &dev).unwrap()).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (4, 50), &dev).unwrap();
+        let fast = gelu(x.as_tensor()).unwrap();
+        let slow = x.as_tensor().gelu_erf().unwrap();
+        close(&fast, &slow, 1e-5);
+        let gf = (fast * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let gs = (slow * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        close(gf.get(&x).unwrap(), gs.get(&x).unwrap(), 1e-5);
+    }
+
+    #[test]
+    fn layer_norm_matches_reference_forward_and_backward() {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0.5f32, 2.0, (2, 5, 6), &dev).unwrap()).unwrap();
+        let g = Var::from_tensor(&Tensor::randn(1f32, 0.3, 6, &dev).unwrap()).unwrap();
+        let b = Var::from_tensor(&Tensor::randn(0f32, 0.3, 6, &dev).unwrap()).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (2, 5, 6), &dev).unwrap();
+        let fast = layer_norm(&x, &g, &b, 1e-5).unwrap();
+        let slow = candle_nn::ops::layer_norm_slow(&x, &g, &b, 1e-5).unwrap();
+        close(&fast, &slow, 1e-5);
+        let gf = (fast * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let gs = (slow * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        for v in [&x, &g, &b] {
+            close(gf.get(v).unwrap(), gs.get(v).unwrap(), 1e-4);
+        }
+    }
+}
+
+/// The pair table of a head (eqs. 7 and 9, before the tagger): for every cell `(i, j)`,
+/// `ELU(LN(top_i + bottom_j))`. One fused pass forward and one backward, with no N×N×h
+/// temporaries besides the output and its gradient.
+struct PairLnElu {
+    eps: f32,
+}
+
+/// Row `(b, i)` of the pair table: `out[j, :]` for all `j`.
+#[allow(clippy::too_many_arguments)]
+fn pair_row(top: &[f32], bottom: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
+    let h = top.len();
+    let n = h as f32;
+    for (bot, o) in bottom.chunks_exact(h).zip(out.chunks_exact_mut(h)) {
+        let mut mean = 0f32;
+        for k in 0..h {
+            o[k] = top[k] + bot[k];
+            mean += o[k];
+        }
+        mean /= n;
+        let mut var = 0f32;
+        for v in o.iter() {
+            var += (v - mean) * (v - mean);
+        }
+        let rstd = 1.0 / (var / n + eps).sqrt();
+        for k in 0..h {
+            let y = (o[k] - mean) * rstd * gamma[k] + beta[k];
+            let neg = fast_exp(y.min(0.0)) - 1.0;
+            o[k] = if y > 0.0 { y } else { neg };
+        }
+    }
+}
+
+impl CustomOp3 for PairLnElu {
+    fn name(&self) -> &'static str {
+        "mge-pair-ln-elu"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        use rayon::prelude::*;
+        let top = contiguous_f32(s1, l1, "pair table")?;
+        let bottom = contiguous_f32(s2, l2, "pair table")?;
+        let gb = contiguous_f32(s3, l3, "pair table")?;
+        let (b, t, h) = l1.shape().dims3()?;
+        if l2.shape().dims3()? != (b, t, h) || gb.len() != 2 * h {
+            candle_core::bail!("pair table: shapes do not match");
+        }
+        let (gamma, beta) = gb.split_at(h);
+        let mut out = vec![0f32; b * t * t * h];
+        out.par_chunks_mut(t * h).enumerate().for_each(|(row, o)| {
+            let bi = row / t;
+            pair_row(
+                &top[row * h..(row + 1) * h],
+                &bottom[bi * t * h..(bi + 1) * t * h],
+                gamma,
+                beta,
+                self.eps,
+                o,
+            );
+        });
+        Ok((CpuStorage::F32(out), Shape::from((b, t, t, h))))
+    }
+
+    fn bwd(
+        &self,
+        top: &Tensor,
+        bottom: &Tensor,
+        gb: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        use rayon::prelude::*;
+        let (b, t, h) = top.dims3()?;
+        let topv = top.flatten_all()?.to_vec1::<f32>()?;
+        let botv = bottom.flatten_all()?.to_vec1::<f32>()?;
+        let gbv = gb.flatten_all()?.to_vec1::<f32>()?;
+        let gv = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        let (gamma, beta) = gbv.split_at(h);
+        let eps = self.eps;
+        let n = h as f32;
+        // One task per batch item: it owns that item's rows of d_top and d_bottom.
+        let parts: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..b)
+            .into_par_iter()
+            .map(|bi| {
+                let mut dtop = vec![0f32; t * h];
+                let mut dbot = vec![0f32; t * h];
+                let mut dgb = vec![0f32; 2 * h];
+                let mut xhat = vec![0f32; h];
+                let mut gg = vec![0f32; h];
+                for i in 0..t {
+                    let tp = &topv[(bi * t + i) * h..(bi * t + i + 1) * h];
+                    for j in 0..t {
+                        let bt = &botv[(bi * t + j) * h..(bi * t + j + 1) * h];
+                        let g = &gv[((bi * t + i) * t + j) * h..((bi * t + i) * t + j + 1) * h];
+                        let mut mean = 0f32;
+                        for k in 0..h {
+                            xhat[k] = tp[k] + bt[k];
+                            mean += xhat[k];
+                        }
+                        mean /= n;
+                        let mut var = 0f32;
+                        for x in xhat.iter() {
+                            var += (x - mean) * (x - mean);
+                        }
+                        let rstd = 1.0 / (var / n + eps).sqrt();
+                        let (mut m1, mut m2) = (0f32, 0f32);
+                        for k in 0..h {
+                            xhat[k] = (xhat[k] - mean) * rstd;
+                            let y = xhat[k] * gamma[k] + beta[k];
+                            let slope = fast_exp(y.min(0.0));
+                            let dy = if y > 0.0 { g[k] } else { g[k] * slope };
+                            dgb[k] += dy * xhat[k];
+                            dgb[h + k] += dy;
+                            gg[k] = dy * gamma[k];
+                            m1 += gg[k];
+                            m2 += gg[k] * xhat[k];
+                        }
+                        m1 /= n;
+                        m2 /= n;
+                        for k in 0..h {
+                            let dx = rstd * (gg[k] - m1 - xhat[k] * m2);
+                            dtop[i * h + k] += dx;
+                            dbot[j * h + k] += dx;
+                        }
+                    }
+                }
+                (dtop, dbot, dgb)
+            })
+            .collect();
+        let mut dtop = Vec::with_capacity(b * t * h);
+        let mut dbot = Vec::with_capacity(b * t * h);
+        let mut dgb = vec![0f32; 2 * h];
+        for (a, c, d) in parts {
+            dtop.extend(a);
+            dbot.extend(c);
+            dgb.iter_mut().zip(d).for_each(|(x, y)| *x += y);
+        }
+        let dev = top.device();
+        Ok((
+            Some(Tensor::from_vec(dtop, (b, t, h), dev)?),
+            Some(Tensor::from_vec(dbot, (b, t, h), dev)?),
+            Some(Tensor::from_vec(dgb, (2, h), dev)?),
+        ))
+    }
+}
+
+/// `ELU(LN(top_i + bottom_j))` for every cell: `top`, `bottom` `[B, T, h]` → `[B, T, T, h]`.
+pub fn pair_ln_elu(top: &Tensor, bottom: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
+    if top.device().is_cpu() && top.dtype() == DType::F32 {
+        let gb = Tensor::stack(&[gamma, beta], 0)?;
+        Ok(top
+            .contiguous()?
+            .apply_op3(&bottom.contiguous()?, &gb, PairLnElu { eps: eps as f32 })?)
+    } else {
+        let pre = top.unsqueeze(2)?.broadcast_add(&bottom.unsqueeze(1)?)?;
+        Ok(layer_norm(&pre, gamma, beta, eps)?.elu(1.0)?)
+    }
+}
+
+/// The same computation from composed tensor ops (reference for tests and for non-CPU devices).
+pub fn pair_ln_elu_reference(top: &Tensor, bottom: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
+    let pre = top.unsqueeze(2)?.broadcast_add(&bottom.unsqueeze(1)?)?;
+    Ok(candle_nn::ops::layer_norm_slow(&pre, gamma, beta, eps as f32)?.elu(1.0)?)
+}
+
+#[cfg(test)]
+mod pair_tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    #[test]
+    fn fast_exp_is_accurate() {
+        let mut x = -30.0f32;
+        while x < 30.0 {
+            let (a, b) = (fast_exp(x), x.exp());
+            assert!(((a - b) / b).abs() < 1e-6, "exp({x}): {a} vs {b}");
+            x += 0.0137;
+        }
+        assert_eq!(fast_exp(-200.0), 0.0);
+        assert_eq!(fast_exp(-10_000.0), 0.0);
+    }
+
+    #[test]
+    fn fused_pair_table_matches_composed_ops_forward_and_backward() {
+        let dev = Device::Cpu;
+        let v = |shape: &[usize], m: f32| Var::from_tensor(&Tensor::randn(m, 1.0, shape, &dev).unwrap()).unwrap();
+        let (top, bot, g, b) = (v(&[2, 5, 6], 0.0), v(&[2, 5, 6], 0.3), v(&[6], 1.0), v(&[6], 0.0));
+        let w = Tensor::randn(0f32, 1.0, (2, 5, 5, 6), &dev).unwrap();
+        let fast = pair_ln_elu(&top, &bot, &g, &b, 1e-5).unwrap();
+        let slow = pair_ln_elu_reference(&top, &bot, &g, &b, 1e-5).unwrap();
+        let diff = |a: &Tensor, b: &Tensor| -> f32 {
+            (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar().unwrap()
+        };
+        assert!(diff(&fast, &slow) < 1e-5);
+        let gf = (fast * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        let gs = (slow * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        for var in [&top, &bot, &g, &b] {
+            assert!(diff(gf.get(var).unwrap(), gs.get(var).unwrap()) < 1e-4);
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! The training loop: AdamW with two learning rates, linear warm-up/decay, gradient clipping,
+//! dropout on the encoder output, length-bucketed batches, evaluation on dev every epoch with
+//! the best checkpoint kept, resumable from the last finished epoch.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use candle_core::{Device, Tensor, Var};
+use indicatif::{ProgressBar, ProgressStyle};
+use mge::align::Example;
+use mge::data::{self, LabelSchema, Sentence};
+use mge::eval::evaluate;
+use mge::init::Rng;
+use mge::metrics::EvalReport;
+use mge::model::{init_head_weights, Batch, MgeModel};
+use mge::table::{loss, Targets};
+use mge::tokenize::SubwordTokenizer;
+use mge::weights::{load_safetensors, TensorMap};
+use mge::{Gates, MgeConfig, ModelConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{existing_dir, safetensors_bytes, save_checkpoint, write_atomic, Checkpoint, Encoder};
+use crate::optim::{linear_schedule, AdamW};
+use crate::Result;
+
+/// Every setting of a run; saved as `train_config.json` in the run folder.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainConfig {
+    /// Name recorded as provenance (`conll04`, `scierc`, …).
+    pub dataset: String,
+    pub train: PathBuf,
+    pub dev: PathBuf,
+    pub test: Option<PathBuf>,
+    /// A Hugging Face BERT folder (config.json, model.safetensors, tokenizer.json).
+    pub encoder: PathBuf,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub eval_batch_size: usize,
+    /// Learning rate of the encoder's parameters.
+    pub lr_encoder: f64,
+    /// Learning rate of the MGE layers and heads.
+    pub lr_heads: f64,
+    pub weight_decay: f64,
+    /// Warm-up as a fraction of all steps.
+    pub warmup: f64,
+    /// Global gradient-norm clip (0 disables).
+    pub clip: f64,
+    /// Dropout on the encoder output.
+    pub dropout: f64,
+    pub hidden: usize,
+    pub gates: Gates,
+    pub max_words: usize,
+    pub seed: u64,
+    pub threshold: f32,
+    pub device: String,
+    /// Use only the first N training sentences (quick experiments, tests).
+    pub limit_train: Option<usize>,
+}
+
+/// Scores on dev after one epoch.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub ner_loss: f64,
+    pub re_loss: f64,
+    pub seconds: f64,
+    pub sentences_per_second: f64,
+    pub dev_ner_f1: f64,
+    pub dev_re_f1: f64,
+    pub dev_re_pfn_f1: f64,
+}
+
+/// What `last/state.json` holds: enough to continue a run exactly.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct RunState {
+    epochs_done: usize,
+    step: usize,
+    curve: Vec<EpochRecord>,
+    best_epoch: Option<usize>,
+    best_score: f64,
+}
+
+/// The run summary written as `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunMetrics {
+    pub config: TrainConfig,
+    pub model: ModelConfig,
+    pub curve: Vec<EpochRecord>,
+    pub best_epoch: Option<usize>,
+    pub dev: Option<EvalReport>,
+    pub test: Option<EvalReport>,
+    pub seconds_per_epoch: f64,
+    pub parameters: usize,
+}
+
+/// Controls that are not part of the run's identity.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Continue from `last/` in the run folder.
+    pub resume: bool,
+    /// Stop after this many epochs in total (the run can be resumed later).
+    pub stop_after: Option<usize>,
+    /// Draw progress bars.
+    pub progress: bool,
+}
+
+pub fn parse_device(spec: &str) -> Result<Device> {
+    match spec {
+        "cpu" => Ok(Device::Cpu),
+        s if s == "cuda" || s.starts_with("cuda:") => {
+            let n: usize = s.strip_prefix("cuda:").unwrap_or("0").parse().context("bad CUDA ordinal")?;
+            Device::new_cuda(n).with_context(|| {
+                format!("cannot open {s}: this binary needs the `cuda` feature and a CUDA driver (see scripts/build-cuda.sh)")
+            })
+        }
+        other => anyhow::bail!("unknown device `{other}`: use cpu, cuda or cuda:N"),
+    }
+}
+
+/// Reads, truncates and tokenizes a dataset file.
+pub fn prepare(
+    path: &Path,
+    schema: &LabelSchema,
+    tokenizer: &SubwordTokenizer,
+    max_words: usize,
+    max_len: usize,
+) -> Result<Vec<Example>> {
+    let sentences = data::load_dataset(path)?;
+    data::validate(&sentences, &path.display().to_string(), Some(schema))?;
+    examples(&sentences, schema, tokenizer, max_words, max_len)
+}
+
+pub fn examples(
+    sentences: &[Sentence],
+    schema: &LabelSchema,
+    tokenizer: &SubwordTokenizer,
+    max_words: usize,
+    max_len: usize,
+) -> Result<Vec<Example>> {
+    sentences
+        .iter()
+        .map(|s| Ok(Example::new(&data::truncate(s, max_words), tokenizer, schema, max_len)?))
+        .collect()
+}
+
+fn bar(len: usize, show: bool, template: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len as u64);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb
+}
+
+/// Length-bucketed batches in a seeded random order: shuffle, sort within windows of 50
+/// batches by length (little padding), then shuffle the batches.
+fn batches(examples: &[Example], batch_size: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    rng.shuffle(&mut order);
+    let window = batch_size * 50;
+    let mut out = Vec::new();
+    for w in order.chunks_mut(window) {
+        w.sort_by_key(|&i| examples[i].pieces.ids.len());
+        out.extend(w.chunks(batch_size).map(|c| c.to_vec()));
+    }
+    rng.shuffle(&mut out);
+    out
+}
+
+fn dropout_mask(shape: (usize, usize, usize), p: f64, rng: &mut Rng, device: &Device) -> Result<Option<Tensor>> {
+    if p <= 0.0 {
+        return Ok(None);
+    }
+    let keep = 1.0 / (1.0 - p as f32);
+    let n = shape.0 * shape.1 * shape.2;
+    let v: Vec<f32> = (0..n).map(|_| if rng.uniform() < p as f32 { 0.0 } else { keep }).collect();
+    Ok(Some(Tensor::from_vec(v, shape, device)?))
+}
+
+/// The model's tensors as plain (non-tracking) tensors for evaluation and saving.
+fn snapshot(vars: &[(String, Var)]) -> Vec<(String, Tensor)> {
+    vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().detach())).collect()
+}
+
+fn as_map(tensors: &[(String, Tensor)]) -> TensorMap {
+    tensors.iter().cloned().collect()
+}
+
+/// Trains (or resumes) a run in `out`.
+pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetrics> {
+    let device = parse_device(&cfg.device)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let last_dir = out.join("last");
+    let best_dir = out.join("best");
+
+    let encoder = Encoder::load(&cfg.encoder, &device)?;
+    let tokenizer = SubwordTokenizer::from_bytes(encoder.tokenizer_json.as_bytes())?;
+    let train_sentences = data::load_dataset(&cfg.train)?;
+    let dev_sentences = data::load_dataset(&cfg.dev)?;
+    let labels = LabelSchema::from_sentences([train_sentences.as_slice()]);
+    data::validate(&dev_sentences, &cfg.dev.display().to_string(), Some(&labels))?;
+    let model_cfg = ModelConfig {
+        bert: encoder.config.clone(),
+        mge: MgeConfig {
+            hidden: cfg.hidden,
+            gates: cfg.gates,
+            threshold: cfg.threshold,
+            ..MgeConfig::default()
+        },
+        labels: labels.clone(),
+        max_words: cfg.max_words,
+    };
+    model_cfg.validate()?;
+    let max_len = model_cfg.bert.max_position_embeddings;
+    let mut train_ex = examples(&train_sentences, &labels, &tokenizer, cfg.max_words, max_len)?;
+    if let Some(n) = cfg.limit_train {
+        train_ex.truncate(n);
+    }
+    let dev_ex = examples(&dev_sentences, &labels, &tokenizer, cfg.max_words, max_len)?;
+
+    // Parameters: the encoder from its checkpoint, the rest freshly initialized; or all of
+    // them from `last/` when resuming.
+    let mut state = RunState::default();
+    let resume_dir = if opts.resume { existing_dir(&last_dir) } else { None };
+    let initial: TensorMap = match &resume_dir {
+        Some(dir) => {
+            let saved: TrainConfig = serde_json::from_slice(&std::fs::read(out.join("train_config.json"))?)
+                .context("the run folder has no readable train_config.json")?;
+            if saved.epochs != cfg.epochs && saved.train == cfg.train {
+                eprintln!("note: continuing with {} epochs (the run was started with {})", cfg.epochs, saved.epochs);
+            }
+            state = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?).context("bad last/state.json")?;
+            load_safetensors(&std::fs::read(dir.join("model.safetensors"))?, &device)?
+        }
+        None => {
+            if opts.resume {
+                eprintln!("note: nothing to resume in {}, starting a new run", out.display());
+            }
+            let mut map = encoder.tensors.clone();
+            map.extend(init_head_weights(&model_cfg, cfg.seed, &device)?);
+            map
+        }
+    };
+    write_atomic(&out.join("train_config.json"), serde_json::to_string_pretty(cfg)?.as_bytes())?;
+
+    let mut names: Vec<String> = initial.keys().cloned().collect();
+    names.sort();
+    let mut vars = Vec::with_capacity(names.len());
+    let mut groups = Vec::with_capacity(names.len());
+    for name in &names {
+        let var = Var::from_tensor(&initial[name])?;
+        let lr = if name.starts_with("bert.") { cfg.lr_encoder } else { cfg.lr_heads };
+        let no_decay = name.ends_with(".bias") || name.contains("LayerNorm") || name.contains(".ln.");
+        groups.push((name.clone(), var.clone(), lr, if no_decay { 0.0 } else { cfg.weight_decay }));
+        vars.push((name.clone(), var));
+    }
+    let parameters: usize = vars.iter().map(|(_, v)| v.elem_count()).sum();
+    let mut opt = AdamW::new(groups)?;
+    if let Some(dir) = &resume_dir {
+        let moments = load_safetensors(&std::fs::read(dir.join("optimizer.safetensors"))?, &device)?;
+        opt.load_state(&moments, state.step)?;
+        eprintln!("resumed {} after epoch {}", out.display(), state.epochs_done);
+    }
+
+    let steps_per_epoch = train_ex.len().div_ceil(cfg.batch_size.max(1));
+    let total_steps = steps_per_epoch * cfg.epochs;
+    let warmup_steps = (total_steps as f64 * cfg.warmup).round() as usize;
+    let pad = tokenizer.pad_id();
+    let tok_json = tokenizer.to_json()?;
+    let last_epoch = opts.stop_after.map_or(cfg.epochs, |s| s.min(cfg.epochs));
+
+    for epoch in state.epochs_done + 1..=last_epoch {
+        let started = Instant::now();
+        let mut rng = Rng::new(cfg.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+        let plan = batches(&train_ex, cfg.batch_size.max(1), &mut rng);
+        let pb = bar(
+            train_ex.len(),
+            opts.progress,
+            &format!("epoch {epoch}/{} [{{bar:30}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}} {{msg}}", cfg.epochs),
+        );
+        let (mut sum, mut sum_ner, mut sum_re) = (0f64, 0f64, 0f64);
+        for (k, idx) in plan.iter().enumerate() {
+            let seqs: Vec<&[u32]> = idx.iter().map(|&i| train_ex[i].pieces.ids.as_slice()).collect();
+            let batch = Batch::new(&seqs, pad, &device)?;
+            let ner: Vec<_> = idx.iter().map(|&i| train_ex[i].ner.clone()).collect();
+            let re: Vec<_> = idx.iter().map(|&i| train_ex[i].re.clone()).collect();
+            let targets = Targets::new(&batch, &ner, &re, labels.entity_types.len(), labels.relation_types.len(), &device)?;
+            let tensors: TensorMap = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
+            let model = MgeModel::load(&tensors, &model_cfg)?;
+            let shape = (batch.size(), batch.padded_len(), model_cfg.bert.hidden_size);
+            let mask = dropout_mask(shape, cfg.dropout, &mut rng, &device)?;
+            let t0 = Instant::now();
+            let output = model.forward(&batch, mask.as_ref())?;
+            let l = loss(&output, &targets)?;
+            let t1 = Instant::now();
+            let grads = l.total.backward()?;
+            let t2 = Instant::now();
+            opt.step(&grads, linear_schedule(state.step, warmup_steps, total_steps), cfg.clip)?;
+            if std::env::var_os("MGE_PROFILE").is_some() {
+                eprintln!("T={} fwd {:?} bwd {:?} opt {:?}", batch.padded_len(), t1 - t0, t2 - t1, t2.elapsed());
+            }
+            state.step += 1;
+            sum += (l.ner + l.re) as f64;
+            sum_ner += l.ner as f64;
+            sum_re += l.re as f64;
+            pb.inc(idx.len() as u64);
+            pb.set_message(format!("loss {:.4}", sum / (k + 1) as f64));
+        }
+        pb.finish_and_clear();
+        let train_seconds = started.elapsed().as_secs_f64();
+
+        let weights = snapshot(&vars);
+        let model = MgeModel::load(&as_map(&weights), &model_cfg)?;
+        let eval_bar = bar(dev_ex.len(), opts.progress, "dev [{bar:30}] {pos}/{len}");
+        let report = evaluate(&model, &dev_ex, &labels, cfg.eval_batch_size, pad, &device, |n| eval_bar.inc(n as u64))?;
+        eval_bar.finish_and_clear();
+        let n = plan.len().max(1) as f64;
+        let record = EpochRecord {
+            epoch,
+            train_loss: sum / n,
+            ner_loss: sum_ner / n,
+            re_loss: sum_re / n,
+            seconds: train_seconds,
+            sentences_per_second: train_ex.len() as f64 / train_seconds.max(1e-9),
+            dev_ner_f1: report.ner.f1,
+            dev_re_f1: report.re_strict.f1,
+            dev_re_pfn_f1: report.re_pfn.f1,
+        };
+        let score = report.mean_f1();
+        let improved = state.best_epoch.is_none() || score > state.best_score;
+        eprintln!(
+            "epoch {epoch}/{}: loss {:.4} (ner {:.4}, re {:.4}), {:.1}s ({:.1} sent/s); dev NER {:.2} RE {:.2} RE(pfn) {:.2}{}",
+            cfg.epochs,
+            record.train_loss,
+            record.ner_loss,
+            record.re_loss,
+            record.seconds,
+            record.sentences_per_second,
+            report.ner.f1,
+            report.re_strict.f1,
+            report.re_pfn.f1,
+            if improved { "  *best*" } else { "" }
+        );
+        state.curve.push(record);
+        state.epochs_done = epoch;
+        if improved {
+            state.best_epoch = Some(epoch);
+            state.best_score = score;
+            save_checkpoint(
+                &best_dir,
+                &model_cfg,
+                &tok_json,
+                &weights,
+                &[("dev_report.json", serde_json::to_vec_pretty(&report)?)],
+            )?;
+        }
+        // The last checkpoint goes last: once it says epoch N, best/ is up to date for N.
+        save_checkpoint(
+            &last_dir,
+            &model_cfg,
+            &tok_json,
+            &weights,
+            &[
+                ("optimizer.safetensors", safetensors_bytes(&opt.state_tensors()?)?),
+                ("state.json", serde_json::to_vec_pretty(&state)?),
+            ],
+        )?;
+        crate::plot::learning_curve(&out.join("curve.png"), &state.curve, &cfg.dataset).unwrap_or_else(|e| eprintln!("warning: no curve.png: {e:#}"));
+    }
+
+    // Final summary: the best checkpoint on dev and (if given) test.
+    let (dev, test) = match existing_dir(&best_dir) {
+        Some(dir) if state.epochs_done == cfg.epochs => {
+            let ck = Checkpoint::load(&dir, &device)?;
+            let model = ck.model()?;
+            let dev = evaluate(&model, &dev_ex, &labels, cfg.eval_batch_size, pad, &device, |_| {})?;
+            let test = match &cfg.test {
+                Some(p) => {
+                    let ex = prepare(p, &labels, &tokenizer, cfg.max_words, max_len)?;
+                    Some(evaluate(&model, &ex, &labels, cfg.eval_batch_size, pad, &device, |_| {})?)
+                }
+                None => None,
+            };
+            (Some(dev), test)
+        }
+        _ => (None, None),
+    };
+    let metrics = RunMetrics {
+        config: cfg.clone(),
+        model: model_cfg,
+        seconds_per_epoch: if state.curve.is_empty() {
+            0.0
+        } else {
+            state.curve.iter().map(|r| r.seconds).sum::<f64>() / state.curve.len() as f64
+        },
+        curve: state.curve,
+        best_epoch: state.best_epoch,
+        dev,
+        test,
+        parameters,
+    };
+    write_atomic(&out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
+    if let Some(t) = &metrics.test {
+        write_atomic(&best_dir.join("test_report.json"), serde_json::to_string_pretty(t)?.as_bytes())?;
+    }
+    Ok(metrics)
+}
+
+/// Evaluates a checkpoint on a dataset file.
+pub fn eval_checkpoint(dir: &Path, data_path: &Path, device: &str, batch_size: usize) -> Result<EvalReport> {
+    let device = parse_device(device)?;
+    let ck = Checkpoint::load(dir, &device)?;
+    let model = ck.model()?;
+    let ex = prepare(
+        data_path,
+        &ck.config.labels,
+        &ck.tokenizer,
+        ck.config.max_words,
+        ck.config.bert.max_position_embeddings,
+    )?;
+    Ok(evaluate(&model, &ex, &ck.config.labels, batch_size, ck.tokenizer.pad_id(), &device, |_| {})?)
+}
