@@ -23,7 +23,12 @@ pub struct Example {
 impl Example {
     /// Tokenizes a sentence (already truncated to the word limit). If its sub-tokens exceed
     /// `max_len`, trailing words are dropped together with the entities and relations on them.
-    pub fn new(sentence: &Sentence, tokenizer: &SubwordTokenizer, schema: &LabelSchema, max_len: usize) -> Result<Self> {
+    pub fn new(
+        sentence: &Sentence,
+        tokenizer: &SubwordTokenizer,
+        schema: &LabelSchema,
+        max_len: usize,
+    ) -> Result<Self> {
         let pieces = tokenizer.encode_words(&sentence.tokens, max_len)?;
         let kept = pieces.word_first.len();
         let sentence = if kept < sentence.tokens.len() {
@@ -90,7 +95,11 @@ pub fn to_words(decoded: &TableDecoding, pieces: &WordPieces) -> SentencePredict
     };
     for t in decoded.triples() {
         if let (Some(head), Some(tail)) = (spans[t.head], spans[t.tail]) {
-            pred.triples.push(Triple { head, tail, label: t.label });
+            pred.triples.push(Triple {
+                head,
+                tail,
+                label: t.label,
+            });
         }
     }
     // PFN-style cells: a relation cell counts only where predicted entities start at both ends.

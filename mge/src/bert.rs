@@ -45,7 +45,10 @@ impl Bert {
         let e = s.pp("embeddings");
         let embeddings = Embeddings {
             word: e.get("word_embeddings.weight", &[cfg.vocab_size, d])?,
-            position: e.get("position_embeddings.weight", &[cfg.max_position_embeddings, d])?,
+            position: e.get(
+                "position_embeddings.weight",
+                &[cfg.max_position_embeddings, d],
+            )?,
             token_type: e.get("token_type_embeddings.weight", &[cfg.type_vocab_size, d])?,
             norm: LayerNorm::load(&e.pp("LayerNorm"), d, cfg.layer_norm_eps)?,
         };
@@ -98,7 +101,8 @@ impl Bert {
         let mut x = e.norm.forward(&x)?;
 
         // Additive mask: 0 for real tokens, a large negative number for padding.
-        let bias = ((attention_mask.to_dtype(DType::F32)? - 1.0)? * 10_000.0)?.reshape((b, 1, 1, t))?;
+        let bias =
+            ((attention_mask.to_dtype(DType::F32)? - 1.0)? * 10_000.0)?.reshape((b, 1, 1, t))?;
         let bias = if attention_mask.min_all()?.to_scalar::<f32>()? >= 1.0 {
             None
         } else {
@@ -118,7 +122,11 @@ impl Layer {
         let dh = d / heads;
         let qkv = self.qkv.forward(x)?.reshape((b, t, 3, heads, dh))?;
         let split = |i: usize| -> Result<Tensor> {
-            Ok(qkv.narrow(2, i, 1)?.squeeze(2)?.transpose(1, 2)?.contiguous()?)
+            Ok(qkv
+                .narrow(2, i, 1)?
+                .squeeze(2)?
+                .transpose(1, 2)?
+                .contiguous()?)
         };
         let q = (split(0)? * (1.0 / (dh as f64).sqrt()))?;
         let k = split(1)?;
@@ -129,20 +137,26 @@ impl Layer {
         }
         let probs = ops::softmax_last_dim(&scores)?;
         let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, d))?;
-        let attn = self.attn_norm.forward(&(self.attn_out.forward(&ctx)? + x)?)?;
+        let attn = self
+            .attn_norm
+            .forward(&(self.attn_out.forward(&ctx)? + x)?)?;
         let h = self.intermediate.forward(&attn)?;
         let h = match cfg.hidden_act.as_str() {
             "relu" => h.relu()?,
             "gelu_new" | "gelu_pytorch_tanh" => h.gelu()?,
             _ => ops::gelu(&h)?,
         };
-        Ok(self.out_norm.forward(&(self.output.forward(&h)? + attn)?)?)
+        self.out_norm.forward(&(self.output.forward(&h)? + attn)?)
     }
 }
 
 /// Random weights for a configuration, named as a Hugging Face checkpoint (for tests and for
 /// training from scratch). Deterministic for a given `seed`.
-pub fn random_weights(cfg: &BertConfig, seed: u64, device: &Device) -> Result<Vec<(String, Tensor)>> {
+pub fn random_weights(
+    cfg: &BertConfig,
+    seed: u64,
+    device: &Device,
+) -> Result<Vec<(String, Tensor)>> {
     let mut rng = crate::init::Rng::new(seed);
     let d = cfg.hidden_size;
     let mut out = Vec::new();
@@ -152,9 +166,18 @@ pub fn random_weights(cfg: &BertConfig, seed: u64, device: &Device) -> Result<Ve
         out.push((name, Tensor::from_vec(v, shape, device)?));
         Ok(())
     };
-    normal("embeddings.word_embeddings.weight".into(), &[cfg.vocab_size, d])?;
-    normal("embeddings.position_embeddings.weight".into(), &[cfg.max_position_embeddings, d])?;
-    normal("embeddings.token_type_embeddings.weight".into(), &[cfg.type_vocab_size, d])?;
+    normal(
+        "embeddings.word_embeddings.weight".into(),
+        &[cfg.vocab_size, d],
+    )?;
+    normal(
+        "embeddings.position_embeddings.weight".into(),
+        &[cfg.max_position_embeddings, d],
+    )?;
+    normal(
+        "embeddings.token_type_embeddings.weight".into(),
+        &[cfg.type_vocab_size, d],
+    )?;
     let mut linears = Vec::new();
     for i in 0..cfg.num_hidden_layers {
         let p = format!("encoder.layer.{i}");
@@ -184,7 +207,10 @@ pub fn random_weights(cfg: &BertConfig, seed: u64, device: &Device) -> Result<Ve
             ("intermediate.dense", cfg.intermediate_size),
             ("output.dense", d),
         ] {
-            rest.push((format!("{p}.{n}.bias"), Tensor::zeros(dim, DType::F32, device)?));
+            rest.push((
+                format!("{p}.{n}.bias"),
+                Tensor::zeros(dim, DType::F32, device)?,
+            ));
         }
     }
     for n in norms {

@@ -23,7 +23,10 @@ pub fn predict(
     order.sort_by_key(|&i| examples[i].pieces.ids.len());
     let mut out = vec![TableDecoding::default(); examples.len()];
     for chunk in order.chunks(batch_size.max(1)) {
-        let seqs: Vec<&[u32]> = chunk.iter().map(|&i| examples[i].pieces.ids.as_slice()).collect();
+        let seqs: Vec<&[u32]> = chunk
+            .iter()
+            .map(|&i| examples[i].pieces.ids.as_slice())
+            .collect();
         let batch = Batch::new(&seqs, pad_id, device)?;
         let result = model.forward(&batch, None)?;
         for (k, d) in decode(&result, &batch, threshold)?.into_iter().enumerate() {
@@ -45,7 +48,9 @@ pub fn evaluate(
     on_batch: impl FnMut(usize),
 ) -> Result<EvalReport> {
     let threshold = model.config.mge.threshold;
-    let decoded = predict(model, examples, batch_size, threshold, pad_id, device, on_batch)?;
+    let decoded = predict(
+        model, examples, batch_size, threshold, pad_id, device, on_batch,
+    )?;
     let mut ev = Evaluator::new(schema);
     for (ex, d) in examples.iter().zip(&decoded) {
         let gold = SentencePrediction::gold(&ex.sentence, schema);

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod model;
 pub mod ops;
 pub mod table;
+pub mod testing;
 pub mod tokenize;
 pub mod weights;
 

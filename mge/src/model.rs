@@ -57,7 +57,10 @@ pub struct GateOutput {
 
 impl MultiGate {
     pub fn load(w: &Weights, d: usize, hidden: usize, gates: &Gates) -> Result<Self> {
-        let names: Vec<&'static str> = PROJECTIONS.into_iter().filter(|n| present(gates, n)).collect();
+        let names: Vec<&'static str> = PROJECTIONS
+            .into_iter()
+            .filter(|n| present(gates, n))
+            .collect();
         let parts = names
             .iter()
             .map(|n| Linear::load(&w.pp(&format!("mge.{n}")), d, hidden))
@@ -138,7 +141,14 @@ pub struct TableHead {
 }
 
 impl TableHead {
-    pub fn load(w: &Weights, prefix: &str, width: usize, hidden: usize, labels: usize, eps: f64) -> Result<Self> {
+    pub fn load(
+        w: &Weights,
+        prefix: &str,
+        width: usize,
+        hidden: usize,
+        labels: usize,
+        eps: f64,
+    ) -> Result<Self> {
         let s = w.pp(prefix);
         let hid = Linear::load(&s.pp("hid"), 2 * width, hidden)?;
         let top = Linear {
@@ -204,7 +214,9 @@ impl Batch {
         let mut mask = vec![0f32; b * t];
         for (k, s) in sequences.iter().enumerate() {
             ids[k * t..k * t + s.len()].copy_from_slice(s);
-            mask[k * t..k * t + s.len()].iter_mut().for_each(|m| *m = 1.0);
+            mask[k * t..k * t + s.len()]
+                .iter_mut()
+                .for_each(|m| *m = 1.0);
         }
         Ok(Self {
             input_ids: Tensor::from_vec(ids, (b, t), device)?,
@@ -257,8 +269,22 @@ impl MgeModel {
         Ok(Self {
             bert: Bert::load(&w.pp("bert"), &config.bert)?,
             gates: MultiGate::load(&w, d, m.hidden, &m.gates)?,
-            ner: TableHead::load(&w, "ner", m.ner_width(), m.hidden, config.labels.entity_types.len(), m.head_ln_eps)?,
-            re: TableHead::load(&w, "re", m.re_width(), m.hidden, config.labels.relation_types.len().max(1), m.head_ln_eps)?,
+            ner: TableHead::load(
+                &w,
+                "ner",
+                m.ner_width(),
+                m.hidden,
+                config.labels.entity_types.len(),
+                m.head_ln_eps,
+            )?,
+            re: TableHead::load(
+                &w,
+                "re",
+                m.re_width(),
+                m.hidden,
+                config.labels.relation_types.len().max(1),
+                m.head_ln_eps,
+            )?,
             config: config.clone(),
         })
     }
@@ -281,16 +307,34 @@ impl MgeModel {
 
 /// Freshly initialized MGE and head parameters (PyTorch's default `nn.Linear` scheme:
 /// uniform in ±1/√fan_in; layer norms at 1 and 0). Deterministic for a seed.
-pub fn init_head_weights(config: &ModelConfig, seed: u64, device: &Device) -> Result<Vec<(String, Tensor)>> {
+pub fn init_head_weights(
+    config: &ModelConfig,
+    seed: u64,
+    device: &Device,
+) -> Result<Vec<(String, Tensor)>> {
     let mut rng = Rng::new(seed);
     let m = &config.mge;
     let d = config.bert.hidden_size;
     let mut out = Vec::new();
-    let mut linear = |name: String, input: usize, output: usize, out: &mut Vec<(String, Tensor)>| -> Result<()> {
+    let mut linear = |name: String,
+                      input: usize,
+                      output: usize,
+                      out: &mut Vec<(String, Tensor)>|
+     -> Result<()> {
         let bound = 1.0 / (input as f32).sqrt();
-        let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| (rng.uniform() * 2.0 - 1.0) * bound).collect() };
-        out.push((format!("{name}.weight"), Tensor::from_vec(draw(output * input), (output, input), device)?));
-        out.push((format!("{name}.bias"), Tensor::from_vec(draw(output), output, device)?));
+        let mut draw = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| (rng.uniform() * 2.0 - 1.0) * bound)
+                .collect()
+        };
+        out.push((
+            format!("{name}.weight"),
+            Tensor::from_vec(draw(output * input), (output, input), device)?,
+        ));
+        out.push((
+            format!("{name}.bias"),
+            Tensor::from_vec(draw(output), output, device)?,
+        ));
         Ok(())
     };
     for n in PROJECTIONS.into_iter().filter(|n| present(&m.gates, n)) {
@@ -298,13 +342,23 @@ pub fn init_head_weights(config: &ModelConfig, seed: u64, device: &Device) -> Re
     }
     let heads = [
         ("ner", m.ner_width(), config.labels.entity_types.len()),
-        ("re", m.re_width(), config.labels.relation_types.len().max(1)),
+        (
+            "re",
+            m.re_width(),
+            config.labels.relation_types.len().max(1),
+        ),
     ];
     for (p, width, labels) in heads {
         linear(format!("{p}.hid"), 2 * width, m.hidden, &mut out)?;
         linear(format!("{p}.tag"), m.hidden, labels, &mut out)?;
-        out.push((format!("{p}.ln.weight"), Tensor::ones(m.hidden, DType::F32, device)?));
-        out.push((format!("{p}.ln.bias"), Tensor::zeros(m.hidden, DType::F32, device)?));
+        out.push((
+            format!("{p}.ln.weight"),
+            Tensor::ones(m.hidden, DType::F32, device)?,
+        ));
+        out.push((
+            format!("{p}.ln.bias"),
+            Tensor::zeros(m.hidden, DType::F32, device)?,
+        ));
     }
     Ok(out)
 }
@@ -348,7 +402,16 @@ mod tests {
     }
 
     fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar().unwrap()
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap()
     }
 
     #[test]
@@ -361,7 +424,12 @@ mod tests {
         assert_eq!(fast.dims(), &[2, 7, 7, 3]);
         assert!(max_diff(&fast, &naive) < 1e-4);
         let x = Tensor::randn(0f32, 1.0, (1, 5, cfg.mge.re_width()), &Device::Cpu).unwrap();
-        assert!(max_diff(&model.re.forward(&x).unwrap(), &model.re.forward_naive(&x).unwrap()) < 1e-4);
+        assert!(
+            max_diff(
+                &model.re.forward(&x).unwrap(),
+                &model.re.forward_naive(&x).unwrap()
+            ) < 1e-4
+        );
     }
 
     #[test]
@@ -372,12 +440,27 @@ mod tests {
         assert_eq!(out.ner_logits.dims(), &[2, 6, 6, 3]);
         assert_eq!(out.re_logits.dims(), &[2, 6, 6, 2]);
         let g = &out.gates;
-        for gate in [&g.entity_task, &g.relation_task, &g.entity_interaction, &g.relation_interaction] {
+        for gate in [
+            &g.entity_task,
+            &g.relation_task,
+            &g.entity_interaction,
+            &g.relation_interaction,
+        ] {
             let v = gate.as_ref().unwrap();
             assert_eq!(v.dims(), &[2, 6, 12]);
             let (lo, hi): (f32, f32) = (
-                v.flatten_all().unwrap().min(0).unwrap().to_scalar().unwrap(),
-                v.flatten_all().unwrap().max(0).unwrap().to_scalar().unwrap(),
+                v.flatten_all()
+                    .unwrap()
+                    .min(0)
+                    .unwrap()
+                    .to_scalar()
+                    .unwrap(),
+                v.flatten_all()
+                    .unwrap()
+                    .max(0)
+                    .unwrap()
+                    .to_scalar()
+                    .unwrap(),
             );
             assert!(lo > 0.0 && hi < 1.0, "a sigmoid gate");
         }
@@ -394,38 +477,92 @@ mod tests {
         assert_eq!(base.h_ner.dims(), &[1, 4, 24]);
 
         // Interaction gates: dropping one narrows the *other* task's features to h.
-        let no_r_inter = Gates { relation_interaction: false, ..Gates::default() };
+        let no_r_inter = Gates {
+            relation_interaction: false,
+            ..Gates::default()
+        };
         let cfg = config(no_r_inter);
-        assert!(MgeModel::load(&full_w, &cfg).is_err(), "ner.hid shape must change to 2h");
+        assert!(
+            MgeModel::load(&full_w, &cfg).is_err(),
+            "ner.hid shape must change to 2h"
+        );
         let m = MgeModel::load(&weights(&cfg, 5), &cfg).unwrap();
         let out = m.gates.forward(&h_b).unwrap();
         assert_eq!(out.h_ner.dims(), &[1, 4, 12]);
         assert_eq!(out.h_re.dims(), &[1, 4, 24]);
         assert!(out.gates.relation_interaction.is_none());
 
-        let no_e_inter = Gates { entity_interaction: false, ..Gates::default() };
+        let no_e_inter = Gates {
+            entity_interaction: false,
+            ..Gates::default()
+        };
         let cfg = config(no_e_inter);
-        let out = MgeModel::load(&weights(&cfg, 5), &cfg).unwrap().gates.forward(&h_b).unwrap();
+        let out = MgeModel::load(&weights(&cfg, 5), &cfg)
+            .unwrap()
+            .gates
+            .forward(&h_b)
+            .unwrap();
         assert_eq!(out.h_ner.dims(), &[1, 4, 24]);
         assert_eq!(out.h_re.dims(), &[1, 4, 12]);
 
         // Task gates: without one, H_task is the candidate itself (tanh of the projection),
         // so the same weights give the ungated values.
         for (gates, ner_side) in [
-            (Gates { entity_task: false, ..Gates::default() }, true),
-            (Gates { relation_task: false, ..Gates::default() }, false),
+            (
+                Gates {
+                    entity_task: false,
+                    ..Gates::default()
+                },
+                true,
+            ),
+            (
+                Gates {
+                    relation_task: false,
+                    ..Gates::default()
+                },
+                false,
+            ),
         ] {
             let cfg = config(gates);
             let mut w = full_w.clone();
-            w.retain(|k, _| !(k.starts_with("mge.gate_e_task") && !gates.entity_task || k.starts_with("mge.gate_r_task") && !gates.relation_task));
-            let out = MgeModel::load(&w, &cfg).unwrap().gates.forward(&h_b).unwrap();
-            let (ablated, kept) = if ner_side { (&out.h_ner, &base.h_ner) } else { (&out.h_re, &base.h_re) };
+            let dropped = |k: &str| {
+                (k.starts_with("mge.gate_e_task") && !gates.entity_task)
+                    || (k.starts_with("mge.gate_r_task") && !gates.relation_task)
+            };
+            w.retain(|k, _| !dropped(k));
+            let out = MgeModel::load(&w, &cfg)
+                .unwrap()
+                .gates
+                .forward(&h_b)
+                .unwrap();
+            let (ablated, kept) = if ner_side {
+                (&out.h_ner, &base.h_ner)
+            } else {
+                (&out.h_re, &base.h_re)
+            };
             let cand_name = if ner_side { "mge.cand_e" } else { "mge.cand_r" };
-            let lin = Linear { weight: w[&format!("{cand_name}.weight")].clone(), bias: Some(w[&format!("{cand_name}.bias")].clone()) };
+            let lin = Linear {
+                weight: w[&format!("{cand_name}.weight")].clone(),
+                bias: Some(w[&format!("{cand_name}.bias")].clone()),
+            };
             let cand = lin.forward(&h_b).unwrap().tanh().unwrap();
-            assert!(max_diff(&ablated.narrow(2, 0, 12).unwrap(), &cand) < 1e-6, "task half is the candidate");
-            assert!(max_diff(&ablated.narrow(2, 12, 12).unwrap(), &kept.narrow(2, 12, 12).unwrap()) < 1e-6, "interaction half unchanged");
-            assert!(max_diff(&ablated.narrow(2, 0, 12).unwrap(), &kept.narrow(2, 0, 12).unwrap()) > 1e-3);
+            assert!(
+                max_diff(&ablated.narrow(2, 0, 12).unwrap(), &cand) < 1e-6,
+                "task half is the candidate"
+            );
+            assert!(
+                max_diff(
+                    &ablated.narrow(2, 12, 12).unwrap(),
+                    &kept.narrow(2, 12, 12).unwrap()
+                ) < 1e-6,
+                "interaction half unchanged"
+            );
+            assert!(
+                max_diff(
+                    &ablated.narrow(2, 0, 12).unwrap(),
+                    &kept.narrow(2, 0, 12).unwrap()
+                ) > 1e-3
+            );
         }
     }
 
@@ -436,7 +573,13 @@ mod tests {
         let alone = Batch::new(&[&[2, 9, 10, 3]], 0, &Device::Cpu).unwrap();
         let a = model.forward(&alone, None).unwrap().ner_logits;
         let padded = model.forward(&batch(), None).unwrap().ner_logits;
-        let p = padded.narrow(0, 1, 1).unwrap().narrow(1, 0, 4).unwrap().narrow(2, 0, 4).unwrap();
+        let p = padded
+            .narrow(0, 1, 1)
+            .unwrap()
+            .narrow(1, 0, 4)
+            .unwrap()
+            .narrow(2, 0, 4)
+            .unwrap();
         assert!(max_diff(&a, &p) < 1e-4);
     }
 }

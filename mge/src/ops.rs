@@ -37,7 +37,9 @@ pub fn fast_exp(x: f32) -> f32 {
     let k = (x * LOG2E + MAGIC) - MAGIC;
     let r = x - k * LN2_HI - k * LN2_LO;
     let p = 1.0
-        + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
     let e = p * f32::from_bits(((k as i32 + 127) as u32) << 23);
     if tiny {
         0.0
@@ -51,9 +53,15 @@ pub fn fast_exp(x: f32) -> f32 {
 pub fn fast_erf(x: f32) -> f32 {
     let a = x.abs();
     let t = 1.0 / (1.0 + 0.327_591_1 * a);
-    let poly = t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
+    let poly = t
+        * (0.254_829_6
+            + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
     let y = 1.0 - poly * fast_exp(-a * a);
-    if x < 0.0 { -y } else { y }
+    if x < 0.0 {
+        -y
+    } else {
+        y
+    }
 }
 
 const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
@@ -69,12 +77,23 @@ impl CustomOp1 for Gelu {
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let src = contiguous_f32(s, l, "gelu")?;
-        let dst: Vec<f32> = src.iter().map(|&x| 0.5 * x * (1.0 + fast_erf(x * FRAC_1_SQRT_2))).collect();
+        let dst: Vec<f32> = src
+            .iter()
+            .map(|&x| 0.5 * x * (1.0 + fast_erf(x * FRAC_1_SQRT_2)))
+            .collect();
         Ok((CpuStorage::F32(dst), l.shape().clone()))
     }
 
-    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
-        Ok(Some(arg.contiguous()?.apply_op2_no_bwd(&grad.contiguous()?, &GeluGrad)?))
+    fn bwd(
+        &self,
+        arg: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(
+            arg.contiguous()?
+                .apply_op2_no_bwd(&grad.contiguous()?, &GeluGrad)?,
+        ))
     }
 }
 
@@ -86,7 +105,13 @@ impl CustomOp2 for GeluGrad {
         "mge-gelu-grad"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let x = contiguous_f32(s1, l1, "gelu grad")?;
         let g = contiguous_f32(s2, l2, "gelu grad")?;
         if x.len() != g.len() {
@@ -138,7 +163,12 @@ impl CustomOp1 for SoftmaxLastDim {
         Ok((CpuStorage::F32(dst), l.shape().clone()))
     }
 
-    fn bwd(&self, _arg: &Tensor, res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+    fn bwd(
+        &self,
+        _arg: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
         // dx = y * (g - sum(g * y))
         let dot = (grad * res)?.sum_keepdim(D::Minus1)?;
         Ok(Some(res.mul(&grad.broadcast_sub(&dot)?)?))
@@ -460,12 +490,20 @@ impl CustomOp3 for PairLnElu {
 }
 
 /// `ELU(LN(top_i + bottom_j))` for every cell: `top`, `bottom` `[B, T, h]` → `[B, T, T, h]`.
-pub fn pair_ln_elu(top: &Tensor, bottom: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
+pub fn pair_ln_elu(
+    top: &Tensor,
+    bottom: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f64,
+) -> Result<Tensor> {
     if top.device().is_cpu() && top.dtype() == DType::F32 {
         let gb = Tensor::stack(&[gamma, beta], 0)?;
-        Ok(top
-            .contiguous()?
-            .apply_op3(&bottom.contiguous()?, &gb, PairLnElu { eps: eps as f32 })?)
+        Ok(top.contiguous()?.apply_op3(
+            &bottom.contiguous()?,
+            &gb,
+            PairLnElu { eps: eps as f32 },
+        )?)
     } else {
         let pre = top.unsqueeze(2)?.broadcast_add(&bottom.unsqueeze(1)?)?;
         Ok(layer_norm(&pre, gamma, beta, eps)?.elu(1.0)?)
@@ -473,7 +511,13 @@ pub fn pair_ln_elu(top: &Tensor, bottom: &Tensor, gamma: &Tensor, beta: &Tensor,
 }
 
 /// The same computation from composed tensor ops (reference for tests and for non-CPU devices).
-pub fn pair_ln_elu_reference(top: &Tensor, bottom: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
+pub fn pair_ln_elu_reference(
+    top: &Tensor,
+    bottom: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f64,
+) -> Result<Tensor> {
     let pre = top.unsqueeze(2)?.broadcast_add(&bottom.unsqueeze(1)?)?;
     Ok(candle_nn::ops::layer_norm_slow(&pre, gamma, beta, eps as f32)?.elu(1.0)?)
 }
@@ -498,13 +542,29 @@ mod pair_tests {
     #[test]
     fn fused_pair_table_matches_composed_ops_forward_and_backward() {
         let dev = Device::Cpu;
-        let v = |shape: &[usize], m: f32| Var::from_tensor(&Tensor::randn(m, 1.0, shape, &dev).unwrap()).unwrap();
-        let (top, bot, g, b) = (v(&[2, 5, 6], 0.0), v(&[2, 5, 6], 0.3), v(&[6], 1.0), v(&[6], 0.0));
+        let v = |shape: &[usize], m: f32| {
+            Var::from_tensor(&Tensor::randn(m, 1.0, shape, &dev).unwrap()).unwrap()
+        };
+        let (top, bot, g, b) = (
+            v(&[2, 5, 6], 0.0),
+            v(&[2, 5, 6], 0.3),
+            v(&[6], 1.0),
+            v(&[6], 0.0),
+        );
         let w = Tensor::randn(0f32, 1.0, (2, 5, 5, 6), &dev).unwrap();
         let fast = pair_ln_elu(&top, &bot, &g, &b, 1e-5).unwrap();
         let slow = pair_ln_elu_reference(&top, &bot, &g, &b, 1e-5).unwrap();
         let diff = |a: &Tensor, b: &Tensor| -> f32 {
-            (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar().unwrap()
+            (a - b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar()
+                .unwrap()
         };
         assert!(diff(&fast, &slow) < 1e-5);
         let gf = (fast * &w).unwrap().sum_all().unwrap().backward().unwrap();

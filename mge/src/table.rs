@@ -184,13 +184,23 @@ pub fn decode(out: &MgeOutput, batch: &Batch, threshold: f32) -> Result<Vec<Tabl
                 if i <= j {
                     for (label, &p) in ner[cell * ke..(cell + 1) * ke].iter().enumerate() {
                         if p > threshold {
-                            d.entities.push(ScoredCell { i, j, label, score: p });
+                            d.entities.push(ScoredCell {
+                                i,
+                                j,
+                                label,
+                                score: p,
+                            });
                         }
                     }
                 }
                 for (label, &p) in re[cell * kr..(cell + 1) * kr].iter().enumerate() {
                     if p > threshold {
-                        d.relations.push(ScoredCell { i, j, label, score: p });
+                        d.relations.push(ScoredCell {
+                            i,
+                            j,
+                            label,
+                            score: p,
+                        });
                     }
                 }
             }

@@ -69,7 +69,9 @@ impl SubwordTokenizer {
 
     /// The tokenizer as JSON (for checkpoints and bundles).
     pub fn to_json(&self) -> Result<String> {
-        self.inner.to_string(false).map_err(|e| Error::Tokenizer(e.to_string()))
+        self.inner
+            .to_string(false)
+            .map_err(|e| Error::Tokenizer(e.to_string()))
     }
 
     /// Tokenizes pre-split words. Words are dropped from the end until the sequence fits in
@@ -94,7 +96,11 @@ impl SubwordTokenizer {
             token_word: vec![None],
         };
         for (w, p) in pieces.iter().enumerate() {
-            let p: &[u32] = if p.is_empty() { std::slice::from_ref(&self.unk) } else { p };
+            let p: &[u32] = if p.is_empty() {
+                std::slice::from_ref(&self.unk)
+            } else {
+                p
+            };
             if out.ids.len() + p.len() + 1 > max_len {
                 break;
             }
@@ -129,7 +135,11 @@ impl SubwordTokenizer {
 /// BERT normalizer and pre-tokenizer. The vocabulary gets the special tokens first.
 pub fn test_tokenizer_json(words: &[&str]) -> String {
     let mut vocab = serde_json::Map::new();
-    for (i, w) in ["[PAD]", "[UNK]", "[CLS]", "[SEP]"].iter().chain(words.iter()).enumerate() {
+    for (i, w) in ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+        .iter()
+        .chain(words.iter())
+        .enumerate()
+    {
         vocab.insert((*w).to_string(), serde_json::Value::from(i));
     }
     serde_json::json!({
@@ -151,14 +161,19 @@ mod tests {
     use super::*;
 
     fn tok() -> SubwordTokenizer {
-        let json = test_tokenizer_json(&["john", "lives", "in", "new", "york", "york", "##shire", "é", "."]);
+        let json = test_tokenizer_json(&[
+            "john", "lives", "in", "new", "york", "york", "##shire", "é", ".",
+        ]);
         SubwordTokenizer::from_bytes(json.as_bytes()).unwrap()
     }
 
     #[test]
     fn words_map_to_first_and_last_pieces() {
         let t = tok();
-        let words: Vec<String> = ["John", "lives", "in", "Yorkshire", "."].iter().map(|s| s.to_string()).collect();
+        let words: Vec<String> = ["John", "lives", "in", "Yorkshire", "."]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let p = t.encode_words(&words, 64).unwrap();
         assert_eq!(p.ids.len(), 1 + 6 + 1);
         assert_eq!(p.word_first, vec![1, 2, 3, 4, 6]);
@@ -171,7 +186,10 @@ mod tests {
     #[test]
     fn empty_words_become_unk_and_long_input_is_cut_at_word_boundaries() {
         let t = tok();
-        let words: Vec<String> = ["john", "\u{200b}", "yorkshire", "in"].iter().map(|s| s.to_string()).collect();
+        let words: Vec<String> = ["john", "\u{200b}", "yorkshire", "in"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let p = t.encode_words(&words, 64).unwrap();
         assert_eq!(p.word_first.len(), 4);
         assert_eq!(p.ids[2], 1, "zero-width space is [UNK]");

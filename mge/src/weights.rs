@@ -107,3 +107,20 @@ pub fn load_safetensors(bytes: &[u8], device: &Device) -> Result<TensorMap> {
     }
     Ok(map)
 }
+
+/// The encoder weights of a Hugging Face BERT checkpoint renamed under `bert.` (whether or not
+/// the file used that prefix), leaving out buffers such as `embeddings.position_ids` and any
+/// pooler or task head.
+pub fn encoder_tensors(raw: TensorMap) -> TensorMap {
+    let mut out = TensorMap::new();
+    for (name, t) in raw {
+        let name = name.strip_prefix("bert.").unwrap_or(&name).to_string();
+        let weight = [".weight", ".bias", ".gamma", ".beta"]
+            .iter()
+            .any(|s| name.ends_with(s));
+        if weight && (name.starts_with("embeddings.") || name.starts_with("encoder.")) {
+            out.insert(format!("bert.{name}"), t);
+        }
+    }
+    out
+}

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use candle_core::{Device, Tensor};
 use mge::tokenize::SubwordTokenizer;
-use mge::weights::{load_safetensors, TensorMap};
+use mge::weights::{encoder_tensors, load_safetensors, TensorMap};
 use mge::{BertConfig, MgeModel, ModelConfig};
 
 use crate::Result;
@@ -23,11 +23,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         path.extension().and_then(|e| e.to_str()).unwrap_or("")
     ));
     {
-        let mut f = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut f =
+            fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
-    fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+    fs::rename(&tmp, path)
+        .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 
@@ -42,7 +44,10 @@ pub fn safetensors_bytes(tensors: &[(String, Tensor)]) -> Result<Vec<u8>> {
 }
 
 fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("checkpoint");
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("checkpoint");
     dir.with_file_name(format!("{name}{suffix}"))
 }
 
@@ -85,7 +90,10 @@ pub fn save_checkpoint(
     }
     fs::create_dir_all(&tmp)?;
     write_atomic(&tmp.join("model.safetensors"), &safetensors_bytes(tensors)?)?;
-    write_atomic(&tmp.join("config.json"), serde_json::to_string_pretty(config)?.as_bytes())?;
+    write_atomic(
+        &tmp.join("config.json"),
+        serde_json::to_string_pretty(config)?.as_bytes(),
+    )?;
     write_atomic(&tmp.join("tokenizer.json"), tokenizer_json.as_bytes())?;
     for (name, bytes) in files {
         write_atomic(&tmp.join(name), bytes)?;
@@ -106,7 +114,12 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
-        let dir = existing_dir(dir).ok_or_else(|| anyhow::anyhow!("{} is not a checkpoint folder (no config.json)", dir.display()))?;
+        let dir = existing_dir(dir).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} is not a checkpoint folder (no config.json)",
+                dir.display()
+            )
+        })?;
         let config: ModelConfig = serde_json::from_slice(&read(&dir.join("config.json"))?)
             .with_context(|| format!("{}: bad config.json", dir.display()))?;
         let tensors = load_safetensors(&read(&dir.join("model.safetensors"))?, device)
@@ -149,13 +162,7 @@ impl Encoder {
         let config = BertConfig::from_json(&String::from_utf8_lossy(&read(&need("config.json")?)?))
             .with_context(|| format!("{}: bad config.json", dir.display()))?;
         let raw = load_safetensors(&read(&need("model.safetensors")?)?, device)?;
-        let mut tensors = TensorMap::new();
-        for (name, t) in raw {
-            let name = name.strip_prefix("bert.").unwrap_or(&name).to_string();
-            if name.starts_with("embeddings.") || name.starts_with("encoder.") {
-                tensors.insert(format!("bert.{name}"), t);
-            }
-        }
+        let tensors = encoder_tensors(raw);
         let tokenizer_json = String::from_utf8(read(&need("tokenizer.json")?)?)?;
         Ok(Self {
             config,

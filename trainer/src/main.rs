@@ -17,9 +17,12 @@ use train::{RunOptions, TrainConfig};
 
 pub type Result<T> = anyhow::Result<T>;
 
-
 #[derive(Parser)]
-#[command(name = "mge", version, about = "Joint entity and relation extraction with the Multi-Gate Encoder")]
+#[command(
+    name = "mge",
+    version,
+    about = "Joint entity and relation extraction with the Multi-Gate Encoder"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -29,7 +32,7 @@ struct Cli {
 enum Command {
     /// Fine-tune an encoder plus the MGE layers on a dataset; evaluates on dev every epoch,
     /// keeps the best checkpoint, and scores it on test at the end.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Score a checkpoint on a dataset file (strict and PFN-style micro F1, per type).
     Eval(EvalArgs),
 }
@@ -150,13 +153,21 @@ fn preset_values(p: Preset, fold: usize) -> PresetValues {
     match p {
         Preset::Conll04 => PresetValues {
             name: "conll04",
-            files: ("conll04/train.json".into(), "conll04/dev.json".into(), Some("conll04/test.json".into())),
+            files: (
+                "conll04/train.json".into(),
+                "conll04/dev.json".into(),
+                Some("conll04/test.json".into()),
+            ),
             epochs: 30,
             batch_size: 8,
         },
         Preset::Scierc => PresetValues {
             name: "scierc",
-            files: ("scierc/train.json".into(), "scierc/dev.json".into(), Some("scierc/test.json".into())),
+            files: (
+                "scierc/train.json".into(),
+                "scierc/dev.json".into(),
+                Some("scierc/test.json".into()),
+            ),
             epochs: 30,
             batch_size: 8,
         },
@@ -194,10 +205,21 @@ fn gates_without(names: &[String]) -> Result<Gates> {
 
 fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
     let preset = a.preset.map(|p| preset_values(p, a.fold));
-    let from_preset = |pick: fn(&PresetValues) -> Option<String>| preset.as_ref().and_then(pick).map(|f| a.data_root.join(f));
-    let train = a.train.clone().or_else(|| from_preset(|p| Some(p.files.0.clone())));
-    let dev = a.dev.clone().or_else(|| from_preset(|p| Some(p.files.1.clone())));
-    let test = a.test.clone().or_else(|| from_preset(|p| p.files.2.clone()));
+    let from_preset = |pick: fn(&PresetValues) -> Option<String>| {
+        preset.as_ref().and_then(pick).map(|f| a.data_root.join(f))
+    };
+    let train = a
+        .train
+        .clone()
+        .or_else(|| from_preset(|p| Some(p.files.0.clone())));
+    let dev = a
+        .dev
+        .clone()
+        .or_else(|| from_preset(|p| Some(p.files.1.clone())));
+    let test = a
+        .test
+        .clone()
+        .or_else(|| from_preset(|p| p.files.2.clone()));
     let (Some(train), Some(dev)) = (train, dev) else {
         anyhow::bail!("give --preset, or --train and --dev");
     };
@@ -206,13 +228,22 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
             .name
             .clone()
             .or_else(|| preset.as_ref().map(|p| p.name.to_string()))
-            .unwrap_or_else(|| train.file_stem().and_then(|s| s.to_str()).unwrap_or("data").to_string()),
+            .unwrap_or_else(|| {
+                train
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("data")
+                    .to_string()
+            }),
         train,
         dev,
         test,
         encoder: a.encoder.clone(),
         epochs: a.epochs.or(preset.as_ref().map(|p| p.epochs)).unwrap_or(20),
-        batch_size: a.batch_size.or(preset.as_ref().map(|p| p.batch_size)).unwrap_or(8),
+        batch_size: a
+            .batch_size
+            .or(preset.as_ref().map(|p| p.batch_size))
+            .unwrap_or(8),
         eval_batch_size: a.eval_batch_size,
         lr_encoder: a.lr_encoder.unwrap_or(5e-5),
         lr_heads: a.lr_heads.unwrap_or(1e-3),
@@ -237,7 +268,10 @@ fn print_report(r: &EvalReport) {
             p.precision, p.recall, p.f1, p.tp, p.pred, p.gold
         )
     };
-    println!("{:<24} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6}", "", "P", "R", "F1", "tp", "pred", "gold");
+    println!(
+        "{:<24} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6}",
+        "", "P", "R", "F1", "tp", "pred", "gold"
+    );
     row("NER (strict)", &r.ner);
     row("RE (strict)", &r.re_strict);
     row("RE (PFN-style)", &r.re_pfn);
@@ -265,7 +299,9 @@ fn flush_subnormals() {
 fn main() -> Result<()> {
     flush_subnormals();
     // Worker threads need the same floating-point mode; ignore the error if a pool exists.
-    let _ = rayon::ThreadPoolBuilder::new().start_handler(|_| flush_subnormals()).build_global();
+    let _ = rayon::ThreadPoolBuilder::new()
+        .start_handler(|_| flush_subnormals())
+        .build_global();
     let cli = Cli::parse();
     match cli.command {
         Command::Train(a) => {
@@ -292,7 +328,8 @@ fn main() -> Result<()> {
             let report = train::eval_checkpoint(&a.checkpoint, &a.data, &a.device, a.batch_size)?;
             print_report(&report);
             if let Some(p) = &a.json {
-                std::fs::write(p, serde_json::to_string_pretty(&report)?).with_context(|| format!("cannot write {}", p.display()))?;
+                std::fs::write(p, serde_json::to_string_pretty(&report)?)
+                    .with_context(|| format!("cannot write {}", p.display()))?;
             }
         }
     }

@@ -52,7 +52,10 @@ impl AdamW {
                     .is_cpu()
                     .then(|| (vec![0f32; var.elem_count()], vec![0f32; var.elem_count()]));
                 let (m, v) = if host.is_some() {
-                    (Tensor::zeros(0, var.dtype(), var.device())?, Tensor::zeros(0, var.dtype(), var.device())?)
+                    (
+                        Tensor::zeros(0, var.dtype(), var.device())?,
+                        Tensor::zeros(0, var.dtype(), var.device())?,
+                    )
                 } else {
                     (var.zeros_like()?, var.zeros_like()?)
                 };
@@ -92,7 +95,11 @@ impl AdamW {
     /// before clipping.
     pub fn step(&mut self, grads: &GradStore, lr_scale: f64, clip: f64) -> Result<f64> {
         let norm = self.grad_norm(grads)?;
-        let scale = if clip > 0.0 && norm > clip { clip / norm } else { 1.0 };
+        let scale = if clip > 0.0 && norm > clip {
+            clip / norm
+        } else {
+            1.0
+        };
         self.step += 1;
         let t = self.step as i32;
         let bc1 = 1.0 - self.beta1.powi(t);
@@ -104,7 +111,8 @@ impl AdamW {
                 let (b1, b2, eps) = (self.beta1 as f32, self.beta2 as f32, self.eps as f32);
                 let g = g.flatten_all()?.to_vec1::<f32>()?;
                 let mut theta = p.var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
-                let (scale, lr, decay) = (scale as f32, lr as f32, (1.0 - lr * p.weight_decay) as f32);
+                let (scale, lr, decay) =
+                    (scale as f32, lr as f32, (1.0 - lr * p.weight_decay) as f32);
                 let (bc1, bc2) = (bc1 as f32, bc2 as f32);
                 use rayon::prelude::*;
                 const CHUNK: usize = 1 << 16;
@@ -122,7 +130,8 @@ impl AdamW {
                             th[k] = th[k] * decay - lr * update;
                         }
                     });
-                p.var.set(&Tensor::from_vec(theta, p.var.shape(), p.var.device())?)?;
+                p.var
+                    .set(&Tensor::from_vec(theta, p.var.shape(), p.var.device())?)?;
                 continue;
             }
             let g = (g * scale)?;
@@ -166,7 +175,11 @@ impl AdamW {
                     .get(&key)
                     .ok_or_else(|| anyhow::anyhow!("optimizer state has no `{key}`"))?;
                 if t.dims() != p.var.dims() {
-                    anyhow::bail!("optimizer state `{key}` has shape {:?}, expected {:?}", t.dims(), p.var.dims());
+                    anyhow::bail!(
+                        "optimizer state `{key}` has shape {:?}, expected {:?}",
+                        t.dims(),
+                        p.var.dims()
+                    );
                 }
                 Ok(t.to_device(p.var.device())?)
             };
@@ -210,7 +223,14 @@ mod tests {
         // The first step of Adam moves each coordinate by about lr regardless of scale.
         let y = Var::from_tensor(&Tensor::new(&[100f32], &dev).unwrap()).unwrap();
         let mut opt = AdamW::new(vec![("y".into(), y.clone(), 0.1, 0.0)]).unwrap();
-        let grads = y.as_tensor().sqr().unwrap().sum_all().unwrap().backward().unwrap();
+        let grads = y
+            .as_tensor()
+            .sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
         let norm = opt.step(&grads, 1.0, 1.0).unwrap();
         assert!((norm - 200.0).abs() < 1e-3);
         let after: Vec<f32> = y.as_tensor().to_vec1().unwrap();

@@ -25,17 +25,23 @@ pub fn learning_curve(path: &Path, curve: &[EpochRecord], title: &str) -> Result
         .y_desc("F1 (%)")
         .draw()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let series: [(&str, RGBColor, fn(&EpochRecord) -> f64); 3] = [
+    type Series = (&'static str, RGBColor, fn(&EpochRecord) -> f64);
+    let series: [Series; 3] = [
         ("NER (strict)", RGBColor(31, 119, 180), |r| r.dev_ner_f1),
         ("RE (strict)", RGBColor(214, 39, 40), |r| r.dev_re_f1),
         ("RE (PFN-style)", RGBColor(44, 160, 44), |r| r.dev_re_pfn_f1),
     ];
     for (name, color, get) in series {
         chart
-            .draw_series(LineSeries::new(curve.iter().map(|r| (r.epoch as u32, get(r))), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                curve.iter().map(|r| (r.epoch as u32, get(r))),
+                color.stroke_width(2),
+            ))
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()

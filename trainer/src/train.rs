@@ -20,7 +20,9 @@ use mge::weights::{load_safetensors, TensorMap};
 use mge::{Gates, MgeConfig, ModelConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{existing_dir, safetensors_bytes, save_checkpoint, write_atomic, Checkpoint, Encoder};
+use crate::checkpoint::{
+    existing_dir, safetensors_bytes, save_checkpoint, write_atomic, Checkpoint, Encoder,
+};
 use crate::optim::{linear_schedule, AdamW};
 use crate::Result;
 
@@ -110,7 +112,11 @@ pub fn parse_device(spec: &str) -> Result<Device> {
     match spec {
         "cpu" => Ok(Device::Cpu),
         s if s == "cuda" || s.starts_with("cuda:") => {
-            let n: usize = s.strip_prefix("cuda:").unwrap_or("0").parse().context("bad CUDA ordinal")?;
+            let n: usize = s
+                .strip_prefix("cuda:")
+                .unwrap_or("0")
+                .parse()
+                .context("bad CUDA ordinal")?;
             Device::new_cuda(n).with_context(|| {
                 format!("cannot open {s}: this binary needs the `cuda` feature and a CUDA driver (see scripts/build-cuda.sh)")
             })
@@ -141,7 +147,14 @@ pub fn examples(
 ) -> Result<Vec<Example>> {
     sentences
         .iter()
-        .map(|s| Ok(Example::new(&data::truncate(s, max_words), tokenizer, schema, max_len)?))
+        .map(|s| {
+            Ok(Example::new(
+                &data::truncate(s, max_words),
+                tokenizer,
+                schema,
+                max_len,
+            )?)
+        })
         .collect()
 }
 
@@ -171,19 +184,28 @@ fn batches(examples: &[Example], batch_size: usize, rng: &mut Rng) -> Vec<Vec<us
     out
 }
 
-fn dropout_mask(shape: (usize, usize, usize), p: f64, rng: &mut Rng, device: &Device) -> Result<Option<Tensor>> {
+fn dropout_mask(
+    shape: (usize, usize, usize),
+    p: f64,
+    rng: &mut Rng,
+    device: &Device,
+) -> Result<Option<Tensor>> {
     if p <= 0.0 {
         return Ok(None);
     }
     let keep = 1.0 / (1.0 - p as f32);
     let n = shape.0 * shape.1 * shape.2;
-    let v: Vec<f32> = (0..n).map(|_| if rng.uniform() < p as f32 { 0.0 } else { keep }).collect();
+    let v: Vec<f32> = (0..n)
+        .map(|_| if rng.uniform() < p as f32 { 0.0 } else { keep })
+        .collect();
     Ok(Some(Tensor::from_vec(v, shape, device)?))
 }
 
 /// The model's tensors as plain (non-tracking) tensors for evaluation and saving.
 fn snapshot(vars: &[(String, Var)]) -> Vec<(String, Tensor)> {
-    vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().detach())).collect()
+    vars.iter()
+        .map(|(n, v)| (n.clone(), v.as_tensor().detach()))
+        .collect()
 }
 
 fn as_map(tensors: &[(String, Tensor)]) -> TensorMap {
@@ -202,7 +224,11 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     let train_sentences = data::load_dataset(&cfg.train)?;
     let dev_sentences = data::load_dataset(&cfg.dev)?;
     let labels = LabelSchema::from_sentences([train_sentences.as_slice()]);
-    data::validate(&dev_sentences, &cfg.dev.display().to_string(), Some(&labels))?;
+    data::validate(
+        &dev_sentences,
+        &cfg.dev.display().to_string(),
+        Some(&labels),
+    )?;
     let model_cfg = ModelConfig {
         bert: encoder.config.clone(),
         mge: MgeConfig {
@@ -216,7 +242,13 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     };
     model_cfg.validate()?;
     let max_len = model_cfg.bert.max_position_embeddings;
-    let mut train_ex = examples(&train_sentences, &labels, &tokenizer, cfg.max_words, max_len)?;
+    let mut train_ex = examples(
+        &train_sentences,
+        &labels,
+        &tokenizer,
+        cfg.max_words,
+        max_len,
+    )?;
     if let Some(n) = cfg.limit_train {
         train_ex.truncate(n);
     }
@@ -225,27 +257,42 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     // Parameters: the encoder from its checkpoint, the rest freshly initialized; or all of
     // them from `last/` when resuming.
     let mut state = RunState::default();
-    let resume_dir = if opts.resume { existing_dir(&last_dir) } else { None };
+    let resume_dir = if opts.resume {
+        existing_dir(&last_dir)
+    } else {
+        None
+    };
     let initial: TensorMap = match &resume_dir {
         Some(dir) => {
-            let saved: TrainConfig = serde_json::from_slice(&std::fs::read(out.join("train_config.json"))?)
-                .context("the run folder has no readable train_config.json")?;
+            let saved: TrainConfig =
+                serde_json::from_slice(&std::fs::read(out.join("train_config.json"))?)
+                    .context("the run folder has no readable train_config.json")?;
             if saved.epochs != cfg.epochs && saved.train == cfg.train {
-                eprintln!("note: continuing with {} epochs (the run was started with {})", cfg.epochs, saved.epochs);
+                eprintln!(
+                    "note: continuing with {} epochs (the run was started with {})",
+                    cfg.epochs, saved.epochs
+                );
             }
-            state = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?).context("bad last/state.json")?;
+            state = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?)
+                .context("bad last/state.json")?;
             load_safetensors(&std::fs::read(dir.join("model.safetensors"))?, &device)?
         }
         None => {
             if opts.resume {
-                eprintln!("note: nothing to resume in {}, starting a new run", out.display());
+                eprintln!(
+                    "note: nothing to resume in {}, starting a new run",
+                    out.display()
+                );
             }
             let mut map = encoder.tensors.clone();
             map.extend(init_head_weights(&model_cfg, cfg.seed, &device)?);
             map
         }
     };
-    write_atomic(&out.join("train_config.json"), serde_json::to_string_pretty(cfg)?.as_bytes())?;
+    write_atomic(
+        &out.join("train_config.json"),
+        serde_json::to_string_pretty(cfg)?.as_bytes(),
+    )?;
 
     let mut names: Vec<String> = initial.keys().cloned().collect();
     names.sort();
@@ -253,17 +300,32 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     let mut groups = Vec::with_capacity(names.len());
     for name in &names {
         let var = Var::from_tensor(&initial[name])?;
-        let lr = if name.starts_with("bert.") { cfg.lr_encoder } else { cfg.lr_heads };
-        let no_decay = name.ends_with(".bias") || name.contains("LayerNorm") || name.contains(".ln.");
-        groups.push((name.clone(), var.clone(), lr, if no_decay { 0.0 } else { cfg.weight_decay }));
+        let lr = if name.starts_with("bert.") {
+            cfg.lr_encoder
+        } else {
+            cfg.lr_heads
+        };
+        let no_decay =
+            name.ends_with(".bias") || name.contains("LayerNorm") || name.contains(".ln.");
+        groups.push((
+            name.clone(),
+            var.clone(),
+            lr,
+            if no_decay { 0.0 } else { cfg.weight_decay },
+        ));
         vars.push((name.clone(), var));
     }
     let parameters: usize = vars.iter().map(|(_, v)| v.elem_count()).sum();
     let mut opt = AdamW::new(groups)?;
     if let Some(dir) = &resume_dir {
-        let moments = load_safetensors(&std::fs::read(dir.join("optimizer.safetensors"))?, &device)?;
+        let moments =
+            load_safetensors(&std::fs::read(dir.join("optimizer.safetensors"))?, &device)?;
         opt.load_state(&moments, state.step)?;
-        eprintln!("resumed {} after epoch {}", out.display(), state.epochs_done);
+        eprintln!(
+            "resumed {} after epoch {}",
+            out.display(),
+            state.epochs_done
+        );
     }
 
     let steps_per_epoch = train_ex.len().div_ceil(cfg.batch_size.max(1));
@@ -280,16 +342,32 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         let pb = bar(
             train_ex.len(),
             opts.progress,
-            &format!("epoch {epoch}/{} [{{bar:30}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}} {{msg}}", cfg.epochs),
+            &format!(
+                "epoch {epoch}/{} [{{bar:30}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}} {{msg}}",
+                cfg.epochs
+            ),
         );
         let (mut sum, mut sum_ner, mut sum_re) = (0f64, 0f64, 0f64);
         for (k, idx) in plan.iter().enumerate() {
-            let seqs: Vec<&[u32]> = idx.iter().map(|&i| train_ex[i].pieces.ids.as_slice()).collect();
+            let seqs: Vec<&[u32]> = idx
+                .iter()
+                .map(|&i| train_ex[i].pieces.ids.as_slice())
+                .collect();
             let batch = Batch::new(&seqs, pad, &device)?;
             let ner: Vec<_> = idx.iter().map(|&i| train_ex[i].ner.clone()).collect();
             let re: Vec<_> = idx.iter().map(|&i| train_ex[i].re.clone()).collect();
-            let targets = Targets::new(&batch, &ner, &re, labels.entity_types.len(), labels.relation_types.len(), &device)?;
-            let tensors: TensorMap = vars.iter().map(|(n, v)| (n.clone(), v.as_tensor().clone())).collect();
+            let targets = Targets::new(
+                &batch,
+                &ner,
+                &re,
+                labels.entity_types.len(),
+                labels.relation_types.len(),
+                &device,
+            )?;
+            let tensors: TensorMap = vars
+                .iter()
+                .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+                .collect();
             let model = MgeModel::load(&tensors, &model_cfg)?;
             let shape = (batch.size(), batch.padded_len(), model_cfg.bert.hidden_size);
             let mask = dropout_mask(shape, cfg.dropout, &mut rng, &device)?;
@@ -299,9 +377,19 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
             let t1 = Instant::now();
             let grads = l.total.backward()?;
             let t2 = Instant::now();
-            opt.step(&grads, linear_schedule(state.step, warmup_steps, total_steps), cfg.clip)?;
+            opt.step(
+                &grads,
+                linear_schedule(state.step, warmup_steps, total_steps),
+                cfg.clip,
+            )?;
             if std::env::var_os("MGE_PROFILE").is_some() {
-                eprintln!("T={} fwd {:?} bwd {:?} opt {:?}", batch.padded_len(), t1 - t0, t2 - t1, t2.elapsed());
+                eprintln!(
+                    "T={} fwd {:?} bwd {:?} opt {:?}",
+                    batch.padded_len(),
+                    t1 - t0,
+                    t2 - t1,
+                    t2.elapsed()
+                );
             }
             state.step += 1;
             sum += (l.ner + l.re) as f64;
@@ -316,7 +404,15 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         let weights = snapshot(&vars);
         let model = MgeModel::load(&as_map(&weights), &model_cfg)?;
         let eval_bar = bar(dev_ex.len(), opts.progress, "dev [{bar:30}] {pos}/{len}");
-        let report = evaluate(&model, &dev_ex, &labels, cfg.eval_batch_size, pad, &device, |n| eval_bar.inc(n as u64))?;
+        let report = evaluate(
+            &model,
+            &dev_ex,
+            &labels,
+            cfg.eval_batch_size,
+            pad,
+            &device,
+            |n| eval_bar.inc(n as u64),
+        )?;
         eval_bar.finish_and_clear();
         let n = plan.len().max(1) as f64;
         let record = EpochRecord {
@@ -365,11 +461,15 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
             &tok_json,
             &weights,
             &[
-                ("optimizer.safetensors", safetensors_bytes(&opt.state_tensors()?)?),
+                (
+                    "optimizer.safetensors",
+                    safetensors_bytes(&opt.state_tensors()?)?,
+                ),
                 ("state.json", serde_json::to_vec_pretty(&state)?),
             ],
         )?;
-        crate::plot::learning_curve(&out.join("curve.png"), &state.curve, &cfg.dataset).unwrap_or_else(|e| eprintln!("warning: no curve.png: {e:#}"));
+        crate::plot::learning_curve(&out.join("curve.png"), &state.curve, &cfg.dataset)
+            .unwrap_or_else(|e| eprintln!("warning: no curve.png: {e:#}"));
     }
 
     // Final summary: the best checkpoint on dev and (if given) test.
@@ -377,11 +477,27 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         Some(dir) if state.epochs_done == cfg.epochs => {
             let ck = Checkpoint::load(&dir, &device)?;
             let model = ck.model()?;
-            let dev = evaluate(&model, &dev_ex, &labels, cfg.eval_batch_size, pad, &device, |_| {})?;
+            let dev = evaluate(
+                &model,
+                &dev_ex,
+                &labels,
+                cfg.eval_batch_size,
+                pad,
+                &device,
+                |_| {},
+            )?;
             let test = match &cfg.test {
                 Some(p) => {
                     let ex = prepare(p, &labels, &tokenizer, cfg.max_words, max_len)?;
-                    Some(evaluate(&model, &ex, &labels, cfg.eval_batch_size, pad, &device, |_| {})?)
+                    Some(evaluate(
+                        &model,
+                        &ex,
+                        &labels,
+                        cfg.eval_batch_size,
+                        pad,
+                        &device,
+                        |_| {},
+                    )?)
                 }
                 None => None,
             };
@@ -403,15 +519,26 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         test,
         parameters,
     };
-    write_atomic(&out.join("metrics.json"), serde_json::to_string_pretty(&metrics)?.as_bytes())?;
+    write_atomic(
+        &out.join("metrics.json"),
+        serde_json::to_string_pretty(&metrics)?.as_bytes(),
+    )?;
     if let Some(t) = &metrics.test {
-        write_atomic(&best_dir.join("test_report.json"), serde_json::to_string_pretty(t)?.as_bytes())?;
+        write_atomic(
+            &best_dir.join("test_report.json"),
+            serde_json::to_string_pretty(t)?.as_bytes(),
+        )?;
     }
     Ok(metrics)
 }
 
 /// Evaluates a checkpoint on a dataset file.
-pub fn eval_checkpoint(dir: &Path, data_path: &Path, device: &str, batch_size: usize) -> Result<EvalReport> {
+pub fn eval_checkpoint(
+    dir: &Path,
+    data_path: &Path,
+    device: &str,
+    batch_size: usize,
+) -> Result<EvalReport> {
     let device = parse_device(device)?;
     let ck = Checkpoint::load(dir, &device)?;
     let model = ck.model()?;
@@ -422,5 +549,152 @@ pub fn eval_checkpoint(dir: &Path, data_path: &Path, device: &str, batch_size: u
         ck.config.max_words,
         ck.config.bert.max_position_embeddings,
     )?;
-    Ok(evaluate(&model, &ex, &ck.config.labels, batch_size, ck.tokenizer.pad_id(), &device, |_| {})?)
+    Ok(evaluate(
+        &model,
+        &ex,
+        &ck.config.labels,
+        batch_size,
+        ck.tokenizer.pad_id(),
+        &device,
+        |_| {},
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mge::testing::{toy_sentences, vocabulary, write_tiny_encoder};
+
+    /// A tiny encoder, the toy sentences as train = dev = test, and settings that let a
+    /// random model memorize them.
+    fn setup(dir: &Path, epochs: usize) -> TrainConfig {
+        let sentences = toy_sentences();
+        write_tiny_encoder(&dir.join("encoder"), &vocabulary(&sentences), 7).unwrap();
+        let data = dir.join("toy.json");
+        std::fs::write(&data, serde_json::to_string(&sentences).unwrap()).unwrap();
+        TrainConfig {
+            dataset: "toy".into(),
+            train: data.clone(),
+            dev: data.clone(),
+            test: Some(data),
+            encoder: dir.join("encoder"),
+            epochs,
+            batch_size: 4,
+            eval_batch_size: 8,
+            lr_encoder: 1e-3,
+            lr_heads: 1e-2,
+            weight_decay: 0.0,
+            warmup: 0.05,
+            clip: 1.0,
+            dropout: 0.0,
+            hidden: 32,
+            gates: Gates::default(),
+            max_words: 128,
+            seed: 3,
+            threshold: 0.5,
+            device: "cpu".into(),
+            limit_train: None,
+        }
+    }
+
+    #[test]
+    fn tiny_random_bert_overfits_eight_sentences_through_the_real_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = setup(dir.path(), 60);
+        let out = dir.path().join("run");
+        let m = train(&cfg, &out, &RunOptions::default()).unwrap();
+        let test = m.test.expect("test report");
+        assert_eq!(test.ner.f1, 100.0, "NER {:?}", test.ner);
+        assert_eq!(test.re_strict.f1, 100.0, "RE {:?}", test.re_strict);
+        assert_eq!(test.re_pfn.f1, 100.0);
+        // The run folder has everything a user is promised.
+        for f in [
+            "metrics.json",
+            "curve.png",
+            "train_config.json",
+            "best/model.safetensors",
+            "best/config.json",
+            "best/tokenizer.json",
+            "last/optimizer.safetensors",
+            "last/state.json",
+        ] {
+            assert!(out.join(f).exists(), "missing {f}");
+        }
+        // The saved best checkpoint scores the same when evaluated from disk.
+        let again = eval_checkpoint(&out.join("best"), &cfg.dev, "cpu", 8).unwrap();
+        assert_eq!(again.ner.f1, 100.0);
+        assert_eq!(again.re_strict.f1, 100.0);
+        assert!(m.curve.first().unwrap().train_loss > m.curve.last().unwrap().train_loss * 5.0);
+    }
+
+    #[test]
+    fn a_resumed_run_matches_a_straight_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = setup(dir.path(), 6);
+        let straight = train(&cfg, &dir.path().join("straight"), &RunOptions::default()).unwrap();
+
+        let split = dir.path().join("split");
+        let first = train(
+            &cfg,
+            &split,
+            &RunOptions {
+                stop_after: Some(3),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(first.curve.len(), 3);
+        assert!(
+            first.test.is_none(),
+            "an interrupted run has no final scores yet"
+        );
+        // Simulate a kill during the next save: a half-written temporary folder is left behind.
+        std::fs::create_dir_all(split.join("last.tmp")).unwrap();
+        std::fs::write(split.join("last.tmp/model.safetensors"), b"garbage").unwrap();
+        let resumed = train(
+            &cfg,
+            &split,
+            &RunOptions {
+                resume: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+
+        assert_eq!(resumed.curve.len(), straight.curve.len());
+        for (a, b) in resumed.curve.iter().zip(&straight.curve) {
+            assert!(
+                (a.train_loss - b.train_loss).abs() < 1e-4 * b.train_loss.max(1.0),
+                "{a:?} vs {b:?}"
+            );
+            assert!((a.dev_ner_f1 - b.dev_ner_f1).abs() < 1e-6);
+            assert!((a.dev_re_f1 - b.dev_re_f1).abs() < 1e-6);
+        }
+        assert_eq!(resumed.best_epoch, straight.best_epoch);
+        let (a, b) = (resumed.test.unwrap(), straight.test.unwrap());
+        assert_eq!(a.ner, b.ner);
+        assert_eq!(a.re_strict, b.re_strict);
+    }
+
+    #[test]
+    fn a_relation_pointing_at_no_entity_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = setup(dir.path(), 1);
+        let bad = dir.path().join("bad.json");
+        std::fs::write(
+            &bad,
+            r#"[{"tokens": ["a", "b"], "entities": [{"type": "Peop", "start": 0, "end": 1}], "relations": []},
+                {"tokens": ["a", "b"], "entities": [], "relations": [{"type": "Kill", "head": 0, "tail": 1}]}]"#,
+        )
+        .unwrap();
+        cfg.train = bad;
+        let err = format!(
+            "{:#}",
+            train(&cfg, &dir.path().join("run"), &RunOptions::default()).unwrap_err()
+        );
+        assert!(
+            err.contains("bad.json") && err.contains("sentence 1"),
+            "{err}"
+        );
+    }
 }

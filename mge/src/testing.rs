@@ -1,0 +1,113 @@
+//! Small fixtures for tests and examples: a tiny random BERT encoder folder and a handful of
+//! hand-made annotated sentences, so that no test needs a downloaded model.
+
+use std::path::Path;
+
+use candle_core::Device;
+
+use crate::bert::random_weights;
+use crate::config::BertConfig;
+use crate::data::{Entity, Relation, Sentence};
+use crate::error::{Error, Result};
+use crate::tokenize::test_tokenizer_json;
+
+fn sentence(
+    tokens: &str,
+    entities: &[(&str, usize, usize)],
+    relations: &[(&str, usize, usize)],
+) -> Sentence {
+    Sentence {
+        tokens: tokens.split(' ').map(str::to_string).collect(),
+        entities: entities
+            .iter()
+            .map(|&(t, s, e)| Entity {
+                label: t.into(),
+                start: s,
+                end: e,
+            })
+            .collect(),
+        relations: relations
+            .iter()
+            .map(|&(t, h, tl)| Relation {
+                label: t.into(),
+                head: h,
+                tail: tl,
+            })
+            .collect(),
+    }
+}
+
+/// Eight annotated sentences in the CoNLL04 style (people, organizations, places).
+pub fn toy_sentences() -> Vec<Sentence> {
+    vec![
+        sentence(
+            "John Smith lives in Boston .",
+            &[("Peop", 0, 2), ("Loc", 4, 5)],
+            &[("Live_In", 0, 1)],
+        ),
+        sentence(
+            "Mary works for Acme Corp in Paris .",
+            &[("Peop", 0, 1), ("Org", 3, 5), ("Loc", 6, 7)],
+            &[("Work_For", 0, 1), ("OrgBased_In", 1, 2)],
+        ),
+        sentence(
+            "Paris is in France .",
+            &[("Loc", 0, 1), ("Loc", 3, 4)],
+            &[("Located_In", 0, 1)],
+        ),
+        sentence(
+            "Acme Corp hired John Smith .",
+            &[("Org", 0, 2), ("Peop", 3, 5)],
+            &[("Work_For", 1, 0)],
+        ),
+        sentence(
+            "Boston is a city in Massachusetts .",
+            &[("Loc", 0, 1), ("Loc", 5, 6)],
+            &[("Located_In", 0, 1)],
+        ),
+        sentence(
+            "Mary lives in Paris and likes it .",
+            &[("Peop", 0, 1), ("Loc", 3, 4)],
+            &[("Live_In", 0, 1)],
+        ),
+        sentence("The weather was fine today .", &[], &[]),
+        sentence(
+            "Globex of Boston fired Mary .",
+            &[("Org", 0, 1), ("Loc", 2, 3), ("Peop", 4, 5)],
+            &[("OrgBased_In", 0, 1), ("Work_For", 2, 0)],
+        ),
+    ]
+}
+
+/// The lower-cased words of `sentences`, sorted and de-duplicated (a test vocabulary).
+pub fn vocabulary(sentences: &[Sentence]) -> Vec<String> {
+    let mut words: Vec<String> = sentences
+        .iter()
+        .flat_map(|s| s.tokens.iter().map(|t| t.to_lowercase()))
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// Writes a tiny random BERT (`config.json`, `model.safetensors`, `tokenizer.json`, a few KB)
+/// whose vocabulary covers `words`, named as a Hugging Face checkpoint.
+pub fn write_tiny_encoder(dir: &Path, words: &[String], seed: u64) -> Result<BertConfig> {
+    let io = |e: std::io::Error| Error::Io {
+        path: dir.display().to_string(),
+        source: e,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+    let tokenizer = test_tokenizer_json(&refs);
+    let mut cfg = BertConfig::tiny(words.len() + 4);
+    cfg.max_position_embeddings = 64;
+    let tensors = random_weights(&cfg, seed, &Device::Cpu)?;
+    let views: Vec<(String, &candle_core::Tensor)> =
+        tensors.iter().map(|(k, v)| (k.clone(), v)).collect();
+    let bytes = safetensors::tensor::serialize(views, None)?;
+    std::fs::write(dir.join("config.json"), serde_json::to_string_pretty(&cfg)?).map_err(io)?;
+    std::fs::write(dir.join("model.safetensors"), bytes).map_err(io)?;
+    std::fs::write(dir.join("tokenizer.json"), tokenizer).map_err(io)?;
+    Ok(cfg)
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace on a fresh machine: installs what is missing
+# (the wasm target, the default encoder), then formatting, lints, the native tests, and a
+# wasm32 build of the model crate (the browser runs that exact code).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
+step "default encoder (all-MiniLM-L6-v2)"
+./scripts/fetch-encoder.sh
+export MGE_REQUIRE_ENCODER=1
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --release -- -D warnings
+
+step "cargo test (native)"
+cargo test --workspace --release
+
+step "mge builds for wasm32-unknown-unknown"
+cargo build -p mge --target wasm32-unknown-unknown --release
