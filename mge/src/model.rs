@@ -138,6 +138,8 @@ pub struct TableHead {
     tag: Linear,
     /// The unsplit `hid` layer, kept for the naive reference computation in tests.
     hid: Linear,
+    /// Only cells `i <= j` matter (the entity table).
+    upper: bool,
 }
 
 impl TableHead {
@@ -148,6 +150,7 @@ impl TableHead {
         hidden: usize,
         labels: usize,
         eps: f64,
+        upper: bool,
     ) -> Result<Self> {
         let s = w.pp(prefix);
         let hid = Linear::load(&s.pp("hid"), 2 * width, hidden)?;
@@ -165,15 +168,17 @@ impl TableHead {
             norm: LayerNorm::load(&s.pp("ln"), hidden, eps)?,
             tag: Linear::load(&s.pp("tag"), hidden, labels)?,
             hid,
+            upper,
         })
     }
 
     /// `x` `[B, T, w]` → logits `[B, T, T, K]`; cell `(i, j)` pairs row `i` with column `j`.
+    /// For the entity table only `i <= j` is computed; the other cells hold the tagger's bias.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let a = self.top.forward(x)?; // [B, T, h]: x_i W_top + b
         let b = self.bottom.forward(x)?; // [B, T, h]: x_j W_bottom
         let n = &self.norm;
-        let h = crate::ops::pair_ln_elu(&a, &b, &n.weight, &n.bias, n.eps)?;
+        let h = crate::ops::pair_ln_elu(&a, &b, &n.weight, &n.bias, n.eps, self.upper)?;
         self.tag.forward(&h)
     }
 
@@ -276,6 +281,7 @@ impl MgeModel {
                 m.hidden,
                 config.labels.entity_types.len(),
                 m.head_ln_eps,
+                true,
             )?,
             re: TableHead::load(
                 &w,
@@ -284,6 +290,7 @@ impl MgeModel {
                 m.hidden,
                 config.labels.relation_types.len().max(1),
                 m.head_ln_eps,
+                false,
             )?,
             config: config.clone(),
         })
@@ -422,7 +429,13 @@ mod tests {
         let fast = model.ner.forward(&x).unwrap();
         let naive = model.ner.forward_naive(&x).unwrap();
         assert_eq!(fast.dims(), &[2, 7, 7, 3]);
-        assert!(max_diff(&fast, &naive) < 1e-4);
+        // The entity head computes cells i <= j only.
+        let upper: Vec<f32> = (0..7)
+            .flat_map(|i| (0..7).map(move |j| if j >= i { 1.0 } else { 0.0 }))
+            .collect();
+        let upper = Tensor::from_vec(upper, (1, 7, 7, 1), &Device::Cpu).unwrap();
+        let masked = |t: &Tensor| t.broadcast_mul(&upper).unwrap();
+        assert!(max_diff(&masked(&fast), &masked(&naive)) < 1e-4);
         let x = Tensor::randn(0f32, 1.0, (1, 5, cfg.mge.re_width()), &Device::Cpu).unwrap();
         assert!(
             max_diff(

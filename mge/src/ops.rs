@@ -341,14 +341,28 @@ mod tests {
 /// temporaries besides the output and its gradient.
 struct PairLnElu {
     eps: f32,
+    /// Only cells `j >= i` (the entity table): the others stay 0 and get no gradient.
+    upper: bool,
 }
 
 /// Row `(b, i)` of the pair table: `out[j, :]` for all `j`.
 #[allow(clippy::too_many_arguments)]
-fn pair_row(top: &[f32], bottom: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
+fn pair_row(
+    top: &[f32],
+    bottom: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+    first: usize,
+    out: &mut [f32],
+) {
     let h = top.len();
     let n = h as f32;
-    for (bot, o) in bottom.chunks_exact(h).zip(out.chunks_exact_mut(h)) {
+    for (bot, o) in bottom
+        .chunks_exact(h)
+        .zip(out.chunks_exact_mut(h))
+        .skip(first)
+    {
         let mut mean = 0f32;
         for k in 0..h {
             o[k] = top[k] + bot[k];
@@ -394,12 +408,14 @@ impl CustomOp3 for PairLnElu {
         let mut out = vec![0f32; b * t * t * h];
         out.par_chunks_mut(t * h).enumerate().for_each(|(row, o)| {
             let bi = row / t;
+            let first = if self.upper { row % t } else { 0 };
             pair_row(
                 &top[row * h..(row + 1) * h],
                 &bottom[bi * t * h..(bi + 1) * t * h],
                 gamma,
                 beta,
                 self.eps,
+                first,
                 o,
             );
         });
@@ -422,6 +438,7 @@ impl CustomOp3 for PairLnElu {
         let gv = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let (gamma, beta) = gbv.split_at(h);
         let eps = self.eps;
+        let upper = self.upper;
         let n = h as f32;
         // One task per batch item: it owns that item's rows of d_top and d_bottom.
         let parts: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..b)
@@ -434,7 +451,7 @@ impl CustomOp3 for PairLnElu {
                 let mut gg = vec![0f32; h];
                 for i in 0..t {
                     let tp = &topv[(bi * t + i) * h..(bi * t + i + 1) * h];
-                    for j in 0..t {
+                    for j in (if upper { i } else { 0 })..t {
                         let bt = &botv[(bi * t + j) * h..(bi * t + j + 1) * h];
                         let g = &gv[((bi * t + i) * t + j) * h..((bi * t + i) * t + j + 1) * h];
                         let mut mean = 0f32;
@@ -490,20 +507,25 @@ impl CustomOp3 for PairLnElu {
 }
 
 /// `ELU(LN(top_i + bottom_j))` for every cell: `top`, `bottom` `[B, T, h]` → `[B, T, T, h]`.
+/// With `upper`, cells below the diagonal are skipped (left 0 on the CPU path): callers must
+/// mask them out, as the entity table's loss and decoding do.
 pub fn pair_ln_elu(
     top: &Tensor,
     bottom: &Tensor,
     gamma: &Tensor,
     beta: &Tensor,
     eps: f64,
+    upper: bool,
 ) -> Result<Tensor> {
     if top.device().is_cpu() && top.dtype() == DType::F32 {
         let gb = Tensor::stack(&[gamma, beta], 0)?;
-        Ok(top.contiguous()?.apply_op3(
-            &bottom.contiguous()?,
-            &gb,
-            PairLnElu { eps: eps as f32 },
-        )?)
+        let op = PairLnElu {
+            eps: eps as f32,
+            upper,
+        };
+        Ok(top
+            .contiguous()?
+            .apply_op3(&bottom.contiguous()?, &gb, op)?)
     } else {
         let pre = top.unsqueeze(2)?.broadcast_add(&bottom.unsqueeze(1)?)?;
         Ok(layer_norm(&pre, gamma, beta, eps)?.elu(1.0)?)
@@ -552,7 +574,7 @@ mod pair_tests {
             v(&[6], 0.0),
         );
         let w = Tensor::randn(0f32, 1.0, (2, 5, 5, 6), &dev).unwrap();
-        let fast = pair_ln_elu(&top, &bot, &g, &b, 1e-5).unwrap();
+        let fast = pair_ln_elu(&top, &bot, &g, &b, 1e-5, false).unwrap();
         let slow = pair_ln_elu_reference(&top, &bot, &g, &b, 1e-5).unwrap();
         let diff = |a: &Tensor, b: &Tensor| -> f32 {
             (a - b)
@@ -571,6 +593,27 @@ mod pair_tests {
         let gs = (slow * &w).unwrap().sum_all().unwrap().backward().unwrap();
         for var in [&top, &bot, &g, &b] {
             assert!(diff(gf.get(var).unwrap(), gs.get(var).unwrap()) < 1e-4);
+        }
+
+        // Upper-triangle mode: the same values on and above the diagonal, and the same
+        // gradients when the loss ignores the cells below it.
+        let tri: Vec<f32> = (0..5)
+            .flat_map(|i| (0..5).map(move |j| if j >= i { 1.0 } else { 0.0 }))
+            .collect();
+        let tri = Tensor::from_vec(tri, (1, 5, 5, 1), &dev).unwrap();
+        let upper = pair_ln_elu(&top, &bot, &g, &b, 1e-5, true).unwrap();
+        let full = pair_ln_elu_reference(&top, &bot, &g, &b, 1e-5).unwrap();
+        assert!(diff(&upper, &full.broadcast_mul(&tri).unwrap()) < 1e-5);
+        let wt = w.broadcast_mul(&tri).unwrap();
+        let gu = (upper * &wt)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let gfull = (full * &wt).unwrap().sum_all().unwrap().backward().unwrap();
+        for var in [&top, &bot, &g, &b] {
+            assert!(diff(gu.get(var).unwrap(), gfull.get(var).unwrap()) < 1e-4);
         }
     }
 }

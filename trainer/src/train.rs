@@ -371,26 +371,11 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
             let model = MgeModel::load(&tensors, &model_cfg)?;
             let shape = (batch.size(), batch.padded_len(), model_cfg.bert.hidden_size);
             let mask = dropout_mask(shape, cfg.dropout, &mut rng, &device)?;
-            let t0 = Instant::now();
             let output = model.forward(&batch, mask.as_ref())?;
             let l = loss(&output, &targets)?;
-            let t1 = Instant::now();
             let grads = l.total.backward()?;
-            let t2 = Instant::now();
-            opt.step(
-                &grads,
-                linear_schedule(state.step, warmup_steps, total_steps),
-                cfg.clip,
-            )?;
-            if std::env::var_os("MGE_PROFILE").is_some() {
-                eprintln!(
-                    "T={} fwd {:?} bwd {:?} opt {:?}",
-                    batch.padded_len(),
-                    t1 - t0,
-                    t2 - t1,
-                    t2.elapsed()
-                );
-            }
+            let lr_scale = linear_schedule(state.step, warmup_steps, total_steps);
+            opt.step(&grads, lr_scale, cfg.clip)?;
             state.step += 1;
             sum += (l.ner + l.re) as f64;
             sum_ner += l.ner as f64;
