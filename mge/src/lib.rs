@@ -13,6 +13,7 @@
 
 pub mod align;
 pub mod bert;
+pub mod bundle;
 pub mod config;
 pub mod data;
 pub mod error;

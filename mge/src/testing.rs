@@ -111,3 +111,35 @@ pub fn write_tiny_encoder(dir: &Path, words: &[String], seed: u64) -> Result<Ber
     std::fs::write(dir.join("tokenizer.json"), tokenizer).map_err(io)?;
     Ok(cfg)
 }
+
+/// A tiny random model (encoder + MGE layers + heads) for `vocab_size` tokens with the
+/// CoNLL04 label schema.
+pub fn tiny_model(
+    vocab_size: usize,
+    seed: u64,
+) -> Result<(crate::ModelConfig, crate::weights::TensorMap)> {
+    let config = crate::ModelConfig {
+        bert: BertConfig::tiny(vocab_size),
+        mge: crate::MgeConfig {
+            hidden: 16,
+            ..Default::default()
+        },
+        labels: crate::data::LabelSchema {
+            entity_types: ["Loc", "Org", "Other", "Peop"].map(String::from).to_vec(),
+            relation_types: ["Kill", "Live_In", "Located_In", "OrgBased_In", "Work_For"]
+                .map(String::from)
+                .to_vec(),
+        },
+        max_words: 128,
+    };
+    let mut map: crate::weights::TensorMap = random_weights(&config.bert, seed, &Device::Cpu)?
+        .into_iter()
+        .map(|(k, v)| (format!("bert.{k}"), v))
+        .collect();
+    map.extend(crate::model::init_head_weights(
+        &config,
+        seed + 1,
+        &Device::Cpu,
+    )?);
+    Ok((config, map))
+}
