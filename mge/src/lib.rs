@@ -14,6 +14,7 @@
 pub mod align;
 pub mod bert;
 pub mod bundle;
+pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod error;

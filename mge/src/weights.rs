@@ -124,3 +124,13 @@ pub fn encoder_tensors(raw: TensorMap) -> TensorMap {
     }
     out
 }
+
+/// Serializes named tensors to safetensors bytes (CPU copies, contiguous).
+pub fn serialize_safetensors(tensors: &[(String, &Tensor)]) -> Result<Vec<u8>> {
+    let owned: Vec<(String, Tensor)> = tensors
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), v.to_device(&Device::Cpu)?.contiguous()?)))
+        .collect::<Result<_>>()?;
+    let views: Vec<(String, &Tensor)> = owned.iter().map(|(k, v)| (k.clone(), v)).collect();
+    Ok(safetensors::tensor::serialize(views, None)?)
+}

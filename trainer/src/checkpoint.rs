@@ -3,16 +3,14 @@
 //! written to a temporary name and renamed, and whole folders are swapped in by rename, so a
 //! run killed at any moment leaves either the old or the new checkpoint, never half of one.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use candle_core::{Device, Tensor};
-use mge::tokenize::SubwordTokenizer;
 use mge::weights::{encoder_tensors, load_safetensors, TensorMap};
-use mge::{BertConfig, MgeModel, ModelConfig};
+use mge::{BertConfig, ModelConfig};
 
 use crate::Result;
 
@@ -33,14 +31,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Serializes named tensors as safetensors bytes (f32 unless the tensor says otherwise).
+/// Serializes named tensors as safetensors bytes.
 pub fn safetensors_bytes(tensors: &[(String, Tensor)]) -> Result<Vec<u8>> {
-    let map: HashMap<String, Tensor> = tensors
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), v.to_device(&Device::Cpu)?.contiguous()?)))
-        .collect::<Result<_>>()?;
-    let views: Vec<(String, &Tensor)> = map.iter().map(|(k, v)| (k.clone(), v)).collect();
-    Ok(safetensors::tensor::serialize(views, None)?)
+    let views: Vec<(String, &Tensor)> = tensors.iter().map(|(k, v)| (k.clone(), v)).collect();
+    Ok(mge::weights::serialize_safetensors(&views)?)
 }
 
 fn sibling(dir: &Path, suffix: &str) -> PathBuf {
@@ -65,15 +59,6 @@ pub fn swap_in_dir(tmp: &Path, dst: &Path) -> Result<()> {
         fs::remove_dir_all(&old)?;
     }
     Ok(())
-}
-
-/// The folder to read for `dir`, falling back to the previous copy if a swap was cut short.
-pub fn existing_dir(dir: &Path) -> Option<PathBuf> {
-    if dir.join("config.json").exists() || dir.join("state.json").exists() {
-        return Some(dir.to_path_buf());
-    }
-    let old = sibling(dir, ".old");
-    old.exists().then_some(old)
 }
 
 /// Writes a complete checkpoint folder: `files` are extra (name, bytes) pairs.
@@ -103,39 +88,6 @@ pub fn save_checkpoint(
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-/// A loaded checkpoint.
-pub struct Checkpoint {
-    pub config: ModelConfig,
-    pub tensors: TensorMap,
-    pub tokenizer: SubwordTokenizer,
-}
-
-impl Checkpoint {
-    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
-        let dir = existing_dir(dir).ok_or_else(|| {
-            anyhow::anyhow!(
-                "{} is not a checkpoint folder (no config.json)",
-                dir.display()
-            )
-        })?;
-        let config: ModelConfig = serde_json::from_slice(&read(&dir.join("config.json"))?)
-            .with_context(|| format!("{}: bad config.json", dir.display()))?;
-        let tensors = load_safetensors(&read(&dir.join("model.safetensors"))?, device)
-            .with_context(|| format!("{}: bad model.safetensors", dir.display()))?;
-        let tokenizer = SubwordTokenizer::from_bytes(&read(&dir.join("tokenizer.json"))?)
-            .with_context(|| format!("{}: bad tokenizer.json", dir.display()))?;
-        Ok(Self {
-            config,
-            tensors,
-            tokenizer,
-        })
-    }
-
-    pub fn model(&self) -> Result<MgeModel> {
-        Ok(MgeModel::load(&self.tensors, &self.config)?)
-    }
 }
 
 /// A pre-trained Hugging Face BERT folder: its config, its weights renamed under `bert.`, and

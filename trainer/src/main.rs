@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use mge::bundle::Quantization;
 use mge::metrics::{EvalReport, Prf};
 use mge::Gates;
 
@@ -35,6 +36,39 @@ enum Command {
     Train(Box<TrainArgs>),
     /// Score a checkpoint on a dataset file (strict and PFN-style micro F1, per type).
     Eval(EvalArgs),
+    /// Write a checkpoint as one bundle file (quantized weights, config, tokenizer, provenance).
+    Export(ExportArgs),
+    /// Print a bundle's metadata and the size of each part.
+    Inspect(InspectArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Quant {
+    Q8,
+    F16,
+    F32,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// Checkpoint folder (a run's best/).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Bundle file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Storage of weight matrices: int8 with per-row scales, f16 or f32.
+    #[arg(long, value_enum, default_value = "q8")]
+    quantization: Quant,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// Bundle file.
+    bundle: PathBuf,
+    /// Print the full report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -322,6 +356,66 @@ fn main() -> Result<()> {
             if let Some(t) = &m.test {
                 println!("test (best checkpoint):");
                 print_report(t);
+            }
+        }
+        Command::Export(a) => {
+            let q = match a.quantization {
+                Quant::Q8 => Quantization::Q8,
+                Quant::F16 => Quantization::F16,
+                Quant::F32 => Quantization::F32,
+            };
+            let bytes = mge_export::export_checkpoint(&a.checkpoint, q)?;
+            std::fs::write(&a.out, &bytes)
+                .with_context(|| format!("cannot write {}", a.out.display()))?;
+            println!(
+                "wrote {} ({q}, {:.1} MB)",
+                a.out.display(),
+                bytes.len() as f64 / 1e6
+            );
+        }
+        Command::Inspect(a) => {
+            let bytes = std::fs::read(&a.bundle)
+                .with_context(|| format!("cannot read {}", a.bundle.display()))?;
+            let r =
+                mge_export::inspect(&bytes).with_context(|| format!("{}", a.bundle.display()))?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "format version {}, weights {}",
+                    r.format_version, r.quantization
+                );
+                let c = &r.config;
+                println!(
+                    "encoder: {} layers, hidden {}, {} heads, vocabulary {}",
+                    c.bert.num_hidden_layers,
+                    c.bert.hidden_size,
+                    c.bert.num_attention_heads,
+                    c.bert.vocab_size
+                );
+                println!("MGE: h = {}, gates {:?}", c.mge.hidden, c.mge.gates);
+                println!("entity types: {}", c.labels.entity_types.join(", "));
+                println!("relation types: {}", c.labels.relation_types.join(", "));
+                println!(
+                    "trained on: {}",
+                    if r.provenance.dataset.is_empty() {
+                        "(unknown)"
+                    } else {
+                        &r.provenance.dataset
+                    }
+                );
+                if !r.provenance.metrics.is_null() {
+                    println!("scores: {}", r.provenance.metrics);
+                }
+                for p in &r.parts {
+                    println!(
+                        "{:>10.2} MB  {} ({} tensors)",
+                        p.bytes as f64 / 1e6,
+                        p.name,
+                        p.tensors
+                    );
+                }
+                println!("{:>10.2} MB  total", r.total_bytes as f64 / 1e6);
             }
         }
         Command::Eval(a) => {

@@ -20,11 +20,10 @@ use mge::weights::{load_safetensors, TensorMap};
 use mge::{Gates, MgeConfig, ModelConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{
-    existing_dir, safetensors_bytes, save_checkpoint, write_atomic, Checkpoint, Encoder,
-};
+use crate::checkpoint::{safetensors_bytes, save_checkpoint, write_atomic, Encoder};
 use crate::optim::{linear_schedule, AdamW};
 use crate::Result;
+use mge::checkpoint::{resolve_dir, Checkpoint};
 
 /// Every setting of a run; saved as `train_config.json` in the run folder.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -258,7 +257,7 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     // them from `last/` when resuming.
     let mut state = RunState::default();
     let resume_dir = if opts.resume {
-        existing_dir(&last_dir)
+        resolve_dir(&last_dir)
     } else {
         None
     };
@@ -458,9 +457,9 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     }
 
     // Final summary: the best checkpoint on dev and (if given) test.
-    let (dev, test) = match existing_dir(&best_dir) {
+    let (dev, test) = match resolve_dir(&best_dir) {
         Some(dir) if state.epochs_done == cfg.epochs => {
-            let ck = Checkpoint::load(&dir, &device)?;
+            let ck = Checkpoint::read(&dir, &device)?;
             let model = ck.model()?;
             let dev = evaluate(
                 &model,
@@ -525,12 +524,13 @@ pub fn eval_checkpoint(
     batch_size: usize,
 ) -> Result<EvalReport> {
     let device = parse_device(device)?;
-    let ck = Checkpoint::load(dir, &device)?;
+    let ck = Checkpoint::read(dir, &device)?;
     let model = ck.model()?;
+    let tokenizer = ck.tokenizer()?;
     let ex = prepare(
         data_path,
         &ck.config.labels,
-        &ck.tokenizer,
+        &tokenizer,
         ck.config.max_words,
         ck.config.bert.max_position_embeddings,
     )?;
@@ -539,7 +539,7 @@ pub fn eval_checkpoint(
         &ex,
         &ck.config.labels,
         batch_size,
-        ck.tokenizer.pad_id(),
+        tokenizer.pad_id(),
         &device,
         |_| {},
     )?)

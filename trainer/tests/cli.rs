@@ -96,6 +96,27 @@ fn train_then_eval_from_the_command_line() {
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
     assert!(r["re_per_type"]["Work_For"]["f1"].is_number());
 
+    // Export the best checkpoint as a bundle and inspect it.
+    let bundle = dir.path().join("toy.safetensors").display().to_string();
+    let o = mge(&[
+        "export",
+        "--checkpoint",
+        &format!("{run_s}/best"),
+        "--out",
+        &bundle,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = mge(&["inspect", &bundle]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("weights q8") && t.contains("trained on: toy") && t.contains("NER head"),
+        "{t}"
+    );
+    let o = mge(&["inspect", &format!("{run_s}/best/model.safetensors")]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("not an MGE bundle"), "{}", text(&o));
+
     // A second run with --resume on a finished run does no more epochs.
     let o = mge(&[
         "train",
