@@ -121,3 +121,25 @@ pub fn to_words(decoded: &TableDecoding, pieces: &WordPieces) -> SentencePredict
     pred.cells.dedup();
     pred
 }
+
+/// Prepares dataset sentences: truncated to `max_words` (the paper's 128), then tokenized
+/// within `max_len` sub-tokens.
+pub fn examples(
+    sentences: &[Sentence],
+    schema: &LabelSchema,
+    tokenizer: &SubwordTokenizer,
+    max_words: usize,
+    max_len: usize,
+) -> Result<Vec<Example>> {
+    sentences
+        .iter()
+        .map(|s| {
+            Example::new(
+                &crate::data::truncate(s, max_words),
+                tokenizer,
+                schema,
+                max_len,
+            )
+        })
+        .collect()
+}

@@ -20,6 +20,8 @@ pub enum ExportError {
     Model(#[from] mge::Error),
     #[error("{path}: {message}")]
     Provenance { path: String, message: String },
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
 }
 
 fn read_json(path: &Path) -> Result<Option<serde_json::Value>, ExportError> {
@@ -149,6 +151,123 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, BundleError> {
     })
 }
 
+/// Scores of one model in a verification.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scores {
+    pub ner_f1: f64,
+    pub re_f1: f64,
+    pub re_pfn_f1: f64,
+}
+
+/// A bundle compared with the f32 checkpoint it came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub sentences: usize,
+    pub checkpoint: Scores,
+    pub bundle: Scores,
+    /// Largest absolute difference of any entity or relation probability on a valid cell.
+    pub max_probability_difference: f32,
+}
+
+impl Verification {
+    /// Largest of the three F1 differences (absolute, in points).
+    pub fn max_f1_difference(&self) -> f64 {
+        let (a, b) = (&self.checkpoint, &self.bundle);
+        [
+            (a.ner_f1 - b.ner_f1).abs(),
+            (a.re_f1 - b.re_f1).abs(),
+            (a.re_pfn_f1 - b.re_pfn_f1).abs(),
+        ]
+        .into_iter()
+        .fold(0.0, f64::max)
+    }
+}
+
+/// Runs the bundle and the checkpoint on a dataset file: F1 of each and the largest
+/// probability difference.
+pub fn verify(bundle: &[u8], checkpoint: &Path, data: &Path) -> Result<Verification, ExportError> {
+    use mge::model::Batch;
+    let dev = Device::Cpu;
+    let ck = Checkpoint::read(checkpoint, &dev)?;
+    let reference = ck.model()?;
+    let tokenizer = ck.tokenizer()?;
+    let (info, tensors) =
+        mge::bundle::read_bundle(bundle, &dev).map_err(|e| ExportError::Provenance {
+            path: "bundle".into(),
+            message: e.to_string(),
+        })?;
+    if info.config != ck.config {
+        return Err(ExportError::Provenance {
+            path: checkpoint.display().to_string(),
+            message: "the bundle was not exported from this checkpoint (configurations differ)"
+                .into(),
+        });
+    }
+    let quantized = MgeModel::load(&tensors, &info.config)?;
+    let labels = &ck.config.labels;
+    let sentences = mge::data::load_dataset(data).map_err(mge::Error::from)?;
+    let max_len = ck.config.bert.max_position_embeddings;
+    let examples =
+        mge::align::examples(&sentences, labels, &tokenizer, ck.config.max_words, max_len)?;
+    let pad = tokenizer.pad_id();
+    let score = |m: &MgeModel| -> Result<Scores, ExportError> {
+        let r = mge::eval::evaluate(m, &examples, labels, 32, pad, &dev, |_| {})?;
+        Ok(Scores {
+            ner_f1: r.ner.f1,
+            re_f1: r.re_strict.f1,
+            re_pfn_f1: r.re_pfn.f1,
+        })
+    };
+    let mut worst = 0f32;
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    order.sort_by_key(|&i| examples[i].pieces.ids.len());
+    for chunk in order.chunks(32) {
+        let seqs: Vec<&[u32]> = chunk
+            .iter()
+            .map(|&i| examples[i].pieces.ids.as_slice())
+            .collect();
+        let batch = Batch::new(&seqs, pad, &dev).map_err(ExportError::Model)?;
+        let a = reference.forward(&batch, None)?;
+        let b = quantized.forward(&batch, None)?;
+        let t = batch.padded_len();
+        for (x, y, upper) in [
+            (&a.ner_logits, &b.ner_logits, true),
+            (&a.re_logits, &b.re_logits, false),
+        ] {
+            let k = x.dims().last().copied().unwrap_or(1);
+            let px = sigmoid_values(x)?;
+            let py = sigmoid_values(y)?;
+            for item in 0..batch.size() {
+                for i in (0..t).filter(|&i| batch.is_table_position(item, i)) {
+                    for j in
+                        (0..t).filter(|&j| batch.is_table_position(item, j) && (!upper || j >= i))
+                    {
+                        let at = ((item * t + i) * t + j) * k;
+                        for l in 0..k {
+                            worst = worst.max((px[at + l] - py[at + l]).abs());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Verification {
+        sentences: examples.len(),
+        checkpoint: score(&reference)?,
+        bundle: score(&quantized)?,
+        max_probability_difference: worst,
+    })
+}
+
+fn sigmoid_values(x: &candle_core::Tensor) -> Result<Vec<f32>, ExportError> {
+    let p = (x.neg().and_then(|t| t.exp()).and_then(|t| t + 1.0))
+        .and_then(|t| t.recip())
+        .map_err(mge::Error::from)?;
+    Ok(p.flatten_all()
+        .and_then(|t| t.to_vec1::<f32>())
+        .map_err(mge::Error::from)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +338,33 @@ mod tests {
         }
         let f32_len = export_checkpoint(&best, Quantization::F32).unwrap().len();
         assert!(bytes.len() < f32_len);
+    }
+
+    #[test]
+    fn verify_compares_the_bundle_with_its_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let best = checkpoint(dir.path());
+        let data = dir.path().join("data.json");
+        std::fs::write(&data, r#"[{"tokens": ["John", "lives", "in", "Boston"], "entities": [{"type": "Peop", "start": 0, "end": 1}, {"type": "Loc", "start": 3, "end": 4}], "relations": [{"type": "Live_In", "head": 0, "tail": 1}]}]"#).unwrap();
+        let exact = verify(
+            &export_checkpoint(&best, Quantization::F32).unwrap(),
+            &best,
+            &data,
+        )
+        .unwrap();
+        assert_eq!(exact.max_probability_difference, 0.0);
+        assert_eq!(exact.max_f1_difference(), 0.0);
+        let q8 = verify(
+            &export_checkpoint(&best, Quantization::Q8).unwrap(),
+            &best,
+            &data,
+        )
+        .unwrap();
+        assert!(
+            q8.max_probability_difference > 0.0 && q8.max_probability_difference < 0.1,
+            "{q8:?}"
+        );
+        assert_eq!(q8.sentences, 1);
     }
 
     #[test]

@@ -40,6 +40,20 @@ enum Command {
     Export(ExportArgs),
     /// Print a bundle's metadata and the size of each part.
     Inspect(InspectArgs),
+    /// Compare a bundle with the f32 checkpoint it was exported from on a dataset file.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// Bundle file.
+    bundle: PathBuf,
+    /// The checkpoint folder it was exported from.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Dataset file (for example the dev split).
+    #[arg(long)]
+    data: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -417,6 +431,27 @@ fn main() -> Result<()> {
                 }
                 println!("{:>10.2} MB  total", r.total_bytes as f64 / 1e6);
             }
+        }
+        Command::Verify(a) => {
+            let bytes = std::fs::read(&a.bundle)
+                .with_context(|| format!("cannot read {}", a.bundle.display()))?;
+            let v = mge_export::verify(&bytes, &a.checkpoint, &a.data)?;
+            println!("{} sentences of {}", v.sentences, a.data.display());
+            println!(
+                "{:<12} {:>8} {:>8} {:>10}",
+                "", "NER F1", "RE F1", "RE(PFN) F1"
+            );
+            for (name, s) in [("checkpoint", &v.checkpoint), ("bundle", &v.bundle)] {
+                println!(
+                    "{name:<12} {:>8.2} {:>8.2} {:>10.2}",
+                    s.ner_f1, s.re_f1, s.re_pfn_f1
+                );
+            }
+            println!("largest F1 difference: {:.2} points", v.max_f1_difference());
+            println!(
+                "largest probability difference: {:.5}",
+                v.max_probability_difference
+            );
         }
         Command::Eval(a) => {
             let report = train::eval_checkpoint(&a.checkpoint, &a.data, &a.device, a.batch_size)?;

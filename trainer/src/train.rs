@@ -8,8 +8,8 @@ use std::time::Instant;
 use anyhow::Context;
 use candle_core::{Device, Tensor, Var};
 use indicatif::{ProgressBar, ProgressStyle};
-use mge::align::Example;
-use mge::data::{self, LabelSchema, Sentence};
+use mge::align::{examples, Example};
+use mge::data::{self, LabelSchema};
 use mge::eval::evaluate;
 use mge::init::Rng;
 use mge::metrics::EvalReport;
@@ -134,27 +134,7 @@ pub fn prepare(
 ) -> Result<Vec<Example>> {
     let sentences = data::load_dataset(path)?;
     data::validate(&sentences, &path.display().to_string(), Some(schema))?;
-    examples(&sentences, schema, tokenizer, max_words, max_len)
-}
-
-pub fn examples(
-    sentences: &[Sentence],
-    schema: &LabelSchema,
-    tokenizer: &SubwordTokenizer,
-    max_words: usize,
-    max_len: usize,
-) -> Result<Vec<Example>> {
-    sentences
-        .iter()
-        .map(|s| {
-            Ok(Example::new(
-                &data::truncate(s, max_words),
-                tokenizer,
-                schema,
-                max_len,
-            )?)
-        })
-        .collect()
+    Ok(examples(&sentences, schema, tokenizer, max_words, max_len)?)
 }
 
 fn bar(len: usize, show: bool, template: &str) -> ProgressBar {
