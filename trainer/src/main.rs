@@ -1,6 +1,7 @@
 //! `mge`: train and evaluate Multi-Gate Encoder models.
 
 mod checkpoint;
+mod extract_cmd;
 mod optim;
 mod plot;
 mod train;
@@ -42,6 +43,8 @@ enum Command {
     Inspect(InspectArgs),
     /// Compare a bundle with the f32 checkpoint it was exported from on a dataset file.
     Verify(VerifyArgs),
+    /// Extract entities and relations from raw text (one document per line).
+    Extract(extract_cmd::ExtractArgs),
 }
 
 #[derive(Args)]
@@ -432,6 +435,7 @@ fn main() -> Result<()> {
                 println!("{:>10.2} MB  total", r.total_bytes as f64 / 1e6);
             }
         }
+        Command::Extract(a) => extract_cmd::run(&a)?,
         Command::Verify(a) => {
             let bytes = std::fs::read(&a.bundle)
                 .with_context(|| format!("cannot read {}", a.bundle.display()))?;

@@ -117,6 +117,77 @@ fn train_then_eval_from_the_command_line() {
     assert!(!o.status.success());
     assert!(text(&o).contains("not an MGE bundle"), "{}", text(&o));
 
+    // Extract from standard input: JSONL in the shared schema, brat files, UTF-8 errors.
+    let run_extract = |args: &[&str], input: &[u8]| -> Output {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mge"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let o = run_extract(
+        &["extract", "--model", &bundle, "--threshold", "0.0"],
+        "John Smith lives in Boston .\nMary works for Acme Corp .\n".as_bytes(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["text"], "John Smith lives in Boston .");
+    let e = &lines[0]["entities"][0];
+    assert!(
+        e["start"].is_number()
+            && e["end"].is_number()
+            && e["type"].is_string()
+            && e["score"].is_number()
+    );
+    let o = run_extract(
+        &[
+            "extract", "--model", &bundle, "--jsonl", "--format", "jsonl",
+        ],
+        br#"{"text": "Mary lives in Paris ."}"#,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\"text\":\"Mary lives in Paris .\""));
+    let brat_dir = dir.path().join("brat");
+    let o = run_extract(
+        &[
+            "extract",
+            "--model",
+            &bundle,
+            "--format",
+            "brat",
+            "--out-dir",
+            &brat_dir.display().to_string(),
+            "--threshold",
+            "0.0",
+        ],
+        b"Mary lives in Paris .\n",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let ann = std::fs::read_to_string(brat_dir.join("doc-1.ann")).unwrap();
+    assert!(ann.starts_with("T1\t") && ann.contains("Arg1:T"), "{ann}");
+    assert_eq!(
+        std::fs::read_to_string(brat_dir.join("doc-1.txt")).unwrap(),
+        "Mary lives in Paris ."
+    );
+    let o = run_extract(&["extract", "--model", &bundle], b"fine\n\xff\xfe broken\n");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("line 2: not valid UTF-8"), "{}", text(&o));
+    let o = run_extract(
+        &["extract", "--model", &format!("{run_s}/best/config.json")],
+        b"x\n",
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("not an MGE bundle"), "{}", text(&o));
+
     // A second run with --resume on a finished run does no more epochs.
     let o = mge(&[
         "train",

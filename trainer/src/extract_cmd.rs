@@ -1,0 +1,233 @@
+//! `mge extract`: raw text in, entities and relations out, streaming line by line.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use candle_core::Device;
+use indicatif::{ProgressBar, ProgressStyle};
+use mge::extract::{Extraction, Extractor};
+
+use crate::Result;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object per document: {"text", "entities", "relations"}.
+    Jsonl,
+    /// brat standoff: DIR/doc-N.txt and DIR/doc-N.ann per document (needs --out-dir).
+    Brat,
+    /// A readable table.
+    Table,
+}
+
+#[derive(clap::Args)]
+pub struct ExtractArgs {
+    /// Bundle file (from `mge export`).
+    #[arg(long)]
+    model: PathBuf,
+    /// Input files, one document per line; standard input when none is given.
+    files: Vec<PathBuf>,
+    /// Input lines are JSON objects with a `text` field.
+    #[arg(long)]
+    jsonl: bool,
+    /// Output format (default: table on a terminal, JSONL otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Folder for --format brat.
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    /// Decision threshold (default: the model's, 0.5).
+    #[arg(long)]
+    threshold: Option<f32>,
+    /// Documents per batch.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+}
+
+/// Reads one line as UTF-8, naming the input and line in the error.
+fn read_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    name: &str,
+    line: usize,
+) -> Result<Option<String>> {
+    buf.clear();
+    if reader.read_until(b'\n', buf)? == 0 {
+        return Ok(None);
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    match std::str::from_utf8(buf) {
+        Ok(s) => Ok(Some(s.to_string())),
+        Err(e) => bail!(
+            "{name}, line {line}: not valid UTF-8 (byte {} of the line)",
+            e.valid_up_to() + 1
+        ),
+    }
+}
+
+struct Output {
+    format: Format,
+    out_dir: Option<PathBuf>,
+    docs: usize,
+    stdout: std::io::StdoutLock<'static>,
+}
+
+impl Output {
+    fn write(&mut self, r: &Extraction) -> Result<()> {
+        self.docs += 1;
+        match self.format {
+            Format::Jsonl => {
+                serde_json::to_writer(&mut self.stdout, r)?;
+                writeln!(self.stdout)?;
+            }
+            Format::Table => {
+                writeln!(self.stdout, "{}", r.text)?;
+                for (i, e) in r.entities.iter().enumerate() {
+                    writeln!(
+                        self.stdout,
+                        "  [{i}] {:<12} {:>5}..{:<5} {:.2}  {}",
+                        e.label, e.start, e.end, e.score, e.text
+                    )?;
+                }
+                for rel in &r.relations {
+                    let (h, t) = (&r.entities[rel.head], &r.entities[rel.tail]);
+                    writeln!(
+                        self.stdout,
+                        "  {} --{}--> {}  ({:.2})",
+                        h.text, rel.label, t.text, rel.score
+                    )?;
+                }
+                writeln!(self.stdout)?;
+            }
+            Format::Brat => {
+                let dir = self
+                    .out_dir
+                    .as_deref()
+                    .context("--format brat needs --out-dir")?;
+                let stem = dir.join(format!("doc-{}", self.docs));
+                std::fs::write(stem.with_extension("txt"), &r.text)?;
+                std::fs::write(stem.with_extension("ann"), brat(r))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// brat standoff annotations (character offsets, as brat counts them).
+pub fn brat(r: &Extraction) -> String {
+    let mut s = String::new();
+    for (i, e) in r.entities.iter().enumerate() {
+        s.push_str(&format!(
+            "T{}\t{} {} {}\t{}\n",
+            i + 1,
+            e.label,
+            e.start,
+            e.end,
+            e.text
+        ));
+    }
+    for (i, rel) in r.relations.iter().enumerate() {
+        s.push_str(&format!(
+            "R{}\t{} Arg1:T{} Arg2:T{}\n",
+            i + 1,
+            rel.label,
+            rel.head + 1,
+            rel.tail + 1
+        ));
+    }
+    s
+}
+
+fn text_of(line: String, jsonl: bool, name: &str, n: usize) -> Result<String> {
+    if !jsonl {
+        return Ok(line);
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&line).with_context(|| format!("{name}, line {n}: not JSON"))?;
+    match v.get("text").and_then(|t| t.as_str()) {
+        Some(t) => Ok(t.to_string()),
+        None => bail!("{name}, line {n}: no string field `text`"),
+    }
+}
+
+pub fn run(a: &ExtractArgs) -> Result<()> {
+    let bytes =
+        std::fs::read(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
+    let mut ex = Extractor::from_bundle(&bytes, Device::Cpu)
+        .with_context(|| format!("{}", a.model.display()))?;
+    if let Some(t) = a.threshold {
+        ex.threshold = t;
+    }
+    let format = a.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
+    if format == Format::Brat {
+        let dir = a
+            .out_dir
+            .as_deref()
+            .context("--format brat needs --out-dir")?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut out = Output {
+        format,
+        out_dir: a.out_dir.clone(),
+        docs: 0,
+        stdout: std::io::stdout().lock(),
+    };
+    let inputs: Vec<Option<&Path>> = if a.files.is_empty() {
+        vec![None]
+    } else {
+        a.files.iter().map(|p| Some(p.as_path())).collect()
+    };
+    for input in inputs {
+        let (name, size, reader): (String, u64, Box<dyn Read>) = match input {
+            Some(p) => {
+                let f = File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+                let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+                (p.display().to_string(), size, Box::new(f))
+            }
+            None => ("standard input".to_string(), 0, Box::new(std::io::stdin())),
+        };
+        let pb = if size > 0 && std::io::stderr().is_terminal() {
+            let pb = ProgressBar::new(size);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            ) {
+                pb.set_style(style.progress_chars("=> "));
+            }
+            pb.set_message(name.clone());
+            pb
+        } else {
+            ProgressBar::hidden()
+        };
+        let mut reader = BufReader::new(pb.wrap_read(reader));
+        let mut buf = Vec::new();
+        let mut batch: Vec<String> = Vec::with_capacity(a.batch);
+        let mut line = 0;
+        loop {
+            line += 1;
+            let next = read_line(&mut reader, &mut buf, &name, line)?;
+            if let Some(l) = next.clone() {
+                batch.push(text_of(l, a.jsonl, &name, line)?);
+            }
+            if batch.len() >= a.batch.max(1) || (next.is_none() && !batch.is_empty()) {
+                let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+                for r in ex.extract_many(&refs)? {
+                    pb.suspend(|| out.write(&r))?;
+                }
+                batch.clear();
+            }
+            if next.is_none() {
+                break;
+            }
+        }
+        pb.finish_and_clear();
+    }
+    out.stdout.flush()?;
+    Ok(())
+}
