@@ -103,12 +103,17 @@ fn f32_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-/// Per-row symmetric int8 quantization: `w ≈ q * scale`, `scale = max|row| / 127`.
-pub fn quantize_rows(values: &[f32], cols: usize) -> (Vec<i8>, Vec<f32>) {
-    let cols = cols.max(1);
+/// Values per q8 scale: blocks of 32 along a matrix row (rows whose length is not a multiple
+/// of 32 get one scale per row). Per-row scales alone moved some CoNLL04 probabilities by 0.38.
+pub const Q8_BLOCK: usize = 32;
+
+/// Symmetric int8 quantization in blocks of `block` consecutive values:
+/// `w ≈ q * scale`, `scale = max|block| / 127`.
+pub fn quantize_blocks(values: &[f32], block: usize) -> (Vec<i8>, Vec<f32>) {
+    let block = block.max(1);
     let mut q = Vec::with_capacity(values.len());
-    let mut scales = Vec::with_capacity(values.len() / cols);
-    for row in values.chunks(cols) {
+    let mut scales = Vec::with_capacity(values.len() / block);
+    for row in values.chunks(block) {
         let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
         let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
         scales.push(scale);
@@ -140,7 +145,12 @@ pub fn write_bundle(
         let values = t.flatten_all()?.to_vec1::<f32>()?;
         match quantization {
             Quantization::Q8 if quantizable(name, &t) => {
-                let (q, scales) = quantize_rows(&values, shape[1]);
+                let block = if shape[1] % Q8_BLOCK == 0 {
+                    Q8_BLOCK
+                } else {
+                    shape[1]
+                };
+                let (q, scales) = quantize_blocks(&values, block);
                 stored.push((
                     name.clone(),
                     Dtype::I8,
@@ -150,7 +160,7 @@ pub fn write_bundle(
                 stored.push((
                     format!("{name}{SCALE}"),
                     Dtype::F32,
-                    vec![shape[0]],
+                    vec![shape[0], shape[1] / block],
                     f32_bytes(&scales),
                 ));
             }
@@ -305,10 +315,11 @@ pub fn read_bundle(bytes: &[u8], device: &Device) -> Result<(BundleInfo, TensorM
                     .tensor(&format!("{name}{SCALE}"))
                     .map_err(|_| corrupt(format!("int8 tensor `{name}` has no scales")))?;
                 let scales = le_f32(scales.data());
-                let cols = shape.get(1).copied().unwrap_or(1).max(1);
-                if scales.len() * cols != view.data().len() {
-                    return Err(corrupt(format!("scales of `{name}` do not match its rows")));
+                let n = view.data().len();
+                if scales.is_empty() || n % scales.len() != 0 {
+                    return Err(corrupt(format!("scales of `{name}` do not match its size")));
                 }
+                let cols = n / scales.len();
                 view.data()
                     .iter()
                     .enumerate()
@@ -407,9 +418,9 @@ mod tests {
     }
 
     #[test]
-    fn quantized_rows_reconstruct_within_half_a_step() {
+    fn quantized_blocks_reconstruct_within_half_a_step() {
         let values = [0.5f32, -1.0, 0.25, 0.0, 0.0, 0.0, 3.0, -3.0, 1.5];
-        let (q, s) = quantize_rows(&values, 3);
+        let (q, s) = quantize_blocks(&values, 3);
         assert_eq!(s.len(), 3);
         assert_eq!(q[1], -127);
         for (i, v) in values.iter().enumerate() {
