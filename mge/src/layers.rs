@@ -21,13 +21,6 @@ impl Linear {
         })
     }
 
-    pub fn load_no_bias(s: &Scope, input: usize, output: usize) -> Result<Self> {
-        Ok(Self {
-            weight: s.get("weight", &[output, input])?,
-            bias: None,
-        })
-    }
-
     /// Several layers with the same input applied as one matmul (outputs concatenated).
     pub fn fuse(parts: &[&Linear]) -> Result<Self> {
         let weights: Vec<&Tensor> = parts.iter().map(|l| &l.weight).collect();

@@ -268,11 +268,6 @@ pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result
     }
 }
 
-/// Multiplies by a {0, 1/(1-p)} mask drawn by the caller (dropout with a reproducible RNG).
-pub fn dropout_with_mask(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
-    Ok(x.mul(mask)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

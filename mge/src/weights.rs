@@ -40,13 +40,6 @@ impl<'a> Weights<'a> {
 }
 
 impl<'a> Scope<'a> {
-    pub fn w(&self) -> Weights<'_> {
-        Weights {
-            map: self.map,
-            prefix: &self.prefix,
-        }
-    }
-
     pub fn pp(&self, name: &str) -> Scope<'a> {
         Scope {
             map: self.map,
