@@ -441,28 +441,26 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         Some(dir) if state.epochs_done == cfg.epochs => {
             let ck = Checkpoint::read(&dir, &device)?;
             let model = ck.model()?;
-            let dev = evaluate(
-                &model,
-                &dev_ex,
-                &labels,
-                cfg.eval_batch_size,
-                pad,
-                &device,
-                |_| {},
-            )?;
+            let score = |ex: &[Example]| {
+                evaluate(
+                    &model,
+                    ex,
+                    &labels,
+                    cfg.eval_batch_size,
+                    pad,
+                    &device,
+                    |_| {},
+                )
+            };
+            let dev = score(&dev_ex)?;
             let test = match &cfg.test {
-                Some(p) => {
-                    let ex = prepare(p, &labels, &tokenizer, cfg.max_words, max_len)?;
-                    Some(evaluate(
-                        &model,
-                        &ex,
-                        &labels,
-                        cfg.eval_batch_size,
-                        pad,
-                        &device,
-                        |_| {},
-                    )?)
-                }
+                Some(p) => Some(score(&prepare(
+                    p,
+                    &labels,
+                    &tokenizer,
+                    cfg.max_words,
+                    max_len,
+                )?)?),
                 None => None,
             };
             (Some(dev), test)

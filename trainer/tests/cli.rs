@@ -261,35 +261,25 @@ fn bad_input_gives_clear_errors() {
     assert!(!o.status.success());
     assert!(text(&o).contains("not a checkpoint"), "{}", text(&o));
 
-    let o = mge(&[
-        "train",
-        "--train",
-        &data,
-        "--dev",
-        &data,
-        "--encoder",
-        &enc,
-        "--out",
-        &out,
-        "--without",
-        "nonsense",
-    ]);
-    assert!(!o.status.success());
-    assert!(text(&o).contains("unknown gate"), "{}", text(&o));
-
-    let o = mge(&[
-        "train",
-        "--train",
-        &data,
-        "--dev",
-        &data,
-        "--encoder",
-        &enc,
-        "--out",
-        &out,
-        "--device",
-        "tpu",
-    ]);
-    assert!(!o.status.success());
-    assert!(text(&o).contains("unknown device"), "{}", text(&o));
+    // Bad options on an otherwise valid training command.
+    for (extra, expected) in [
+        (["--without", "nonsense"], "unknown gate"),
+        (["--device", "tpu"], "unknown device"),
+    ] {
+        let mut args = vec![
+            "train",
+            "--train",
+            &data,
+            "--dev",
+            &data,
+            "--encoder",
+            &enc,
+            "--out",
+            &out,
+        ];
+        args.extend(extra);
+        let o = mge(&args);
+        assert!(!o.status.success());
+        assert!(text(&o).contains(expected), "{}", text(&o));
+    }
 }
