@@ -12,28 +12,28 @@ use crate::ops;
 use crate::weights::Scope;
 
 #[derive(Debug, Clone)]
-struct Embeddings {
-    word: Tensor,
-    position: Tensor,
-    token_type: Tensor,
-    norm: LayerNorm,
+pub(crate) struct Embeddings {
+    pub(crate) word: Tensor,
+    pub(crate) position: Tensor,
+    pub(crate) token_type: Tensor,
+    pub(crate) norm: LayerNorm,
 }
 
 #[derive(Debug, Clone)]
-struct Layer {
-    qkv: Linear,
-    attn_out: Linear,
-    attn_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
-    out_norm: LayerNorm,
+pub(crate) struct Layer {
+    pub(crate) qkv: Linear,
+    pub(crate) attn_out: Linear,
+    pub(crate) attn_norm: LayerNorm,
+    pub(crate) intermediate: Linear,
+    pub(crate) output: Linear,
+    pub(crate) out_norm: LayerNorm,
 }
 
 /// The encoder: embeddings and `num_hidden_layers` transformer layers.
 #[derive(Debug, Clone)]
 pub struct Bert {
-    embeddings: Embeddings,
-    layers: Vec<Layer>,
+    pub(crate) embeddings: Embeddings,
+    pub(crate) layers: Vec<Layer>,
     cfg: BertConfig,
 }
 

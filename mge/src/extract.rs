@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::bundle::{read_bundle, BundleError, BundleInfo};
+use crate::data::LabelSchema;
+use crate::engine::{Engine, GateMeans, Tables};
 use crate::error::Result;
-use crate::model::{Batch, MgeModel};
-use crate::table::decode;
+use crate::model::MgeModel;
 use crate::tokenize::SubwordTokenizer;
 
 /// An entity mention.
@@ -44,6 +45,97 @@ pub struct Extraction {
     pub relations: Vec<RelationMention>,
 }
 
+impl Extraction {
+    /// Joins the results of consecutive pieces of `text`: each part's offsets are shifted by
+    /// its char offset in `text`, and relation indexes follow the merged entity list. Lets a
+    /// front end extract a long text piece by piece (for progress) and still return one result.
+    pub fn join(text: &str, parts: Vec<(usize, Extraction)>) -> Extraction {
+        let mut out = Extraction {
+            text: text.to_string(),
+            ..Default::default()
+        };
+        for (offset, part) in parts {
+            let base = out.entities.len();
+            out.entities
+                .extend(part.entities.into_iter().map(|e| EntityMention {
+                    start: e.start + offset,
+                    end: e.end + offset,
+                    ..e
+                }));
+            out.relations
+                .extend(part.relations.into_iter().map(|r| RelationMention {
+                    head: r.head + base,
+                    tail: r.tail + base,
+                    ..r
+                }));
+        }
+        out
+    }
+}
+
+/// Char spans (`start`, `end` exclusive) of the sentences of `text` that hold more than
+/// whitespace, as the extractor splits them (Unicode sentence boundaries, UAX #29).
+pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = 0;
+    for sentence in text.split_sentence_bounds() {
+        let len = sentence.chars().count();
+        if !sentence.trim().is_empty() {
+            spans.push((start, start + len));
+        }
+        start += len;
+    }
+    spans
+}
+
+/// Where the time of an extraction went, in milliseconds. Encoder and heads are summed over
+/// the windows (on several threads their sum can exceed the total).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub tokenize_ms: f64,
+    pub encoder_ms: f64,
+    pub heads_ms: f64,
+    pub decode_ms: f64,
+    pub total_ms: f64,
+}
+
+/// The tables of one window (a sentence, or a part of a long one) for teaching views.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentenceTables {
+    /// Char span of the window's sub-tokens in the text.
+    pub start: usize,
+    pub end: usize,
+    /// Sub-tokens (`[CLS]`/`[SEP]` excluded) and their char spans in the text.
+    pub tokens: Vec<String>,
+    pub offsets: Vec<(usize, usize)>,
+    /// `n × n × |E|` entity probabilities, row-major; only cells `i <= j` are meaningful.
+    pub ner: Vec<f32>,
+    /// `n × n × |R|` relation probabilities (row: subject start, column: object start).
+    pub re: Vec<f32>,
+    /// Mean activation of each gate per sub-token.
+    pub gates: GateMeans,
+}
+
+/// An extraction with everything the model computed on the way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub extraction: Extraction,
+    pub sentences: Vec<SentenceTables>,
+    pub timings: Timings,
+}
+
+/// A clock in milliseconds (`performance.now()` in a browser, [`monotonic_ms`] natively).
+pub type Clock<'a> = &'a (dyn Fn() -> f64 + Sync);
+
+/// Milliseconds since the first call, from the operating system's monotonic clock.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn monotonic_ms() -> f64 {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
+}
+
 /// Error of building an extractor from a bundle.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -60,41 +152,42 @@ struct Window {
     offsets: Vec<(usize, usize)>,
 }
 
-/// A model and its tokenizer, ready to extract from raw text.
+/// A packed model and its tokenizer, ready to extract from raw text. Runs on the CPU (and
+/// in WebAssembly) through [`Engine`]; training uses the candle model it is built from.
 pub struct Extractor {
-    model: MgeModel,
+    engine: Engine,
     tokenizer: SubwordTokenizer,
-    device: Device,
+    labels: LabelSchema,
     /// Decision threshold on probabilities (the model's, 0.5 by default).
     pub threshold: f32,
     /// Sub-tokens per window, specials included.
     pub max_len: usize,
-    /// Windows per forward pass.
+    /// Windows handed out together (natively, to the threads of the pool).
     pub batch_size: usize,
     info: Option<BundleInfo>,
 }
 
 impl Extractor {
-    pub fn new(model: MgeModel, tokenizer: SubwordTokenizer, device: Device) -> Self {
-        let threshold = model.config.mge.threshold;
-        let max_len = model.config.bert.max_position_embeddings.min(512);
-        Self {
-            model,
+    pub fn new(model: &MgeModel, tokenizer: SubwordTokenizer) -> Result<Self> {
+        let config = &model.config;
+        Ok(Self {
+            engine: Engine::new(model)?,
             tokenizer,
-            device,
-            threshold,
-            max_len,
-            batch_size: 16,
+            labels: config.labels.clone(),
+            threshold: config.mge.threshold,
+            max_len: config.bert.max_position_embeddings.min(512),
+            batch_size: 32,
             info: None,
-        }
+        })
     }
 
     /// Builds an extractor from the bytes of a bundle (no file system needed).
-    pub fn from_bundle(bytes: &[u8], device: Device) -> std::result::Result<Self, LoadError> {
-        let (info, tensors) = read_bundle(bytes, &device)?;
+    pub fn from_bundle(bytes: &[u8]) -> std::result::Result<Self, LoadError> {
+        let (info, tensors) = read_bundle(bytes, &Device::Cpu)?;
         let model = MgeModel::load(&tensors, &info.config)?;
+        drop(tensors);
         let tokenizer = SubwordTokenizer::from_bytes(info.tokenizer_json.as_bytes())?;
-        let mut ex = Self::new(model, tokenizer, device);
+        let mut ex = Self::new(&model, tokenizer)?;
         ex.info = Some(info);
         Ok(ex)
     }
@@ -104,8 +197,12 @@ impl Extractor {
         self.info.as_ref()
     }
 
-    pub fn model(&self) -> &MgeModel {
-        &self.model
+    pub fn entity_types(&self) -> &[String] {
+        &self.labels.entity_types
+    }
+
+    pub fn relation_types(&self) -> &[String] {
+        &self.labels.relation_types
     }
 
     /// Extracts from one text.
@@ -113,59 +210,135 @@ impl Extractor {
         Ok(self.extract_many(&[text])?.pop().unwrap_or_default())
     }
 
-    /// Extracts from several texts, batching their sentences together.
+    /// Extracts from several texts, running their sentences together.
     pub fn extract_many(&self, texts: &[&str]) -> Result<Vec<Extraction>> {
+        Ok(self.run(texts, None, false)?.0)
+    }
+
+    /// [`extract_many`](Self::extract_many) with the time spent in each stage.
+    pub fn extract_many_timed(
+        &self,
+        texts: &[&str],
+        clock: Clock,
+    ) -> Result<(Vec<Extraction>, Timings)> {
+        let (found, _, timings) = self.run(texts, Some(clock), false)?;
+        Ok((found, timings))
+    }
+
+    /// Extracts from one text and keeps each window's tables and gate activations.
+    pub fn analyze(&self, text: &str, clock: Clock) -> Result<Analysis> {
+        let (mut found, sentences, timings) = self.run(&[text], Some(clock), true)?;
+        Ok(Analysis {
+            extraction: found.pop().unwrap_or_default(),
+            sentences,
+            timings,
+        })
+    }
+
+    fn run(
+        &self,
+        texts: &[&str],
+        clock: Option<Clock>,
+        keep_tables: bool,
+    ) -> Result<(Vec<Extraction>, Vec<SentenceTables>, Timings)> {
+        let now = || clock.map(|c| c()).unwrap_or(0.0);
+        let mut timings = Timings::default();
+        let start = now();
         let mut windows = Vec::new();
         for (k, text) in texts.iter().enumerate() {
             self.windows(k, text, &mut windows)?;
         }
-        let mut found: Vec<Vec<EntityMention>> = vec![Vec::new(); texts.len()];
-        let mut rels: Vec<Vec<(usize, usize, usize, f32)>> = vec![Vec::new(); texts.len()];
+        let tokenized = now();
+        timings.tokenize_ms = tokenized - start;
+
+        // Longest first, so that the threads finish together.
         let mut order: Vec<usize> = (0..windows.len()).collect();
-        order.sort_by_key(|&i| windows[i].ids.len());
-        let labels = &self.model.config.labels;
+        order.sort_by_key(|&i| std::cmp::Reverse(windows[i].ids.len()));
+        let mut tables: Vec<Option<Tables>> = vec![None; windows.len()];
         for chunk in order.chunks(self.batch_size.max(1)) {
-            let seqs: Vec<&[u32]> = chunk.iter().map(|&i| windows[i].ids.as_slice()).collect();
-            let batch = Batch::new(&seqs, self.tokenizer.pad_id(), &self.device)?;
-            let out = self.model.forward(&batch, None)?;
-            for (b, d) in decode(&out, &batch, self.threshold)?
-                .into_iter()
-                .enumerate()
-            {
-                let w = &windows[chunk[b]];
-                let chars: Vec<char> = texts[w.text].chars().collect();
-                let base = found[w.text].len();
-                for e in &d.entities {
-                    let (start, end) = (w.offsets[e.i].0, w.offsets[e.j].1);
-                    found[w.text].push(EntityMention {
-                        start,
-                        end,
-                        text: chars[start.min(chars.len())..end.min(chars.len())]
-                            .iter()
-                            .collect(),
-                        label: labels
-                            .entity_types
-                            .get(e.label)
-                            .cloned()
-                            .unwrap_or_default(),
-                        score: e.score,
-                    });
-                }
-                for t in d.triples() {
-                    rels[w.text].push((base + t.head, base + t.tail, t.label, t.score));
-                }
+            let forward = |&i: &usize| {
+                let clock = clock.map(|c| c as &dyn Fn() -> f64);
+                self.engine.forward(&windows[i].ids, keep_tables, clock)
+            };
+            #[cfg(not(target_arch = "wasm32"))]
+            let results: Vec<Result<Tables>> = {
+                use rayon::prelude::*;
+                chunk.par_iter().map(forward).collect()
+            };
+            #[cfg(target_arch = "wasm32")]
+            let results: Vec<Result<Tables>> = chunk.iter().map(forward).collect();
+            for (&i, r) in chunk.iter().zip(results) {
+                let t = r?;
+                timings.encoder_ms += t.encoder_ms;
+                timings.heads_ms += t.heads_ms;
+                tables[i] = Some(t);
             }
         }
-        Ok(texts
+        let decode_start = now();
+
+        let chars: Vec<Vec<char>> = texts.iter().map(|t| t.chars().collect()).collect();
+        let mut found: Vec<Vec<EntityMention>> = vec![Vec::new(); texts.len()];
+        let mut rels: Vec<Vec<(usize, usize, usize, f32)>> = vec![Vec::new(); texts.len()];
+        let mut kept = Vec::new();
+        for (w, t) in windows.iter().zip(tables) {
+            let Some(t) = t else { continue };
+            let d = t.decode(self.threshold);
+            let chars = &chars[w.text];
+            let base = found[w.text].len();
+            for e in &d.entities {
+                let (start, end) = (w.offsets[e.i].0, w.offsets[e.j].1);
+                found[w.text].push(EntityMention {
+                    start,
+                    end,
+                    text: chars[start.min(chars.len())..end.min(chars.len())]
+                        .iter()
+                        .collect(),
+                    label: self
+                        .labels
+                        .entity_types
+                        .get(e.label)
+                        .cloned()
+                        .unwrap_or_default(),
+                    score: e.score,
+                });
+            }
+            for tr in d.triples() {
+                rels[w.text].push((base + tr.head, base + tr.tail, tr.label, tr.score));
+            }
+            if keep_tables {
+                let inner = &w.offsets[1..w.offsets.len() - 1];
+                kept.push(SentenceTables {
+                    start: inner.first().map_or(0, |o| o.0),
+                    end: inner.last().map_or(0, |o| o.1),
+                    tokens: w.ids[1..w.ids.len() - 1]
+                        .iter()
+                        .map(|&id| self.tokenizer.token(id).unwrap_or_default())
+                        .collect(),
+                    offsets: inner.to_vec(),
+                    ner: t.ner,
+                    re: t.re,
+                    gates: t.gates.unwrap_or_default(),
+                });
+            }
+        }
+        let found = texts
             .iter()
             .zip(found.into_iter().zip(rels))
-            .map(|(text, (ents, rels))| assemble(text, ents, rels, labels))
-            .collect())
+            .map(|(text, (ents, rels))| assemble(text, ents, rels, &self.labels))
+            .collect();
+        let end = now();
+        timings.decode_ms = end - decode_start;
+        timings.total_ms = end - start;
+        Ok((found, kept, timings))
     }
 
     /// Sentences of `text`, each cut into windows that fit the encoder.
     fn windows(&self, k: usize, text: &str, out: &mut Vec<Window>) -> Result<()> {
-        let room = self.max_len.saturating_sub(2).max(1);
+        let room = self
+            .max_len
+            .min(self.engine.max_positions())
+            .saturating_sub(2)
+            .max(1);
         let mut char_start = 0;
         for sentence in text.split_sentence_bounds() {
             let sentence_start = char_start;
@@ -258,7 +431,7 @@ mod tests {
     fn extractor(threshold: f32) -> Extractor {
         let tok = SubwordTokenizer::from_bytes(test_tokenizer_json(WORDS).as_bytes()).unwrap();
         let (cfg, map) = tiny_model(WORDS.len() + 4, 5).unwrap();
-        let mut ex = Extractor::new(MgeModel::load(&map, &cfg).unwrap(), tok, Device::Cpu);
+        let mut ex = Extractor::new(&MgeModel::load(&map, &cfg).unwrap(), tok).unwrap();
         ex.threshold = threshold;
         ex
     }
@@ -348,6 +521,86 @@ mod tests {
             );
             assert!((a.score - b.score).abs() < 1e-4);
         }
+    }
+
+    #[test]
+    fn analysis_tables_agree_with_the_extraction() {
+        let ex = extractor(0.5);
+        let text = "John Smith lives in Boston. Mary works for Acme Corp!";
+        let ticks = std::sync::atomic::AtomicU64::new(0);
+        let clock = || ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as f64;
+        let a = ex.analyze(text, &clock).unwrap();
+        assert_eq!(a.extraction, ex.extract(text).unwrap());
+        assert_eq!(a.sentences.len(), 2);
+        let (ke, kr) = (ex.entity_types().len(), ex.relation_types().len());
+        let chars: Vec<char> = text.chars().collect();
+        for s in &a.sentences {
+            let n = s.tokens.len();
+            assert_eq!(s.offsets.len(), n);
+            assert_eq!(s.ner.len(), n * n * ke);
+            assert_eq!(s.re.len(), n * n * kr);
+            for g in [&s.gates.entity_task, &s.gates.relation_interaction] {
+                let g = g.as_ref().unwrap();
+                assert_eq!(g.len(), n);
+                assert!(g.iter().all(|&v| (0.0..=1.0).contains(&v)));
+            }
+            // Lower-case test vocabulary: each token is its text, lower-cased.
+            for (tok, &(a, b)) in s.tokens.iter().zip(&s.offsets) {
+                let piece: String = chars[a..b].iter().collect();
+                assert_eq!(tok, &piece.to_lowercase());
+            }
+            // Every entity of the sentence is a cell above the threshold, and vice versa.
+            let above = (0..n)
+                .flat_map(|i| (i..n).map(move |j| (i, j)))
+                .flat_map(|(i, j)| (0..ke).map(move |l| (i, j, l)))
+                .filter(|&(i, j, l)| s.ner[(i * n + j) * ke + l] > 0.5)
+                .count();
+            let inside = a
+                .extraction
+                .entities
+                .iter()
+                .filter(|e| e.start >= s.start && e.end <= s.end)
+                .count();
+            assert_eq!(above, inside);
+        }
+        // The stub clock ticks once per reading: every stage took time, the total most.
+        let t = a.timings;
+        assert!(t.tokenize_ms > 0.0 && t.encoder_ms > 0.0 && t.heads_ms > 0.0);
+        assert!(t.total_ms >= t.tokenize_ms + t.decode_ms);
+    }
+
+    #[test]
+    fn joined_pieces_equal_the_whole_text() {
+        let ex = extractor(0.45);
+        let text =
+            "John Smith lives in Boston.  Mary works for Acme Corp in Paris! Paris is in France.";
+        let spans = sentence_spans(text);
+        assert_eq!(spans.len(), 3);
+        let chars: Vec<char> = text.chars().collect();
+        let parts: Vec<(usize, Extraction)> = spans
+            .iter()
+            .map(|&(a, b)| {
+                let piece: String = chars[a..b].iter().collect();
+                (a, ex.extract(&piece).unwrap())
+            })
+            .collect();
+        let joined = Extraction::join(text, parts);
+        let whole = ex.extract(text).unwrap();
+        assert!(!whole.entities.is_empty() && !whole.relations.is_empty());
+        assert_eq!(joined.entities.len(), whole.entities.len());
+        for (a, b) in joined.entities.iter().zip(&whole.entities) {
+            assert_eq!(
+                (a.start, a.end, &a.text, &a.label),
+                (b.start, b.end, &b.text, &b.label)
+            );
+        }
+        let key = |r: &RelationMention| (r.head, r.tail, r.label.clone());
+        let mut x: Vec<_> = joined.relations.iter().map(key).collect();
+        let mut y: Vec<_> = whole.relations.iter().map(key).collect();
+        x.sort();
+        y.sort();
+        assert_eq!(x, y);
+        assert_eq!(sentence_spans("  \n "), vec![]);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod bundle;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod extract;

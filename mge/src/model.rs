@@ -42,9 +42,9 @@ pub struct GateActivations {
 /// The multi-gate encoder: all present projections run as one d→kh matmul.
 #[derive(Debug, Clone)]
 pub struct MultiGate {
-    proj: Linear,
-    names: Vec<&'static str>,
-    hidden: usize,
+    pub(crate) proj: Linear,
+    pub(crate) names: Vec<&'static str>,
+    pub(crate) hidden: usize,
 }
 
 /// Output of the multi-gate encoder: `H_ner`, `H_re` (eq. 6) and the gate activations.
@@ -132,10 +132,10 @@ impl MultiGate {
 /// `x_i W_top + b` broadcast-added to `x_j W_bottom`: never an N×N×2w tensor.
 #[derive(Debug, Clone)]
 pub struct TableHead {
-    top: Linear,
-    bottom: Linear,
-    norm: LayerNorm,
-    tag: Linear,
+    pub(crate) top: Linear,
+    pub(crate) bottom: Linear,
+    pub(crate) norm: LayerNorm,
+    pub(crate) tag: Linear,
     /// The unsplit `hid` layer, kept for the naive reference computation in tests.
     hid: Linear,
     /// Only cells `i <= j` matter (the entity table).

@@ -63,6 +63,11 @@ impl SubwordTokenizer {
         self.pad
     }
 
+    /// The vocabulary entry of an id (`##ing`, `[CLS]`…).
+    pub fn token(&self, id: u32) -> Option<String> {
+        self.inner.id_to_token(id)
+    }
+
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
     }

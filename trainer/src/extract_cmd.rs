@@ -5,7 +5,6 @@ use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use candle_core::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use mge::extract::{Extraction, Extractor};
 
@@ -156,8 +155,8 @@ fn text_of(line: String, jsonl: bool, name: &str, n: usize) -> Result<String> {
 pub fn run(a: &ExtractArgs) -> Result<()> {
     let bytes =
         std::fs::read(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
-    let mut ex = Extractor::from_bundle(&bytes, Device::Cpu)
-        .with_context(|| format!("{}", a.model.display()))?;
+    let mut ex =
+        Extractor::from_bundle(&bytes).with_context(|| format!("{}", a.model.display()))?;
     if let Some(t) = a.threshold {
         ex.threshold = t;
     }

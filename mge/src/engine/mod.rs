@@ -1,0 +1,724 @@
+//! The inference path: the same forward pass as [`MgeModel`](crate::model::MgeModel) on plain
+//! `f32` slices, one sequence at a time, without padding, autograd or tensor bookkeeping.
+//!
+//! Training needs candle (autograd, CUDA); serving needs a few matrix products on tens of
+//! rows, where candle's per-op overhead and general-purpose GEMM dominate. Here the weights
+//! are packed once ([`gemm::PackedLinear`]), attention runs head by head on contiguous
+//! slices, and each table head fuses `LN → ELU → tagger → sigmoid` per cell, so the
+//! `N × N × h` hidden table of eq. 8 is never stored. The same code runs natively and in the
+//! browser (wasm32 with SIMD128).
+
+pub mod gemm;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Gates, ModelConfig};
+use crate::error::{Error, Result};
+use crate::layers::{LayerNorm, Linear};
+use crate::model::MgeModel;
+use crate::ops::{fast_erf, fast_exp};
+use crate::table::{ScoredCell, TableDecoding};
+use gemm::PackedLinear;
+
+fn values(t: &candle_core::Tensor) -> Result<Vec<f32>> {
+    Ok(t.flatten_all()?
+        .to_dtype(candle_core::DType::F32)?
+        .to_vec1::<f32>()?)
+}
+
+fn packed(l: &Linear) -> Result<PackedLinear> {
+    let (output, input) = l.weight.dims2()?;
+    let bias = match &l.bias {
+        Some(b) => Some(values(b)?),
+        None => None,
+    };
+    Ok(PackedLinear::new(
+        &values(&l.weight)?,
+        bias.as_deref(),
+        input,
+        output,
+    ))
+}
+
+#[derive(Debug, Clone)]
+struct Norm {
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+    eps: f32,
+}
+
+impl Norm {
+    fn new(n: &LayerNorm) -> Result<Self> {
+        Ok(Self {
+            gamma: values(&n.weight)?,
+            beta: values(&n.bias)?,
+            eps: n.eps as f32,
+        })
+    }
+
+    /// Normalizes each row of `x` (width `gamma.len()`) in place.
+    fn apply(&self, x: &mut [f32]) {
+        let d = self.gamma.len();
+        for row in x.chunks_exact_mut(d) {
+            let (mean, rstd) = moments(row, self.eps);
+            for ((v, g), b) in row.iter_mut().zip(&self.gamma).zip(&self.beta) {
+                *v = (*v - mean) * rstd * g + b;
+            }
+        }
+    }
+}
+
+/// Lanes of the partial sums in [`dot`] and [`sum`]: independent accumulators let the
+/// compiler use vector registers (a single running sum is one long dependency chain).
+const LANES: usize = 16;
+
+/// `Σ a_k b_k` over equal-length slices.
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len()) / LANES * LANES;
+    let mut acc = [0f32; LANES];
+    for (x, y) in a[..n].chunks_exact(LANES).zip(b[..n].chunks_exact(LANES)) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f32 = a[n..].iter().zip(&b[n..]).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `Σ a_k`, or `Σ (a_k − shift)²` with `squares`.
+#[inline(always)]
+fn sum(a: &[f32], shift: f32, squares: bool) -> f32 {
+    let n = a.len() / LANES * LANES;
+    let mut acc = [0f32; LANES];
+    let term = |x: f32| {
+        if squares {
+            (x - shift) * (x - shift)
+        } else {
+            x
+        }
+    };
+    for x in a[..n].chunks_exact(LANES) {
+        for l in 0..LANES {
+            acc[l] += term(x[l]);
+        }
+    }
+    acc.iter().sum::<f32>() + a[n..].iter().map(|&x| term(x)).sum::<f32>()
+}
+
+/// Mean and `1/sqrt(var + eps)` of a row (two passes, as the training kernels do).
+#[inline(always)]
+fn moments(row: &[f32], eps: f32) -> (f32, f32) {
+    let n = row.len() as f32;
+    let mean = sum(row, 0.0, false) / n;
+    let var = sum(row, mean, true) / n;
+    (mean, 1.0 / (var + eps).sqrt())
+}
+
+#[inline(always)]
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + fast_exp(-x))
+}
+
+#[inline(always)]
+fn tanh(x: f32) -> f32 {
+    1.0 - 2.0 / (fast_exp(2.0 * x) + 1.0)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Activation {
+    GeluErf,
+    GeluTanh,
+    Relu,
+}
+
+#[derive(Debug, Clone)]
+struct Layer {
+    qkv: PackedLinear,
+    attn_out: PackedLinear,
+    attn_norm: Norm,
+    intermediate: PackedLinear,
+    output: PackedLinear,
+    out_norm: Norm,
+}
+
+#[derive(Debug, Clone)]
+struct Head {
+    top: PackedLinear,
+    bottom: PackedLinear,
+    norm: Norm,
+    /// Tagger weights `[labels, hidden]` and bias.
+    tag: Vec<f32>,
+    tag_bias: Vec<f32>,
+    upper: bool,
+}
+
+/// Mean sigmoid activation of each gate per sub-token (absent when the gate is ablated).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GateMeans {
+    pub entity_task: Option<Vec<f32>>,
+    pub relation_task: Option<Vec<f32>>,
+    pub entity_interaction: Option<Vec<f32>>,
+    pub relation_interaction: Option<Vec<f32>>,
+}
+
+/// What one forward pass over `[CLS] t_1 … t_n [SEP]` gives, over the `n` inner sub-tokens.
+#[derive(Debug, Clone, Default)]
+pub struct Tables {
+    /// Inner sub-tokens (the special tokens are not part of the tables).
+    pub n: usize,
+    /// `n × n × |E|` entity probabilities, row-major; only cells `i <= j` are computed
+    /// (the others are 0).
+    pub ner: Vec<f32>,
+    /// `n × n × |R|` relation probabilities (subject start `i`, object start `j`).
+    pub re: Vec<f32>,
+    /// Gate activations (only when asked for).
+    pub gates: Option<GateMeans>,
+    /// Milliseconds in the encoder and in the gates and heads (0 without a clock).
+    pub encoder_ms: f64,
+    pub heads_ms: f64,
+}
+
+impl Tables {
+    /// Cells above `threshold`, with positions in the sequence (`[CLS]` is position 0, so the
+    /// first inner sub-token is 1), as [`crate::table::decode`] gives them.
+    pub fn decode(&self, threshold: f32) -> TableDecoding {
+        let n = self.n;
+        let mut d = TableDecoding::default();
+        let cells = |probs: &[f32], upper: bool, out: &mut Vec<ScoredCell>| {
+            if n == 0 {
+                return;
+            }
+            let k = probs.len() / (n * n);
+            for i in 0..n {
+                for j in if upper { i } else { 0 }..n {
+                    let cell = &probs[(i * n + j) * k..(i * n + j + 1) * k];
+                    for (label, &p) in cell.iter().enumerate() {
+                        if p > threshold {
+                            out.push(ScoredCell {
+                                i: i + 1,
+                                j: j + 1,
+                                label,
+                                score: p,
+                            });
+                        }
+                    }
+                }
+            }
+        };
+        cells(&self.ner, true, &mut d.entities);
+        cells(&self.re, false, &mut d.relations);
+        d
+    }
+}
+
+/// The packed inference model.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    word: Vec<f32>,
+    /// Position embeddings with the token-type-0 embedding already added.
+    position: Vec<f32>,
+    emb_norm: Norm,
+    layers: Vec<Layer>,
+    d: usize,
+    heads: usize,
+    vocab: usize,
+    max_positions: usize,
+    activation: Activation,
+    gate_proj: PackedLinear,
+    gate_names: Vec<&'static str>,
+    hidden: usize,
+    ner: Head,
+    re: Head,
+    entity_labels: usize,
+    relation_labels: usize,
+    gates: Gates,
+}
+
+impl Engine {
+    /// Packs the weights of a loaded model.
+    pub fn new(model: &MgeModel) -> Result<Self> {
+        let cfg = model.bert.config();
+        let d = cfg.hidden_size;
+        let e = &model.bert.embeddings;
+        let token_type = values(&e.token_type.narrow(0, 0, 1)?)?;
+        let mut position = values(&e.position)?;
+        for row in position.chunks_exact_mut(d) {
+            for (p, t) in row.iter_mut().zip(&token_type) {
+                *p += t;
+            }
+        }
+        let layers = model
+            .bert
+            .layers
+            .iter()
+            .map(|l| {
+                Ok(Layer {
+                    qkv: packed(&l.qkv)?,
+                    attn_out: packed(&l.attn_out)?,
+                    attn_norm: Norm::new(&l.attn_norm)?,
+                    intermediate: packed(&l.intermediate)?,
+                    output: packed(&l.output)?,
+                    out_norm: Norm::new(&l.out_norm)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let head = |h: &crate::model::TableHead, upper: bool| -> Result<Head> {
+            Ok(Head {
+                top: packed(&h.top)?,
+                bottom: packed(&h.bottom)?,
+                norm: Norm::new(&h.norm)?,
+                tag: values(&h.tag.weight)?,
+                tag_bias: match &h.tag.bias {
+                    Some(b) => values(b)?,
+                    None => vec![0.0; h.tag.out_dim()],
+                },
+                upper,
+            })
+        };
+        let activation = match cfg.hidden_act.as_str() {
+            "relu" => Activation::Relu,
+            "gelu_new" | "gelu_pytorch_tanh" => Activation::GeluTanh,
+            _ => Activation::GeluErf,
+        };
+        Ok(Self {
+            word: values(&e.word)?,
+            position,
+            emb_norm: Norm::new(&e.norm)?,
+            layers,
+            d,
+            heads: cfg.num_attention_heads,
+            vocab: cfg.vocab_size,
+            max_positions: cfg.max_position_embeddings,
+            activation,
+            gate_proj: packed(&model.gates.proj)?,
+            gate_names: model.gates.names.clone(),
+            hidden: model.gates.hidden,
+            ner: head(&model.ner, true)?,
+            re: head(&model.re, false)?,
+            entity_labels: model.ner.tag.out_dim(),
+            relation_labels: model.re.tag.out_dim(),
+            gates: model.config.mge.gates,
+        })
+    }
+
+    /// Packs a model straight from its tensors (see [`MgeModel::load`]).
+    pub fn load(map: &crate::weights::TensorMap, config: &ModelConfig) -> Result<Self> {
+        Self::new(&MgeModel::load(map, config)?)
+    }
+
+    pub fn max_positions(&self) -> usize {
+        self.max_positions
+    }
+
+    /// Runs `[CLS] … [SEP]` ids through the encoder, the gates and both heads. `clock`
+    /// (milliseconds) splits the time between the encoder and the rest.
+    pub fn forward(
+        &self,
+        ids: &[u32],
+        want_gates: bool,
+        clock: Option<&dyn Fn() -> f64>,
+    ) -> Result<Tables> {
+        let t = ids.len();
+        if t < 2 {
+            return Err(Error::Config(
+                "a sequence needs at least [CLS] and [SEP]".into(),
+            ));
+        }
+        if t > self.max_positions {
+            return Err(Error::Config(format!(
+                "sequence of {t} tokens exceeds the encoder's {} positions",
+                self.max_positions
+            )));
+        }
+        let now = || clock.map(|c| c()).unwrap_or(0.0);
+        let t0 = now();
+        let x = self.encode(ids)?;
+        let t1 = now();
+        let mut out = self.heads(&x, t, want_gates);
+        let t2 = now();
+        out.encoder_ms = t1 - t0;
+        out.heads_ms = t2 - t1;
+        Ok(out)
+    }
+
+    /// The BERT encoder: `[T, d]` last hidden states.
+    fn encode(&self, ids: &[u32]) -> Result<Vec<f32>> {
+        let (t, d) = (ids.len(), self.d);
+        let mut x = vec![0f32; t * d];
+        for (pos, (&id, row)) in ids.iter().zip(x.chunks_exact_mut(d)).enumerate() {
+            let id = id as usize;
+            if id >= self.vocab {
+                return Err(Error::Config(format!(
+                    "token id {id} is outside the vocabulary of {}",
+                    self.vocab
+                )));
+            }
+            let w = &self.word[id * d..(id + 1) * d];
+            let p = &self.position[pos * d..(pos + 1) * d];
+            for ((o, a), b) in row.iter_mut().zip(w).zip(p) {
+                *o = a + b;
+            }
+        }
+        self.emb_norm.apply(&mut x);
+        let mut ctx = vec![0f32; t * d];
+        let mut scores = vec![0f32; t];
+        for layer in &self.layers {
+            let qkv = layer.qkv.forward(&x, t);
+            self.attention(&qkv, t, &mut ctx, &mut scores);
+            let mut attn = layer.attn_out.forward(&ctx, t);
+            for (a, r) in attn.iter_mut().zip(&x) {
+                *a += r;
+            }
+            layer.attn_norm.apply(&mut attn);
+            let mut h = layer.intermediate.forward(&attn, t);
+            self.activate(&mut h);
+            layer.output.forward_into(&h, t, &mut x);
+            for (o, r) in x.iter_mut().zip(&attn) {
+                *o += r;
+            }
+            layer.out_norm.apply(&mut x);
+        }
+        Ok(x)
+    }
+
+    /// Scaled dot-product attention of every head; `qkv` rows are `[q | k | v]`.
+    fn attention(&self, qkv: &[f32], t: usize, ctx: &mut [f32], scores: &mut [f32]) {
+        let d = self.d;
+        let dh = d / self.heads;
+        let scale = 1.0 / (dh as f32).sqrt();
+        ctx.iter_mut().for_each(|c| *c = 0.0);
+        for h in 0..self.heads {
+            for i in 0..t {
+                let q = &qkv[i * 3 * d + h * dh..i * 3 * d + (h + 1) * dh];
+                let mut max = f32::NEG_INFINITY;
+                for (j, s) in scores.iter_mut().enumerate().take(t) {
+                    let k = &qkv[j * 3 * d + d + h * dh..j * 3 * d + d + (h + 1) * dh];
+                    *s = dot(q, k) * scale;
+                    max = max.max(*s);
+                }
+                let mut sum = 0.0;
+                for s in scores.iter_mut().take(t) {
+                    *s = fast_exp(*s - max);
+                    sum += *s;
+                }
+                let inv = 1.0 / sum;
+                let c = &mut ctx[i * d + h * dh..i * d + (h + 1) * dh];
+                for (j, s) in scores.iter().enumerate().take(t) {
+                    let v = &qkv[j * 3 * d + 2 * d + h * dh..j * 3 * d + 2 * d + (h + 1) * dh];
+                    let p = s * inv;
+                    for (c, v) in c.iter_mut().zip(v) {
+                        *c += p * v;
+                    }
+                }
+            }
+        }
+    }
+
+    fn activate(&self, h: &mut [f32]) {
+        const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+        match self.activation {
+            Activation::GeluErf => h
+                .iter_mut()
+                .for_each(|x| *x = 0.5 * *x * (1.0 + fast_erf(*x * FRAC_1_SQRT_2))),
+            Activation::GeluTanh => h.iter_mut().for_each(|x| {
+                let u = 0.797_884_6 * (*x + 0.044_715 * *x * *x * *x);
+                *x = 0.5 * *x * (1.0 + tanh(u));
+            }),
+            Activation::Relu => h.iter_mut().for_each(|x| *x = x.max(0.0)),
+        }
+    }
+
+    /// The multi-gate encoder (eqs. 1–6) and both table heads (eqs. 7–10) over the inner
+    /// sub-tokens of `x` (`[T, d]`).
+    fn heads(&self, x: &[f32], t: usize, want_gates: bool) -> Tables {
+        let n = t - 2;
+        let inner = &x[self.d..(t - 1) * self.d];
+        let hd = self.hidden;
+        let z = self.gate_proj.forward(inner, n);
+        let width = self.gate_proj.output();
+        let chunk = |name: &str| self.gate_names.iter().position(|g| *g == name);
+        // Candidates and gates, row by row: [n, hd] each.
+        let take = |idx: usize, f: fn(f32) -> f32| -> Vec<f32> {
+            let mut v = Vec::with_capacity(n * hd);
+            for row in z.chunks_exact(width) {
+                v.extend(row[idx * hd..(idx + 1) * hd].iter().map(|&x| f(x)));
+            }
+            v
+        };
+        let gate = |name: &str| chunk(name).map(|i| take(i, sigmoid));
+        let hc_e = chunk("cand_e").map(|i| take(i, tanh)).unwrap_or_default();
+        let hc_r = chunk("cand_r").map(|i| take(i, tanh)).unwrap_or_default();
+        let g_e_task = gate("gate_e_task");
+        let g_r_task = gate("gate_r_task");
+        let g_e_inter = gate("gate_e_inter");
+        let g_r_inter = gate("gate_r_inter");
+        let times = |g: &Option<Vec<f32>>, c: &[f32]| -> Vec<f32> {
+            match g {
+                Some(g) => g.iter().zip(c).map(|(a, b)| a * b).collect(),
+                None => c.to_vec(),
+            }
+        };
+        // eq. 6: H_ner = [H_e_task ; H_r_inter], H_re = [H_r_task ; H_e_inter].
+        let concat = |a: Vec<f32>, b: Option<Vec<f32>>| -> Vec<f32> {
+            match b {
+                None => a,
+                Some(b) => {
+                    let mut out = Vec::with_capacity(a.len() + b.len());
+                    for (ra, rb) in a.chunks_exact(hd).zip(b.chunks_exact(hd)) {
+                        out.extend_from_slice(ra);
+                        out.extend_from_slice(rb);
+                    }
+                    out
+                }
+            }
+        };
+        let h_ner = concat(
+            times(&g_e_task, &hc_e),
+            g_r_inter.as_ref().map(|g| times(&Some(g.clone()), &hc_r)),
+        );
+        let h_re = concat(
+            times(&g_r_task, &hc_r),
+            g_e_inter.as_ref().map(|g| times(&Some(g.clone()), &hc_e)),
+        );
+        let gates = want_gates.then(|| {
+            let mean = |g: &Option<Vec<f32>>| {
+                g.as_ref().map(|g| {
+                    g.chunks_exact(hd)
+                        .map(|r| r.iter().sum::<f32>() / hd as f32)
+                        .collect()
+                })
+            };
+            GateMeans {
+                entity_task: mean(&g_e_task),
+                relation_task: mean(&g_r_task),
+                entity_interaction: mean(&g_e_inter),
+                relation_interaction: mean(&g_r_inter),
+            }
+        });
+        debug_assert_eq!(self.gates.entity_task, g_e_task.is_some());
+        Tables {
+            n,
+            ner: self.ner.table(&h_ner, n),
+            re: self.re.table(&h_re, n),
+            gates,
+            encoder_ms: 0.0,
+            heads_ms: 0.0,
+        }
+    }
+
+    pub fn entity_labels(&self) -> usize {
+        self.entity_labels
+    }
+
+    pub fn relation_labels(&self) -> usize {
+        self.relation_labels
+    }
+}
+
+impl Head {
+    /// Probabilities `[n, n, K]` of `σ(ELU(LN(x_i W_top + b + x_j W_bottom)) W_tag + b_tag)`.
+    fn table(&self, x: &[f32], n: usize) -> Vec<f32> {
+        let k = self.tag_bias.len();
+        let mut out = vec![0f32; n * n * k];
+        if n == 0 {
+            return out;
+        }
+        let a = self.top.forward(x, n);
+        let b = self.bottom.forward(x, n);
+        let row = |i: usize, o: &mut [f32]| {
+            let h = self.norm.gamma.len();
+            let mut v = vec![0f32; h];
+            let ai = &a[i * h..(i + 1) * h];
+            let first = if self.upper { i } else { 0 };
+            for j in first..n {
+                let bj = &b[j * h..(j + 1) * h];
+                for ((v, x), y) in v.iter_mut().zip(ai).zip(bj) {
+                    *v = x + y;
+                }
+                let (mean, rstd) = moments(&v, self.norm.eps);
+                for ((v, g), be) in v.iter_mut().zip(&self.norm.gamma).zip(&self.norm.beta) {
+                    let y = (*v - mean) * rstd * g + be;
+                    let neg = fast_exp(y.min(0.0)) - 1.0;
+                    *v = if y > 0.0 { y } else { neg };
+                }
+                for (l, p) in o[j * k..(j + 1) * k].iter_mut().enumerate() {
+                    let w = &self.tag[l * h..(l + 1) * h];
+                    let logit = dot(&v, w) + self.tag_bias[l];
+                    *p = sigmoid(logit);
+                }
+            }
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        if n * n * self.norm.gamma.len() >= 1 << 16 && rayon::current_num_threads() > 1 {
+            use rayon::prelude::*;
+            out.par_chunks_mut(n * k)
+                .enumerate()
+                .for_each(|(i, o)| row(i, o));
+            return out;
+        }
+        for (i, o) in out.chunks_mut(n * k).enumerate() {
+            row(i, o);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Batch;
+    use crate::testing::tiny_model;
+    use candle_core::Device;
+
+    /// The candle model's probabilities over the inner cells of one sequence.
+    fn reference(model: &MgeModel, ids: &[u32]) -> (Vec<f32>, Vec<f32>, Vec<Vec<f32>>) {
+        let batch = Batch::new(&[ids], 0, &Device::Cpu).unwrap();
+        let out = model.forward(&batch, None).unwrap();
+        let t = ids.len();
+        let probs = |l: &candle_core::Tensor, upper: bool| -> Vec<f32> {
+            let k = l.dims()[3];
+            let all: Vec<f32> = candle_nn::ops::sigmoid(l)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let mut v = Vec::new();
+            for i in 1..t - 1 {
+                for j in 1..t - 1 {
+                    for l in 0..k {
+                        v.push(if upper && j < i {
+                            0.0
+                        } else {
+                            all[(i * t + j) * k + l]
+                        });
+                    }
+                }
+            }
+            v
+        };
+        let gates = &out.gates;
+        let means: Vec<Vec<f32>> = [
+            &gates.entity_task,
+            &gates.relation_task,
+            &gates.entity_interaction,
+            &gates.relation_interaction,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            let m: Vec<f32> = g.mean(2).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+            m[1..t - 1].to_vec()
+        })
+        .collect();
+        (
+            probs(&out.ner_logits, true),
+            probs(&out.re_logits, false),
+            means,
+        )
+    }
+
+    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn matches_the_training_model_with_every_gate_ablation() {
+        let all = Gates::default();
+        let variants = [
+            all,
+            Gates {
+                entity_task: false,
+                ..all
+            },
+            Gates {
+                relation_task: false,
+                ..all
+            },
+            Gates {
+                entity_interaction: false,
+                ..all
+            },
+            Gates {
+                relation_interaction: false,
+                ..all
+            },
+            Gates {
+                entity_interaction: false,
+                relation_interaction: false,
+                ..all
+            },
+        ];
+        for (v, gates) in variants.into_iter().enumerate() {
+            let (mut cfg, _) = tiny_model(40, 3).unwrap();
+            cfg.mge.gates = gates;
+            let (_, mut map) = tiny_model(40, 3).unwrap();
+            map.retain(|k, _| k.starts_with("bert."));
+            map.extend(crate::model::init_head_weights(&cfg, 11 + v as u64, &Device::Cpu).unwrap());
+            let model = MgeModel::load(&map, &cfg).unwrap();
+            let engine = Engine::new(&model).unwrap();
+            for ids in [
+                vec![1u32, 2],
+                vec![1, 7, 2],
+                vec![1, 5, 9, 12, 3, 30, 31, 8, 2],
+            ] {
+                let (ner, re, means) = reference(&model, &ids);
+                let got = engine.forward(&ids, true, None).unwrap();
+                assert_eq!(got.n, ids.len() - 2);
+                assert!(max_diff(&got.ner, &ner) < 1e-5, "variant {v}: ner");
+                assert!(max_diff(&got.re, &re) < 1e-5, "variant {v}: re");
+                let g = got.gates.unwrap();
+                let mine: Vec<Vec<f32>> = [
+                    g.entity_task,
+                    g.relation_task,
+                    g.entity_interaction,
+                    g.relation_interaction,
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                assert_eq!(mine.len(), means.len(), "variant {v}: gate count");
+                for (a, b) in mine.iter().zip(&means) {
+                    assert!(max_diff(a, b) < 1e-5, "variant {v}: gate means");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decoding_matches_the_training_decoder() {
+        let (cfg, map) = tiny_model(40, 5).unwrap();
+        let model = MgeModel::load(&map, &cfg).unwrap();
+        let engine = Engine::new(&model).unwrap();
+        let ids = [1u32, 5, 9, 12, 3, 30, 31, 8, 2];
+        let batch = Batch::new(&[&ids], 0, &Device::Cpu).unwrap();
+        let out = model.forward(&batch, None).unwrap();
+        let tables = engine.forward(&ids, false, None).unwrap();
+        // Thresholds at the median cell so that both tables have many cells on each side.
+        let mut ps = tables.re.clone();
+        ps.sort_by(f32::total_cmp);
+        let threshold = ps[ps.len() / 2];
+        let want = &crate::table::decode(&out, &batch, threshold).unwrap()[0];
+        let got = tables.decode(threshold);
+        assert!(!got.entities.is_empty() && !got.relations.is_empty());
+        let key = |c: &ScoredCell| (c.i, c.j, c.label);
+        let keys = |v: &[ScoredCell]| v.iter().map(key).collect::<Vec<_>>();
+        assert_eq!(keys(&got.entities), keys(&want.entities));
+        assert_eq!(keys(&got.relations), keys(&want.relations));
+    }
+
+    #[test]
+    fn bad_sequences_are_errors_not_panics() {
+        let (cfg, map) = tiny_model(40, 3).unwrap();
+        let engine = Engine::load(&map, &cfg).unwrap();
+        assert!(engine.forward(&[1], false, None).is_err());
+        assert!(engine.forward(&[1, 400, 2], false, None).is_err());
+        let too_long = vec![1u32; engine.max_positions() + 1];
+        assert!(engine.forward(&too_long, false, None).is_err());
+    }
+}
