@@ -7,7 +7,6 @@
 //! x86-64, SIMD128 on wasm32 when the crate is built with it, plain loops elsewhere. Shapes here are small (tens of rows), where general-purpose GEMM
 //! libraries spend much of their time packing the activations; this one never packs them.
 
-
 // The kernels index accumulator registers by row and vector: index loops read best there.
 #![allow(clippy::needless_range_loop)]
 /// Output columns per packed panel: 32 floats on x86-64 (two AVX-512 registers, four AVX2
@@ -150,14 +149,14 @@ struct Job<'a> {
 /// The instruction set the kernels use, detected once.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, PartialEq)]
-enum Isa {
+pub(crate) enum Isa {
     Avx512,
     Avx2,
     Portable,
 }
 
 #[cfg(target_arch = "x86_64")]
-fn isa() -> Isa {
+pub(crate) fn isa() -> Isa {
     use std::sync::OnceLock;
     static ISA: OnceLock<Isa> = OnceLock::new();
     *ISA.get_or_init(|| {
@@ -172,6 +171,40 @@ fn isa() -> Isa {
         }
     })
 }
+
+/// Defines `$name`, which calls the `#[inline(always)]` function `$inner` compiled for the
+/// widest vector instructions this CPU has (AVX-512 or AVX2+FMA on x86-64, detected at run
+/// time; elsewhere as built, e.g. SIMD128 on wasm32), so that its element-wise loops are
+/// vectorized for them.
+macro_rules! vectorized {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($a:ident: $t:ty),*) -> $r:ty = $inner:path) => {
+        $(#[$m])*
+        $vis fn $name($($a: $t),*) -> $r {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                unsafe fn wide($($a: $t),*) -> $r {
+                    $inner($($a),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn narrow($($a: $t),*) -> $r {
+                    $inner($($a),*)
+                }
+                // SAFETY: each instruction set is used only where it was detected.
+                match $crate::engine::gemm::isa() {
+                    $crate::engine::gemm::Isa::Avx512 => unsafe { wide($($a),*) },
+                    $crate::engine::gemm::Isa::Avx2 => unsafe { narrow($($a),*) },
+                    $crate::engine::gemm::Isa::Portable => $inner($($a),*),
+                }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                $inner($($a),*)
+            }
+        }
+    };
+}
+pub(crate) use vectorized;
 
 /// Rows per micro-kernel call: as many as leave room for the accumulators in registers.
 fn rows_per_block() -> usize {
@@ -343,25 +376,28 @@ fn dispatch(job: &Job, out: &mut [f32], stride: usize) {
     let mr = rows_per_block();
     let k = job.k;
     let mut acc = [[0f32; NR]; 8];
-    let mut r0 = 0;
-    while r0 < job.rows {
-        let m = (job.rows - r0).min(mr);
-        let x = &job.x[r0 * k..(r0 + m) * k];
-        for p in job.p0..job.p1 {
-            let panel = &job.panels[p * NR * k..(p + 1) * NR * k];
+    // Panels outside, row blocks inside: each panel (NR·k values, tens of KB) is read from
+    // memory once and then served from cache to every row block. The other order streams the
+    // whole matrix (megabytes, beyond L2) once per row block.
+    for p in job.p0..job.p1 {
+        let panel = &job.panels[p * NR * k..(p + 1) * NR * k];
+        let c0 = p * NR;
+        let cols = (job.output - c0).min(NR);
+        let local = c0 - job.p0 * NR;
+        let bias = &job.bias[c0..c0 + cols];
+        let mut r0 = 0;
+        while r0 < job.rows {
+            let m = (job.rows - r0).min(mr);
+            let x = &job.x[r0 * k..(r0 + m) * k];
             micro(x, k, m, panel, k, &mut acc);
-            let c0 = p * NR;
-            let cols = (job.output - c0).min(NR);
-            let local = c0 - job.p0 * NR;
-            let bias = &job.bias[c0..c0 + cols];
             for (r, a) in acc.iter().enumerate().take(m) {
                 let dst = &mut out[(r0 + r) * stride + local..(r0 + r) * stride + local + cols];
                 for ((d, v), b) in dst.iter_mut().zip(a).zip(bias) {
                     *d = v + b;
                 }
             }
+            r0 += m;
         }
-        r0 += m;
     }
 }
 

@@ -57,6 +57,7 @@ impl Norm {
     }
 
     /// Normalizes each row of `x` (width `gamma.len()`) in place.
+    #[inline(always)]
     fn apply(&self, x: &mut [f32]) {
         let d = self.gamma.len();
         for row in x.chunks_exact_mut(d) {
@@ -104,6 +105,19 @@ fn sum(a: &[f32], shift: f32, squares: bool) -> f32 {
         }
     }
     acc.iter().sum::<f32>() + a[n..].iter().map(|&x| term(x)).sum::<f32>()
+}
+
+/// The largest value of a non-empty slice.
+#[inline(always)]
+fn max_of(a: &[f32]) -> f32 {
+    let n = a.len() / LANES * LANES;
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    for x in a[..n].chunks_exact(LANES) {
+        for l in 0..LANES {
+            acc[l] = acc[l].max(x[l]);
+        }
+    }
+    a[n..].iter().chain(&acc).fold(f32::NEG_INFINITY, |m, &x| m.max(x))
 }
 
 /// Mean and `1/sqrt(var + eps)` of a row (two passes, as the training kernels do).
@@ -333,9 +347,9 @@ impl Engine {
         }
         let now = || clock.map(|c| c()).unwrap_or(0.0);
         let t0 = now();
-        let x = self.encode(ids)?;
+        let x = encode(self, ids)?;
         let t1 = now();
-        let mut out = self.heads(&x, t, want_gates);
+        let mut out = heads(self, &x, t, want_gates);
         let t2 = now();
         out.encoder_ms = t1 - t0;
         out.heads_ms = t2 - t1;
@@ -343,6 +357,7 @@ impl Engine {
     }
 
     /// The BERT encoder: `[T, d]` last hidden states.
+    #[inline(always)]
     fn encode(&self, ids: &[u32]) -> Result<Vec<f32>> {
         let (t, d) = (ids.len(), self.d);
         let mut x = vec![0f32; t * d];
@@ -383,26 +398,26 @@ impl Engine {
     }
 
     /// Scaled dot-product attention of every head; `qkv` rows are `[q | k | v]`.
+    #[inline(always)]
     fn attention(&self, qkv: &[f32], t: usize, ctx: &mut [f32], scores: &mut [f32]) {
         let d = self.d;
         let dh = d / self.heads;
         let scale = 1.0 / (dh as f32).sqrt();
-        ctx.iter_mut().for_each(|c| *c = 0.0);
+        ctx.fill(0.0);
         for h in 0..self.heads {
             for i in 0..t {
                 let q = &qkv[i * 3 * d + h * dh..i * 3 * d + (h + 1) * dh];
-                let mut max = f32::NEG_INFINITY;
                 for (j, s) in scores.iter_mut().enumerate().take(t) {
                     let k = &qkv[j * 3 * d + d + h * dh..j * 3 * d + d + (h + 1) * dh];
                     *s = dot(q, k) * scale;
-                    max = max.max(*s);
                 }
-                let mut sum = 0.0;
-                for s in scores.iter_mut().take(t) {
+                let scores = &mut scores[..t];
+                let max = max_of(scores);
+                // Separate passes: a running sum inside the exp loop would keep it scalar.
+                for s in scores.iter_mut() {
                     *s = fast_exp(*s - max);
-                    sum += *s;
                 }
-                let inv = 1.0 / sum;
+                let inv = 1.0 / sum(scores, 0.0, false);
                 let c = &mut ctx[i * d + h * dh..i * d + (h + 1) * dh];
                 for (j, s) in scores.iter().enumerate().take(t) {
                     let v = &qkv[j * 3 * d + 2 * d + h * dh..j * 3 * d + 2 * d + (h + 1) * dh];
@@ -415,22 +430,33 @@ impl Engine {
         }
     }
 
+    #[inline(always)]
     fn activate(&self, h: &mut [f32]) {
         const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+        // Plain loops (not closures) so that they inline into the vectorized callers.
         match self.activation {
-            Activation::GeluErf => h
-                .iter_mut()
-                .for_each(|x| *x = 0.5 * *x * (1.0 + fast_erf(*x * FRAC_1_SQRT_2))),
-            Activation::GeluTanh => h.iter_mut().for_each(|x| {
-                let u = 0.797_884_6 * (*x + 0.044_715 * *x * *x * *x);
-                *x = 0.5 * *x * (1.0 + tanh(u));
-            }),
-            Activation::Relu => h.iter_mut().for_each(|x| *x = x.max(0.0)),
+            Activation::GeluErf => {
+                for x in h.iter_mut() {
+                    *x = 0.5 * *x * (1.0 + fast_erf(*x * FRAC_1_SQRT_2));
+                }
+            }
+            Activation::GeluTanh => {
+                for x in h.iter_mut() {
+                    let u = 0.797_884_6 * (*x + 0.044_715 * *x * *x * *x);
+                    *x = 0.5 * *x * (1.0 + tanh(u));
+                }
+            }
+            Activation::Relu => {
+                for x in h.iter_mut() {
+                    *x = x.max(0.0);
+                }
+            }
         }
     }
 
     /// The multi-gate encoder (eqs. 1–6) and both table heads (eqs. 7–10) over the inner
     /// sub-tokens of `x` (`[T, d]`).
+    #[inline(always)]
     fn heads(&self, x: &[f32], t: usize, want_gates: bool) -> Tables {
         let n = t - 2;
         let inner = &x[self.d..(t - 1) * self.d];
@@ -526,29 +552,7 @@ impl Head {
         }
         let a = self.top.forward(x, n);
         let b = self.bottom.forward(x, n);
-        let row = |i: usize, o: &mut [f32]| {
-            let h = self.norm.gamma.len();
-            let mut v = vec![0f32; h];
-            let ai = &a[i * h..(i + 1) * h];
-            let first = if self.upper { i } else { 0 };
-            for j in first..n {
-                let bj = &b[j * h..(j + 1) * h];
-                for ((v, x), y) in v.iter_mut().zip(ai).zip(bj) {
-                    *v = x + y;
-                }
-                let (mean, rstd) = moments(&v, self.norm.eps);
-                for ((v, g), be) in v.iter_mut().zip(&self.norm.gamma).zip(&self.norm.beta) {
-                    let y = (*v - mean) * rstd * g + be;
-                    let neg = fast_exp(y.min(0.0)) - 1.0;
-                    *v = if y > 0.0 { y } else { neg };
-                }
-                for (l, p) in o[j * k..(j + 1) * k].iter_mut().enumerate() {
-                    let w = &self.tag[l * h..(l + 1) * h];
-                    let logit = dot(&v, w) + self.tag_bias[l];
-                    *p = sigmoid(logit);
-                }
-            }
-        };
+        let row = |i: usize, o: &mut [f32]| table_row(self, &a, &b, i, n, o);
         #[cfg(not(target_arch = "wasm32"))]
         if n * n * self.norm.gamma.len() >= 1 << 16 && rayon::current_num_threads() > 1 {
             use rayon::prelude::*;
@@ -562,7 +566,39 @@ impl Head {
         }
         out
     }
+
+    /// Row `i` of the table: cells `(i, j)` for every `j` (from `i` on in the entity table).
+    #[inline(always)]
+    fn row(&self, a: &[f32], b: &[f32], i: usize, n: usize, o: &mut [f32]) {
+        let k = self.tag_bias.len();
+        let h = self.norm.gamma.len();
+        let mut v = vec![0f32; h];
+        let ai = &a[i * h..(i + 1) * h];
+        let first = if self.upper { i } else { 0 };
+        for j in first..n {
+            let bj = &b[j * h..(j + 1) * h];
+            for ((v, x), y) in v.iter_mut().zip(ai).zip(bj) {
+                *v = x + y;
+            }
+            let (mean, rstd) = moments(&v, self.norm.eps);
+            for ((v, g), be) in v.iter_mut().zip(&self.norm.gamma).zip(&self.norm.beta) {
+                let y = (*v - mean) * rstd * g + be;
+                let neg = fast_exp(y.min(0.0)) - 1.0;
+                *v = if y > 0.0 { y } else { neg };
+            }
+            for (l, p) in o[j * k..(j + 1) * k].iter_mut().enumerate() {
+                let w = &self.tag[l * h..(l + 1) * h];
+                *p = sigmoid(dot(&v, w) + self.tag_bias[l]);
+            }
+        }
+    }
 }
+
+gemm::vectorized!(fn encode(e: &Engine, ids: &[u32]) -> Result<Vec<f32>> = Engine::encode);
+gemm::vectorized!(fn heads(e: &Engine, x: &[f32], t: usize, gates: bool) -> Tables = Engine::heads);
+gemm::vectorized!(
+    fn table_row(h: &Head, a: &[f32], b: &[f32], i: usize, n: usize, o: &mut [f32]) -> () = Head::row
+);
 
 #[cfg(test)]
 mod tests {
