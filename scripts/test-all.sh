@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace on a fresh machine: installs what is missing
-# (the wasm target, the default encoder), then formatting, lints, the native tests, and a
-# wasm32 build of the model crate (the browser runs that exact code).
+# (the wasm target, the default encoder, the browser toolchain and Chromium), then
+# formatting, lints, the native tests, and the model crate built for wasm32 and tested in
+# headless Chromium against the native results (the browser runs that exact code).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,5 +28,10 @@ cargo clippy --workspace --all-targets --release -- -D warnings
 step "cargo test (native)"
 cargo test --workspace --release
 
-step "mge builds for wasm32-unknown-unknown"
-cargo build -p mge --target wasm32-unknown-unknown --release
+step "browser toolchain (trunk, wasm-bindgen, wasm-opt, Chromium)"
+./scripts/install-web-tools.sh
+export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
+
+step "mge in wasm32 (SIMD128) in headless Chromium = native results"
+WASM_BINDGEN_TEST_TIMEOUT=300 cargo test -p mge --release --target wasm32-unknown-unknown --test parity_wasm
