@@ -117,7 +117,10 @@ fn max_of(a: &[f32]) -> f32 {
             acc[l] = acc[l].max(x[l]);
         }
     }
-    a[n..].iter().chain(&acc).fold(f32::NEG_INFINITY, |m, &x| m.max(x))
+    a[n..]
+        .iter()
+        .chain(&acc)
+        .fold(f32::NEG_INFINITY, |m, &x| m.max(x))
 }
 
 /// Mean and `1/sqrt(var + eps)` of a row (two passes, as the training kernels do).
