@@ -1,0 +1,110 @@
+//! The two models the page offers, their bundles and example sentences.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKey {
+    Conll04,
+    Scierc,
+}
+
+impl ModelKey {
+    pub const ALL: [ModelKey; 2] = [ModelKey::Conll04, ModelKey::Scierc];
+
+    /// The value used in links and in the picker (`conll04`, `scierc`).
+    pub fn key(self) -> &'static str {
+        match self {
+            ModelKey::Conll04 => "conll04",
+            ModelKey::Scierc => "scierc",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.key().eq_ignore_ascii_case(key))
+    }
+
+    /// What the picker shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelKey::Conll04 => "News (CoNLL04)",
+            ModelKey::Scierc => "Science (SciERC)",
+        }
+    }
+
+    /// Where the bundle lies, relative to the page (trunk copies `models/` into `dist/`).
+    pub fn bundle_url(self) -> &'static str {
+        match self {
+            ModelKey::Conll04 => "models/conll04.safetensors",
+            ModelKey::Scierc => "models/scierc.safetensors",
+        }
+    }
+
+    /// Example sentences for the buttons under the text box.
+    pub fn examples(self) -> &'static [&'static str] {
+        match self {
+            ModelKey::Conll04 => &[
+                BENCH_SENTENCE,
+                "John Wilkes Booth shot President Abraham Lincoln at Ford's Theatre in Washington.",
+                "Siemens, based in Munich, hired Anna Keller as its chief engineer last spring.",
+                "Dr. Peter Lindqvist, a surgeon at the Karolinska Institute in Stockholm, lives in Uppsala with his family.",
+                "The Red Cross sent volunteers from Nairobi to the flooded villages of western Kenya.",
+            ],
+            ModelKey::Scierc => &[
+                "We propose a graph-based parsing method for dependency parsing that outperforms transition-based parsers on the Penn Treebank.",
+                "A convolutional neural network is used for image segmentation, and we evaluate it with mean intersection over union.",
+                "Our speech recognition system combines acoustic models with a statistical language model trained on broadcast news.",
+                "We compare support vector machines and decision trees for text classification on a corpus of product reviews.",
+                "The alignment model exploits syntactic features of the source language to improve machine translation quality.",
+            ],
+        }
+    }
+}
+
+/// The sentence of the warm-latency benchmark (`?bench=1`).
+pub const BENCH_SENTENCE: &str = "Maria Gonzalez, who has worked for the United Nations in Geneva since 2004, met the mayor of Boston, Thomas Menino, on Tuesday to discuss a new office near the harbor.";
+
+/// Sentences of the throughput benchmark, one per line (see `web/README.md`).
+pub const BENCH_SENTENCES_URL: &str = "bench/conll04-test.txt";
+
+/// Longest text the page accepts, in characters. Longer pastes are refused with a message.
+pub const MAX_CHARS: usize = 20_000;
+
+/// Longest text for which the teaching view's tables are computed and drawn.
+pub const ANALYZE_MAX_CHARS: usize = 1_000;
+
+/// Texts longer than this are processed in sentence chunks, with progress.
+pub const CHUNK_CHARS: usize = 600;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip() {
+        for m in ModelKey::ALL {
+            assert_eq!(ModelKey::from_key(m.key()), Some(m));
+        }
+        assert_eq!(ModelKey::from_key("ade"), None);
+    }
+
+    #[test]
+    fn examples_fit_the_limits() {
+        for m in ModelKey::ALL {
+            assert!((4..=5).contains(&m.examples().len()));
+            for e in m.examples() {
+                assert!(e.chars().count() < CHUNK_CHARS);
+            }
+        }
+    }
+
+    #[test]
+    fn serde_uses_the_link_keys() {
+        assert_eq!(
+            serde_json::to_string(&ModelKey::Scierc).ok().as_deref(),
+            Some("\"scierc\"")
+        );
+    }
+}

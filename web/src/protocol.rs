@@ -1,0 +1,158 @@
+//! Messages between the page and the worker, sent as JSON strings.
+//!
+//! Every request carries an id; the page keeps the id of its latest request of each kind and
+//! ignores answers to older ones, and the worker skips a queued extraction when a newer one
+//! is waiting behind it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Extraction, SentenceTables, Timings};
+use crate::models::ModelKey;
+
+/// Page to worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ToWorker {
+    /// Fetch and load a model's bundle (answered at once when it is loaded already).
+    Load { id: u64, model: ModelKey },
+    /// Extract from a text; `analyze` asks for the teaching view's tables.
+    Extract {
+        id: u64,
+        model: ModelKey,
+        text: String,
+        threshold: f32,
+        analyze: bool,
+    },
+    /// The in-page benchmark (`?bench=1`).
+    Bench {
+        id: u64,
+        model: ModelKey,
+        sentence: String,
+        warmup: usize,
+        runs: usize,
+        sentences_url: String,
+    },
+}
+
+/// What a loaded model is, for the legend and the footer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub model: ModelKey,
+    pub entity_types: Vec<String>,
+    pub relation_types: Vec<String>,
+    pub quantization: String,
+    pub dataset: String,
+    pub test_ner_f1: Option<f64>,
+    pub test_re_f1: Option<f64>,
+    pub bytes: u64,
+    pub fetch_ms: f64,
+    pub init_ms: f64,
+}
+
+/// Which step of loading a model failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadStage {
+    Download,
+    Model,
+}
+
+/// The answer to an extraction request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub model: ModelKey,
+    pub threshold: f32,
+    pub extraction: Extraction,
+    pub timings: Timings,
+    /// Tables per sentence when the request asked for them (char offsets in the whole text).
+    pub sentences: Vec<SentenceTables>,
+    /// How many sentence chunks the text was processed in.
+    pub chunks: usize,
+}
+
+/// Results of the in-page benchmark that the worker measures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    pub model: ModelKey,
+    pub sentence: String,
+    pub warmup: usize,
+    pub runs: usize,
+    pub warm_median_ms: f64,
+    pub warm_min_ms: f64,
+    pub warm_max_ms: f64,
+    pub tokenize_median_ms: f64,
+    pub encoder_median_ms: f64,
+    pub heads_median_ms: f64,
+    pub decode_median_ms: f64,
+    pub throughput: Option<Throughput>,
+    pub throughput_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throughput {
+    pub source: String,
+    pub sentences: usize,
+    pub batch_size: usize,
+    /// Time spent in the model (the pauses between batches left out).
+    pub seconds: f64,
+    pub sentences_per_second: f64,
+    pub entities: usize,
+    pub relations: usize,
+}
+
+/// Worker to page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FromWorker {
+    /// The worker is running and listening (sent once, first).
+    Hello {
+        simd: bool,
+    },
+    /// Bytes of the bundle received so far (`total` when the server said); `initializing`
+    /// once the download is complete and the model is being built.
+    LoadProgress {
+        id: u64,
+        model: ModelKey,
+        loaded: u64,
+        total: Option<u64>,
+        initializing: bool,
+    },
+    Loaded {
+        id: u64,
+        info: ModelInfo,
+    },
+    LoadFailed {
+        id: u64,
+        model: ModelKey,
+        stage: LoadStage,
+        error: String,
+    },
+    /// Sentence chunks done of a long text.
+    Progress {
+        id: u64,
+        done: usize,
+        total: usize,
+    },
+    Done {
+        id: u64,
+        result: Box<RunResult>,
+    },
+    Failed {
+        id: u64,
+        error: String,
+    },
+    BenchProgress {
+        id: u64,
+        stage: String,
+        done: usize,
+        total: usize,
+    },
+    BenchDone {
+        id: u64,
+        report: Box<BenchReport>,
+    },
+    BenchFailed {
+        id: u64,
+        error: String,
+    },
+}
