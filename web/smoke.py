@@ -198,7 +198,10 @@ def run(d, a):
     # Long text (under the limit): processed in chunks.
     d.js("const t=document.getElementById('text'); t.value=arguments[0];"
          "t.dispatchEvent(new Event('input', {bubbles:true}));", (sentence + " ") * 30)
-    time.sleep(0.5)
+    seen = d.wait("return document.querySelector('.run-progress') ? 'progress shown' : "
+                  "(document.querySelectorAll('[data-entity-type]').length > 30 && 'finished first')",
+                  timeout=300, what="progress of the long text")
+    print("long text:", seen)
     d.wait(ready("document.querySelectorAll('[data-entity-type]').length > 30"),
            timeout=300, what="long text")
     print("long text:", d.js("return document.querySelector('.timing').textContent"))

@@ -1278,7 +1278,10 @@ pub fn App() -> impl IntoView {
                 None => "Working…".into(),
             },
             Phase::Ready => "Ready".into(),
-            Phase::Error => "Error".into(),
+            Phase::Error if ui.load_error.with(|e| e.is_some()) => {
+                "Error: the model could not be loaded".into()
+            }
+            Phase::Error => "Error: the extraction failed".into(),
         }
     };
 
