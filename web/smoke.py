@@ -105,7 +105,7 @@ const chars = Array.from(text);
 const mentions = [...document.querySelectorAll('[data-entity-type]')].map(e => ({
   type: e.dataset.entityType, start: +e.dataset.start, end: +e.dataset.end, shown: e.textContent,
   inText: chars.slice(+e.dataset.start, +e.dataset.end).join('')}));
-const arcs = [...document.querySelectorAll('[data-relation]')].filter(e => e.closest('svg'))
+const arcs = [...document.querySelectorAll('[data-relation]')]
   .map(e => ({rel: e.dataset.relation, head: +e.dataset.head, tail: +e.dataset.tail}));
 const rows = document.querySelectorAll('#triples tbody tr:not(.empty)').length;
 const st = document.getElementById('status');

@@ -806,7 +806,7 @@ fn triples_view(res: &RunResult) -> impl IntoView {
                 let (h, ht) = side(r.head);
                 let (t, tt) = side(r.tail);
                 view! {
-                    <tr data-head=r.head data-tail=r.tail data-relation=r.label.clone()>
+                    <tr>
                         <td>{h}" "<small>{ht}</small></td>
                         <td class="rel">{r.label.clone()}</td>
                         <td>{t}" "<small>{tt}</small></td>
