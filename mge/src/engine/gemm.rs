@@ -364,7 +364,16 @@ unsafe fn simd128<const M: usize>(
         for r in 0..M {
             let a = f32x4_splat(*xp.add(r * ldx + kk));
             for v in 0..4 {
-                c[r][v] = f32x4_add(c[r][v], f32x4_mul(a, b[v]));
+                // With relaxed SIMD (built with `+relaxed-simd`) the engine may fuse the
+                // multiply and add; without it, two instructions.
+                #[cfg(target_feature = "relaxed-simd")]
+                {
+                    c[r][v] = f32x4_relaxed_madd(a, b[v], c[r][v]);
+                }
+                #[cfg(not(target_feature = "relaxed-simd"))]
+                {
+                    c[r][v] = f32x4_add(c[r][v], f32x4_mul(a, b[v]));
+                }
             }
         }
     }
