@@ -200,11 +200,12 @@ pub struct Browser {
 
 impl Browser {
     pub async fn open(driver: &Chromedriver, prefix: &str) -> Result<Self> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let profile = std::env::temp_dir().join(format!(
             "mge-e2e-{}-{}-{}",
             prefix,
             std::process::id(),
-            Instant::now().elapsed().as_nanos() ^ (driver.port as u128)
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&profile);
         std::fs::create_dir_all(&profile)?;
