@@ -570,6 +570,24 @@ impl Browser {
         Ok(v.as_str().unwrap_or("").to_string())
     }
 
+    /// Starts recording whether `#status` goes `busy` from now on; [`SAW_BUSY`] reads it.
+    /// Waiting for "busy seen, then ready" tells a new result from the one already shown
+    /// when the text stays the same (threshold changes), whatever the page's debounce.
+    pub async fn watch_busy(&self) -> Result<()> {
+        self.js(
+            "window.__mgeSawBusy = false;\
+             const s = document.getElementById('status');\
+             if (window.__mgeBusyObserver) window.__mgeBusyObserver.disconnect();\
+             window.__mgeBusyObserver = new MutationObserver(() => {\
+               if (s.dataset.state === 'busy') window.__mgeSawBusy = true; });\
+             window.__mgeBusyObserver.observe(s, { attributes: true, attributeFilter: ['data-state'] });\
+             return true;",
+            vec![],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Sets a form control's value as a user would and fires `input` and `change`.
     pub async fn set_value(&self, id: &str, value: &str) -> Result<()> {
         self.js(
@@ -585,6 +603,9 @@ impl Browser {
         Ok(())
     }
 }
+
+/// Script expression: `#status` went `busy` since [`Browser::watch_busy`].
+pub const SAW_BUSY: &str = "window.__mgeSawBusy === true";
 
 /// Script body (for [`Browser::wait_settled`]): true once the rendered text, whitespace
 /// left out, is `expected` (also whitespace left out), i.e. the result shown is for it.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, ensure, Result};
 use fantoccini::Locator;
-use mge_e2e::{encode_query_value, run_e2e, shows_text_script, Browser, Mention};
+use mge_e2e::{encode_query_value, run_e2e, shows_text_script, Browser, Mention, SAW_BUSY};
 use serde_json::json;
 
 /// Page load to first result: downloading and preparing a 27 MB bundle on a busy machine.
@@ -194,13 +194,15 @@ fn threshold_changes_the_number_of_mentions_monotonically() {
 
         let mut counts = Vec::new();
         for t in ["0.5", "0.95", "0.05"] {
+            b.watch_busy().await?;
             b.set_value("threshold", t).await?;
             // The slider's own label shows the value; the result follows after a short debounce.
             b.wait_settled(
                 &format!("the result at threshold {t}"),
                 RUN,
                 &format!(
-                    "return Math.abs(parseFloat(document.getElementById('threshold').value) - {t}) < 1e-6 && \
+                    "return {SAW_BUSY} && \
+                     Math.abs(parseFloat(document.getElementById('threshold').value) - {t}) < 1e-6 && \
                      document.querySelectorAll('.annotated .line-text').length > 0;"
                 ),
             )
