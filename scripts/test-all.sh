@@ -26,7 +26,8 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --release -- -D warnings
 
 step "cargo test (native)"
-cargo test --workspace --release
+# The browser end-to-end tests need dist/, built below; they run at the end.
+MGE_E2E_SKIP=1 cargo test --workspace --release
 
 step "browser toolchain (trunk, wasm-bindgen, wasm-opt, Chromium)"
 ./scripts/install-web-tools.sh
@@ -35,3 +36,10 @@ export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
 
 step "mge in wasm32 (SIMD128) in headless Chromium = native results"
 WASM_BINDGEN_TEST_TIMEOUT=300 cargo test -p mge --release --target wasm32-unknown-unknown --test parity_wasm
+
+step "web crate lints for wasm32"
+cargo clippy -p mge-web --target wasm32-unknown-unknown --release -- -D warnings
+
+step "demo: trunk build, then end-to-end tests in headless Chromium"
+trunk build --release --offline
+cargo test -p mge-e2e --release

@@ -585,10 +585,15 @@ fn annotated_view(res: &RunResult, info: &ModelInfo, width: f64) -> impl IntoVie
     }
     let labels: Vec<&str> = ex.relations.iter().map(|r| r.label.as_str()).collect();
     let label_widths = measure(LABEL_FONT, &labels);
+    // The part of a relation continued from another line is labelled "Type …": its label is
+    // wider, and the layout reserves room for the wider of the two.
+    let continued: Vec<String> = labels.iter().map(|l| format!("{l} …")).collect();
+    let continued_refs: Vec<&str> = continued.iter().map(String::as_str).collect();
+    let continued_widths = measure(LABEL_FONT, &continued_refs);
     let specs: Vec<ArcSpec> = ex
         .relations
         .iter()
-        .zip(&label_widths)
+        .zip(&continued_widths)
         .map(|(r, w)| ArcSpec {
             head: r.head,
             tail: r.tail,
@@ -608,7 +613,14 @@ fn annotated_view(res: &RunResult, info: &ModelInfo, width: f64) -> impl IntoVie
                 let h = ARCS_TOP + levels as f64 * LEVEL_H + 2.0;
                 let drawn = parts
                     .iter()
-                    .map(|p| arc_view(p, res, info, &label_widths, h, width))
+                    .map(|p| {
+                        let widths = if p.main {
+                            &label_widths
+                        } else {
+                            &continued_widths
+                        };
+                        arc_view(p, res, info, widths, h, width)
+                    })
                     .collect_view();
                 view! {
                     <svg class="arcs" width=width height=h viewBox=format!("0 0 {width} {h}")
