@@ -12,7 +12,7 @@ pub mod gemm;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Gates, ModelConfig};
+use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 use crate::layers::{LayerNorm, Linear};
 use crate::model::MgeModel;
@@ -249,7 +249,6 @@ pub struct Engine {
     re: Head,
     entity_labels: usize,
     relation_labels: usize,
-    gates: Gates,
 }
 
 impl Engine {
@@ -315,7 +314,6 @@ impl Engine {
             re: head(&model.re, false)?,
             entity_labels: model.ner.tag.out_dim(),
             relation_labels: model.re.tag.out_dim(),
-            gates: model.config.mge.gates,
         })
     }
 
@@ -482,7 +480,8 @@ impl Engine {
         let g_r_task = gate("gate_r_task");
         let g_e_inter = gate("gate_e_inter");
         let g_r_inter = gate("gate_r_inter");
-        let times = |g: &Option<Vec<f32>>, c: &[f32]| -> Vec<f32> {
+        // A gate scales its candidate element-wise; an ablated task gate passes it through.
+        let times = |g: Option<&Vec<f32>>, c: &[f32]| -> Vec<f32> {
             match g {
                 Some(g) => g.iter().zip(c).map(|(a, b)| a * b).collect(),
                 None => c.to_vec(),
@@ -503,12 +502,12 @@ impl Engine {
             }
         };
         let h_ner = concat(
-            times(&g_e_task, &hc_e),
-            g_r_inter.as_ref().map(|g| times(&Some(g.clone()), &hc_r)),
+            times(g_e_task.as_ref(), &hc_e),
+            g_r_inter.as_ref().map(|g| times(Some(g), &hc_r)),
         );
         let h_re = concat(
-            times(&g_r_task, &hc_r),
-            g_e_inter.as_ref().map(|g| times(&Some(g.clone()), &hc_e)),
+            times(g_r_task.as_ref(), &hc_r),
+            g_e_inter.as_ref().map(|g| times(Some(g), &hc_e)),
         );
         let gates = want_gates.then(|| {
             let mean = |g: &Option<Vec<f32>>| {
@@ -525,7 +524,6 @@ impl Engine {
                 relation_interaction: mean(&g_r_inter),
             }
         });
-        debug_assert_eq!(self.gates.entity_task, g_e_task.is_some());
         Tables {
             n,
             ner: self.ner.table(&h_ner, n),
@@ -606,6 +604,7 @@ gemm::vectorized!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Gates;
     use crate::model::Batch;
     use crate::testing::tiny_model;
     use candle_core::Device;
