@@ -320,11 +320,12 @@ pub fn read_bundle(bytes: &[u8], device: &Device) -> Result<(BundleInfo, TensorM
                     return Err(corrupt(format!("scales of `{name}` do not match its size")));
                 }
                 let cols = n / scales.len();
-                view.data()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &q)| q as i8 as f32 * scales[i / cols])
-                    .collect()
+                // Block by block (no division per value: this loop vectorizes).
+                let mut values = Vec::with_capacity(n);
+                for (block, &scale) in view.data().chunks_exact(cols).zip(&scales) {
+                    values.extend(block.iter().map(|&q| q as i8 as f32 * scale));
+                }
+                values
             }
             other => {
                 return Err(corrupt(format!(
