@@ -398,11 +398,7 @@ mod tests {
             let (info, loaded) = read_bundle(&bytes, &Device::Cpu).unwrap();
             assert_eq!(info.quantization, q);
             let p = probabilities(&loaded, &info.config);
-            let worst = p
-                .iter()
-                .zip(&reference)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0f32, f32::max);
+            let worst = crate::testing::max_abs_diff(&p, &reference);
             assert!(worst < tol, "{q}: largest probability difference {worst}");
             assert!(worst > 0.0, "{q}: quantization changed nothing?");
         }

@@ -76,16 +76,20 @@ impl Extraction {
 /// Char spans (`start`, `end` exclusive) of the sentences of `text` that hold more than
 /// whitespace, as the extractor splits them (Unicode sentence boundaries, UAX #29).
 pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut spans = Vec::new();
-    let mut start = 0;
-    for sentence in text.split_sentence_bounds() {
-        let len = sentence.chars().count();
-        if !sentence.trim().is_empty() {
-            spans.push((start, start + len));
-        }
-        start += len;
-    }
-    spans
+    sentences(text)
+        .map(|(start, s)| (start, start + s.chars().count()))
+        .collect()
+}
+
+/// The sentences of `text` that hold more than whitespace, each with its char offset.
+fn sentences(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_sentence_bounds()
+        .scan(0, |start, sentence| {
+            let at = *start;
+            *start += sentence.chars().count();
+            Some((at, sentence))
+        })
+        .filter(|(_, s)| !s.trim().is_empty())
 }
 
 /// Where the time of an extraction went, in milliseconds. Encoder and heads are summed over
@@ -339,14 +343,7 @@ impl Extractor {
             .min(self.engine.max_positions())
             .saturating_sub(2)
             .max(1);
-        let mut char_start = 0;
-        for sentence in text.split_sentence_bounds() {
-            let sentence_start = char_start;
-            char_start += sentence.chars().count();
-            if sentence.trim().is_empty() {
-                continue;
-            }
-            let char_start = sentence_start;
+        for (char_start, sentence) in sentences(text) {
             let pieces = self.tokenizer.encode_text(sentence, usize::MAX)?;
             let ids = &pieces.ids[1..pieces.ids.len() - 1];
             let offsets = &pieces.offsets[1..pieces.offsets.len() - 1];

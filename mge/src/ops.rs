@@ -274,16 +274,7 @@ mod tests {
     use candle_core::{Device, Var};
 
     fn close(a: &Tensor, b: &Tensor, tol: f32) {
-        let d = (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let d = crate::testing::tensor_max_abs_diff(a, b).unwrap();
         assert!(d < tol, "max difference {d}");
     }
 
@@ -571,18 +562,7 @@ mod pair_tests {
         let w = Tensor::randn(0f32, 1.0, (2, 5, 5, 6), &dev).unwrap();
         let fast = pair_ln_elu(&top, &bot, &g, &b, 1e-5, false).unwrap();
         let slow = pair_ln_elu_reference(&top, &bot, &g, &b, 1e-5).unwrap();
-        let diff = |a: &Tensor, b: &Tensor| -> f32 {
-            (a - b)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar()
-                .unwrap()
-        };
+        let diff = |a: &Tensor, b: &Tensor| crate::testing::tensor_max_abs_diff(a, b).unwrap();
         assert!(diff(&fast, &slow) < 1e-5);
         let gf = (fast * &w).unwrap().sum_all().unwrap().backward().unwrap();
         let gs = (slow * &w).unwrap().sum_all().unwrap().backward().unwrap();

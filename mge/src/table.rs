@@ -164,6 +164,21 @@ impl TableDecoding {
     }
 }
 
+/// The labels of cell `(i, j)` whose probability (`probs`, one per label) is above
+/// `threshold`.
+pub(crate) fn cells_above(
+    probs: &[f32],
+    i: usize,
+    j: usize,
+    threshold: f32,
+) -> impl Iterator<Item = ScoredCell> + '_ {
+    probs
+        .iter()
+        .enumerate()
+        .filter(move |(_, &p)| p > threshold)
+        .map(move |(label, &score)| ScoredCell { i, j, label, score })
+}
+
 fn probabilities(logits: &Tensor) -> Result<(Vec<f32>, usize)> {
     let k = logits.dims().last().copied().unwrap_or(1);
     let p = candle_nn::ops::sigmoid(&logits.to_dtype(DType::F32)?)?;
@@ -182,27 +197,19 @@ pub fn decode(out: &MgeOutput, batch: &Batch, threshold: f32) -> Result<Vec<Tabl
             for j in (0..t).filter(|&j| batch.is_table_position(b, j)) {
                 let cell = (b * t + i) * t + j;
                 if i <= j {
-                    for (label, &p) in ner[cell * ke..(cell + 1) * ke].iter().enumerate() {
-                        if p > threshold {
-                            d.entities.push(ScoredCell {
-                                i,
-                                j,
-                                label,
-                                score: p,
-                            });
-                        }
-                    }
+                    d.entities.extend(cells_above(
+                        &ner[cell * ke..(cell + 1) * ke],
+                        i,
+                        j,
+                        threshold,
+                    ));
                 }
-                for (label, &p) in re[cell * kr..(cell + 1) * kr].iter().enumerate() {
-                    if p > threshold {
-                        d.relations.push(ScoredCell {
-                            i,
-                            j,
-                            label,
-                            score: p,
-                        });
-                    }
-                }
+                d.relations.extend(cells_above(
+                    &re[cell * kr..(cell + 1) * kr],
+                    i,
+                    j,
+                    threshold,
+                ));
             }
         }
         result.push(d);

@@ -143,3 +143,53 @@ pub fn tiny_model(
     )?);
     Ok((config, map))
 }
+
+/// Largest absolute difference between two slices (infinite when their lengths differ).
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return f32::INFINITY;
+    }
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// [`max_abs_diff`] of two tensors' values.
+pub fn tensor_max_abs_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> Result<f32> {
+    let values = |t: &candle_core::Tensor| -> Result<Vec<f32>> {
+        Ok(t.flatten_all()?
+            .to_dtype(candle_core::DType::F32)?
+            .to_vec1()?)
+    };
+    Ok(max_abs_diff(&values(a)?, &values(b)?))
+}
+
+/// The candle model's entity and relation probabilities for one `[CLS] … [SEP]` sequence,
+/// over its inner sub-tokens and laid out as [`crate::engine::Tables`] (entity cells below
+/// the diagonal are 0): the reference the inference engine is checked against.
+pub fn reference_probabilities(
+    model: &crate::model::MgeModel,
+    ids: &[u32],
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    let batch = crate::model::Batch::new(&[ids], 0, &Device::Cpu)?;
+    let out = model.forward(&batch, None)?;
+    let t = ids.len();
+    let inner = |logits: &candle_core::Tensor, upper: bool| -> Result<Vec<f32>> {
+        let k = logits.dims().last().copied().unwrap_or(1);
+        let all: Vec<f32> = candle_nn::ops::sigmoid(logits)?.flatten_all()?.to_vec1()?;
+        let mut v = Vec::with_capacity(t.saturating_sub(2).pow(2) * k);
+        for i in 1..t.saturating_sub(1) {
+            for j in 1..t - 1 {
+                let cell = &all[(i * t + j) * k..(i * t + j + 1) * k];
+                if upper && j < i {
+                    v.extend(std::iter::repeat_n(0.0, k));
+                } else {
+                    v.extend_from_slice(cell);
+                }
+            }
+        }
+        Ok(v)
+    };
+    Ok((inner(&out.ner_logits, true)?, inner(&out.re_logits, false)?))
+}

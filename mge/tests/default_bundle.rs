@@ -7,7 +7,8 @@ use candle_core::Device;
 use mge::bundle::read_bundle;
 use mge::engine::Engine;
 use mge::extract::Extractor;
-use mge::model::{Batch, MgeModel};
+use mge::model::MgeModel;
+use mge::testing::{max_abs_diff, reference_probabilities};
 use mge::tokenize::SubwordTokenizer;
 
 fn bundle() -> Vec<u8> {
@@ -27,28 +28,11 @@ fn engine_matches_the_candle_model_on_the_committed_bundle() {
         "Rome is the capital of Italy.",
     ] {
         let ids = tok.encode_text(text, 512).unwrap().ids;
-        let batch = Batch::new(&[&ids], tok.pad_id(), &Device::Cpu).unwrap();
-        let out = model.forward(&batch, None).unwrap();
+        let (ner, re) = reference_probabilities(&model, &ids).unwrap();
         let got = engine.forward(&ids, false, None).unwrap();
-        let t = ids.len();
-        for (logits, probs, upper) in [(&out.ner_logits, &got.ner, true), (&out.re_logits, &got.re, false)] {
-            let k = logits.dims()[3];
-            let want: Vec<f32> = candle_nn::ops::sigmoid(logits)
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap();
-            let n = t - 2;
-            for i in 0..n {
-                for j in if upper { i } else { 0 }..n {
-                    for l in 0..k {
-                        let a = probs[(i * n + j) * k + l];
-                        let b = want[((i + 1) * t + j + 1) * k + l];
-                        assert!((a - b).abs() < 1e-4, "{text}: cell ({i},{j},{l}) {a} vs {b}");
-                    }
-                }
-            }
+        for (what, a, b) in [("entity", &got.ner, &ner), ("relation", &got.re, &re)] {
+            let worst = max_abs_diff(a, b);
+            assert!(worst < 1e-4, "{text}: {what} probabilities differ by {worst}");
         }
     }
 }

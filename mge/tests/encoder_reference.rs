@@ -74,12 +74,11 @@ fn minilm_matches_the_numpy_reference() {
             .unwrap()
             .to_vec2()
             .unwrap();
-        let mut worst = 0f32;
-        for (a, b) in ours.iter().zip(&reference.hidden) {
-            for (x, y) in a.iter().zip(b) {
-                worst = worst.max((x - y).abs());
-            }
-        }
+        let worst = ours
+            .iter()
+            .zip(&reference.hidden)
+            .map(|(a, b)| mge::testing::max_abs_diff(a, b))
+            .fold(0f32, f32::max);
         assert!(
             worst < 2e-3,
             "largest difference from the reference: {worst}"

@@ -74,11 +74,11 @@ impl PackedLinear {
             return;
         }
         let n_panels = self.output.div_ceil(NR);
-        let work = rows * self.output * self.input;
         // Split the panels between threads when there is enough work to pay for it.
         #[cfg(not(target_arch = "wasm32"))]
         {
             let threads = rayon::current_num_threads();
+            let work = rows * self.output * self.input;
             if threads > 1 && work >= 1 << 20 && n_panels > 1 {
                 let per = n_panels.div_ceil(threads.min(n_panels));
                 let parts: Vec<(usize, Vec<f32>)> = {
@@ -106,7 +106,6 @@ impl PackedLinear {
                 return;
             }
         }
-        let _ = work;
         self.panels_into(x, rows, 0, n_panels, out, self.output);
     }
 
@@ -225,21 +224,21 @@ fn rows_per_block() -> usize {
     }
 }
 
-/// Accumulates `rows` (1..=8) rows of `x` times one panel into `acc`.
-fn micro(x: &[f32], ldx: usize, rows: usize, panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
+/// Accumulates `rows` (1..=8) rows of `x` (each `k` long) times one panel into `acc`.
+fn micro(x: &[f32], rows: usize, panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
     debug_assert!((1..=8).contains(&rows) && panel.len() == NR * k);
-    debug_assert!(x.len() >= (rows - 1) * ldx + k);
+    debug_assert!(x.len() >= rows * k);
     macro_rules! call {
         ($f:ident) => {
             match rows {
-                8 => $f::<8>(x, ldx, panel, k, acc),
-                7 => $f::<7>(x, ldx, panel, k, acc),
-                6 => $f::<6>(x, ldx, panel, k, acc),
-                5 => $f::<5>(x, ldx, panel, k, acc),
-                4 => $f::<4>(x, ldx, panel, k, acc),
-                3 => $f::<3>(x, ldx, panel, k, acc),
-                2 => $f::<2>(x, ldx, panel, k, acc),
-                _ => $f::<1>(x, ldx, panel, k, acc),
+                8 => $f::<8>(x, panel, k, acc),
+                7 => $f::<7>(x, panel, k, acc),
+                6 => $f::<6>(x, panel, k, acc),
+                5 => $f::<5>(x, panel, k, acc),
+                4 => $f::<4>(x, panel, k, acc),
+                3 => $f::<3>(x, panel, k, acc),
+                2 => $f::<2>(x, panel, k, acc),
+                _ => $f::<1>(x, panel, k, acc),
             }
         };
     }
@@ -272,20 +271,14 @@ fn micro(x: &[f32], ldx: usize, rows: usize, panel: &[f32], k: usize, acc: &mut 
 
 /// Any target: plain loops.
 #[allow(dead_code)]
-unsafe fn portable<const M: usize>(
-    x: &[f32],
-    ldx: usize,
-    panel: &[f32],
-    k: usize,
-    acc: &mut [[f32; NR]; 8],
-) {
+unsafe fn portable<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
     for row in acc.iter_mut().take(M) {
         *row = [0.0; NR];
     }
     for kk in 0..k {
         let b = &panel[kk * NR..(kk + 1) * NR];
         for r in 0..M {
-            let a = x[r * ldx + kk];
+            let a = x[r * k + kk];
             for (c, bv) in acc[r].iter_mut().zip(b) {
                 *c += a * bv;
             }
@@ -295,13 +288,7 @@ unsafe fn portable<const M: usize>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn avx512<const M: usize>(
-    x: &[f32],
-    ldx: usize,
-    panel: &[f32],
-    k: usize,
-    acc: &mut [[f32; NR]; 8],
-) {
+unsafe fn avx512<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
     use std::arch::x86_64::*;
     let (xp, bp) = (x.as_ptr(), panel.as_ptr());
     let mut c = [[_mm512_setzero_ps(); 2]; M];
@@ -309,7 +296,7 @@ unsafe fn avx512<const M: usize>(
         let b0 = _mm512_loadu_ps(bp.add(kk * NR));
         let b1 = _mm512_loadu_ps(bp.add(kk * NR + 16));
         for r in 0..M {
-            let a = _mm512_set1_ps(*xp.add(r * ldx + kk));
+            let a = _mm512_set1_ps(*xp.add(r * k + kk));
             c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);
             c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
         }
@@ -322,20 +309,14 @@ unsafe fn avx512<const M: usize>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn avx2<const M: usize>(
-    x: &[f32],
-    ldx: usize,
-    panel: &[f32],
-    k: usize,
-    acc: &mut [[f32; NR]; 8],
-) {
+unsafe fn avx2<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
     use std::arch::x86_64::*;
     let (xp, bp) = (x.as_ptr(), panel.as_ptr());
     let mut c = [[_mm256_setzero_ps(); 4]; M];
     for kk in 0..k {
         let b = [0, 8, 16, 24].map(|o| _mm256_loadu_ps(bp.add(kk * NR + o)));
         for r in 0..M {
-            let a = _mm256_set1_ps(*xp.add(r * ldx + kk));
+            let a = _mm256_set1_ps(*xp.add(r * k + kk));
             for v in 0..4 {
                 c[r][v] = _mm256_fmadd_ps(a, b[v], c[r][v]);
             }
@@ -349,20 +330,14 @@ unsafe fn avx2<const M: usize>(
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-unsafe fn simd128<const M: usize>(
-    x: &[f32],
-    ldx: usize,
-    panel: &[f32],
-    k: usize,
-    acc: &mut [[f32; NR]; 8],
-) {
+unsafe fn simd128<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
     use core::arch::wasm32::*;
     let (xp, bp) = (x.as_ptr(), panel.as_ptr());
     let mut c = [[f32x4_splat(0.0); 4]; M];
     for kk in 0..k {
         let b = [0, 4, 8, 12].map(|o| v128_load(bp.add(kk * NR + o) as *const v128));
         for r in 0..M {
-            let a = f32x4_splat(*xp.add(r * ldx + kk));
+            let a = f32x4_splat(*xp.add(r * k + kk));
             for v in 0..4 {
                 // With relaxed SIMD (built with `+relaxed-simd`) the engine may fuse the
                 // multiply and add; without it, two instructions.
@@ -401,7 +376,7 @@ fn dispatch(job: &Job, out: &mut [f32], stride: usize) {
         while r0 < job.rows {
             let m = (job.rows - r0).min(mr);
             let x = &job.x[r0 * k..(r0 + m) * k];
-            micro(x, k, m, panel, k, &mut acc);
+            micro(x, m, panel, k, &mut acc);
             for (r, a) in acc.iter().enumerate().take(m) {
                 let dst = &mut out[(r0 + r) * stride + local..(r0 + r) * stride + local + cols];
                 for ((d, v), b) in dst.iter_mut().zip(a).zip(bias) {

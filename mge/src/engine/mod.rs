@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::layers::{LayerNorm, Linear};
 use crate::model::MgeModel;
 use crate::ops::{fast_erf, fast_exp};
-use crate::table::{ScoredCell, TableDecoding};
+use crate::table::{cells_above, ScoredCell, TableDecoding};
 use gemm::PackedLinear;
 
 fn values(t: &candle_core::Tensor) -> Result<Vec<f32>> {
@@ -210,16 +210,7 @@ impl Tables {
             for i in 0..n {
                 for j in if upper { i } else { 0 }..n {
                     let cell = &probs[(i * n + j) * k..(i * n + j + 1) * k];
-                    for (label, &p) in cell.iter().enumerate() {
-                        if p > threshold {
-                            out.push(ScoredCell {
-                                i: i + 1,
-                                j: j + 1,
-                                label,
-                                score: p,
-                            });
-                        }
-                    }
+                    out.extend(cells_above(cell, i + 1, j + 1, threshold));
                 }
             }
         };
@@ -606,37 +597,15 @@ mod tests {
     use super::*;
     use crate::config::Gates;
     use crate::model::Batch;
-    use crate::testing::tiny_model;
+    use crate::testing::{max_abs_diff as max_diff, reference_probabilities, tiny_model};
     use candle_core::Device;
 
-    /// The candle model's probabilities over the inner cells of one sequence.
+    /// The candle model's probabilities and mean gate activations over the inner cells.
     fn reference(model: &MgeModel, ids: &[u32]) -> (Vec<f32>, Vec<f32>, Vec<Vec<f32>>) {
+        let (ner, re) = reference_probabilities(model, ids).unwrap();
         let batch = Batch::new(&[ids], 0, &Device::Cpu).unwrap();
-        let out = model.forward(&batch, None).unwrap();
+        let gates = model.forward(&batch, None).unwrap().gates;
         let t = ids.len();
-        let probs = |l: &candle_core::Tensor, upper: bool| -> Vec<f32> {
-            let k = l.dims()[3];
-            let all: Vec<f32> = candle_nn::ops::sigmoid(l)
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap();
-            let mut v = Vec::new();
-            for i in 1..t - 1 {
-                for j in 1..t - 1 {
-                    for l in 0..k {
-                        v.push(if upper && j < i {
-                            0.0
-                        } else {
-                            all[(i * t + j) * k + l]
-                        });
-                    }
-                }
-            }
-            v
-        };
-        let gates = &out.gates;
         let means: Vec<Vec<f32>> = [
             &gates.entity_task,
             &gates.relation_task,
@@ -650,19 +619,7 @@ mod tests {
             m[1..t - 1].to_vec()
         })
         .collect();
-        (
-            probs(&out.ner_logits, true),
-            probs(&out.re_logits, false),
-            means,
-        )
-    }
-
-    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
+        (ner, re, means)
     }
 
     #[test]

@@ -79,11 +79,7 @@ pub fn compare(got: &Record, want: &Record) -> Result<(), String> {
         if a.len() != b.len() {
             return Err(format!("{text}: {what}: {} vs {} values", a.len(), b.len()));
         }
-        let worst = a
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max);
+        let worst = mge::testing::max_abs_diff(&a, &b);
         if worst > TOLERANCE {
             return Err(format!("{text}: {what} differ by up to {worst}"));
         }
