@@ -473,3 +473,287 @@ fn a_damaged_model_is_an_error_with_retry() {
         Ok(())
     });
 }
+
+/// Distinct colours on the teaching view's heat map, and a hash of its pixels.
+const HEATMAP_PIXELS: &str = "const c = document.querySelector('details.teaching canvas.heatmap');\
+    if (!c || !c.width || !c.height) return null;\
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;\
+    const seen = new Set(); let h = 0;\
+    for (let i = 0; i < d.length; i += 4) {\
+      const v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2]; seen.add(v); h = (h * 31 + v) | 0; }\
+    return { colours: seen.size, hash: h, width: c.width, height: c.height };";
+
+#[test]
+fn the_teaching_view_shows_tables_and_gates() {
+    run_e2e("09-teaching", async |cx| {
+        let b = &cx.browser;
+        let text = "Maria Gonzalez works for the United Nations in Geneva.";
+        b.goto(&format!(
+            "{}?text={}",
+            cx.server.url(),
+            encode_query_value(text)
+        ))
+        .await?;
+        b.wait_settled("the result", LOAD, &shows_text_script(text))
+            .await?;
+        b.client
+            .find(Locator::Css("details.teaching summary"))
+            .await?
+            .click()
+            .await?;
+        // Opening the view runs the text again with the tables and gates requested.
+        let ner = b
+            .wait_settled(
+                "the entity heat map",
+                RUN,
+                &format!(
+                    "const rows = document.querySelectorAll('details.teaching table.gates th.gate');\
+                     if (rows.length !== 4) return null; {HEATMAP_PIXELS}"
+                ),
+            )
+            .await?;
+        b.screenshot("teaching-entities").await?;
+        ensure!(
+            ner["colours"].as_u64().unwrap_or(0) > 3,
+            "the entity heat map is blank: {ner}"
+        );
+
+        // Four gates, one bar per sub-token each, and the bars are not all the same height.
+        let g = b
+            .js(
+                "const t = document.querySelector('details.teaching table.gates');\
+                 const toks = t.querySelectorAll('thead th.tok').length;\
+                 const rows = [...t.querySelectorAll('tbody tr')].map(tr => ({\
+                   gate: tr.querySelector('th.gate').textContent,\
+                   bars: [...tr.querySelectorAll('div.bar')].map(d => d.style.height) }));\
+                 const text = document.querySelector('details.teaching .explain').textContent;\
+                 return { toks, rows, explains: text.includes('task gates') && text.includes('interaction gates') };",
+                vec![],
+            )
+            .await?;
+        let toks = g["toks"].as_u64().unwrap_or(0) as usize;
+        // 12 words and a full stop: at least that many sub-tokens ([CLS]/[SEP] left out).
+        ensure!(toks >= 10, "only {toks} sub-tokens in the gate table: {g}");
+        let rows = g["rows"].as_array().cloned().unwrap_or_default();
+        ensure!(rows.len() == 4, "gate rows: {g}");
+        for row in &rows {
+            let bars: Vec<&str> = row["bars"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            ensure!(
+                bars.len() == toks,
+                "gate {} has {} bars for {toks} sub-tokens",
+                row["gate"],
+                bars.len()
+            );
+            let distinct: BTreeSet<&str> = bars.iter().copied().collect();
+            ensure!(
+                distinct.len() > 1,
+                "gate {} is equally open everywhere: {bars:?}",
+                row["gate"]
+            );
+        }
+        ensure!(g["explains"] == json!(true), "no explanation of the gates");
+
+        // Switching to the relation table redraws the heat map.
+        b.js(
+            "const s = [...document.querySelectorAll('details.teaching select')]\
+               .find(s => s.querySelector('option[value=re]'));\
+             s.value = 're'; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+            vec![],
+        )
+        .await?;
+        let re = b
+            .wait_for(
+                "the relation heat map",
+                RUN,
+                &format!(
+                    "const note = document.querySelector('details.teaching .axis-note');\
+                     if (!note || !note.textContent.includes('object')) return null;\
+                     const p = (function() {{ {HEATMAP_PIXELS} }})();\
+                     return p && p.hash !== {} ? p : null;",
+                    ner["hash"]
+                ),
+            )
+            .await?;
+        b.screenshot("teaching-relations").await?;
+        ensure!(
+            re["colours"].as_u64().unwrap_or(0) > 3,
+            "the relation heat map is blank: {re}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn a_long_paste_shows_progress_and_an_over_long_one_is_refused() {
+    run_e2e("10-long-text", async |cx| {
+        let b = &cx.browser;
+        b.goto(&cx.server.url()).await?;
+        b.wait_settled("the first result", LOAD, ANY_RESULT).await?;
+
+        // About 4,000 characters: several chunks of whole sentences.
+        let filler = [
+            "The committee met in the old town hall on a rainy afternoon.",
+            "Several members asked for more time to read the report.",
+            "The debate went on until late in the evening.",
+        ];
+        let mut text = String::new();
+        while text.chars().count() < 4_000 {
+            for s in filler {
+                text.push_str(s);
+                text.push(' ');
+            }
+        }
+        let last = "Maria Gonzalez works for the United Nations in Geneva.";
+        text.push_str(last);
+        b.js(
+            "window.__mgeSawProgress = false;\
+             new MutationObserver(() => {\
+               if (document.querySelector('.run-progress progress')) window.__mgeSawProgress = true;\
+             }).observe(document.body, { childList: true, subtree: true });\
+             return true;",
+            vec![],
+        )
+        .await?;
+        b.set_value("text", &text).await?;
+        b.wait_settled("the long text's result", LOAD, &shows_text_script(&text))
+            .await?;
+        b.screenshot("long-text").await?;
+        let saw = b.js("return window.__mgeSawProgress;", vec![]).await?;
+        ensure!(
+            saw == json!(true),
+            "no progress bar while the long text ran"
+        );
+        let timing = b
+            .js(
+                "const t = document.querySelector('.timing'); return t ? t.textContent : '';",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            timing.as_str().is_some_and(|t| t.contains("chunks")),
+            "the timing line does not count chunks: {timing}"
+        );
+        // Offsets of the last sentence refer to the whole text.
+        let ms = b.mentions().await?;
+        check_offsets(&text, &ms)?;
+        let maria = find(&ms, "Peop", "Maria Gonzalez")?;
+        let at = text.chars().count() - last.chars().count();
+        ensure!(
+            maria.start as usize == at,
+            "Maria Gonzalez at {}, expected {at}",
+            maria.start
+        );
+
+        // Over the limit: a refusal, no run, no result.
+        let over: String = "word ".repeat(4_001);
+        b.set_value("text", &over).await?;
+        let msg = b
+            .wait_settled(
+                "the refusal",
+                RUN,
+                "const r = document.querySelector('#input-hint.refuse');\
+                 return r && r.offsetParent !== null && document.querySelectorAll('.annotated').length === 0\
+                   ? r.textContent : null;",
+            )
+            .await?;
+        b.screenshot("over-long-text").await?;
+        let msg = msg.as_str().unwrap_or_default();
+        ensure!(
+            msg.contains("20000") && msg.contains("20005"),
+            "the refusal does not give the limit and the length: {msg:?}"
+        );
+        ensure!(b.state().await? != "error", "an over-long text is an error");
+        Ok(())
+    });
+}
+
+#[test]
+fn download_json_saves_the_shown_result_in_the_shared_schema() {
+    run_e2e("11-download", async |cx| {
+        let b = &cx.browser;
+        let text = "Maria Gonzalez works for the United Nations in Geneva.";
+        b.goto(&format!(
+            "{}?text={}",
+            cx.server.url(),
+            encode_query_value(text)
+        ))
+        .await?;
+        b.wait_settled("the result", LOAD, &shows_text_script(text))
+            .await?;
+        // Keep the file the page hands to the browser instead of letting it download.
+        b.js(
+            "window.__mgeSaved = [];\
+             const create = URL.createObjectURL;\
+             URL.createObjectURL = function (blob) { window.__mgeSaved.push(blob); return create.call(URL, blob); };\
+             HTMLAnchorElement.prototype.click = function () { window.__mgeSavedName = this.download; };\
+             return true;",
+            vec![],
+        )
+        .await?;
+        b.client
+            .find(Locator::Id("download-json"))
+            .await?
+            .click()
+            .await?;
+        let saved = b
+            .wait_for(
+                "the saved file",
+                RUN,
+                "return window.__mgeSaved.length ? window.__mgeSaved[0].text()\
+                   .then(t => ({ name: window.__mgeSavedName, type: window.__mgeSaved[0].type, body: t })) : null;",
+            )
+            .await?;
+        ensure!(
+            saved["name"].as_str().is_some_and(|n| n.ends_with(".json")),
+            "file name {}",
+            saved["name"]
+        );
+        ensure!(saved["type"] == json!("application/json"), "{saved}");
+        let doc: serde_json::Value = serde_json::from_str(saved["body"].as_str().unwrap_or(""))?;
+        ensure!(
+            doc["text"] == json!(text),
+            "text in the file: {}",
+            doc["text"]
+        );
+        let entities = doc["entities"].as_array().cloned().unwrap_or_default();
+        let shown = b.mentions().await?;
+        ensure!(
+            entities.len() == shown.len(),
+            "{} entities in the file, {} on the page",
+            entities.len(),
+            shown.len()
+        );
+        for (e, m) in entities.iter().zip(&shown) {
+            ensure!(
+                e["start"] == json!(m.start)
+                    && e["end"] == json!(m.end)
+                    && e["type"] == json!(m.entity_type)
+                    && e["text"] == json!(m.text)
+                    && e["score"]
+                        .as_f64()
+                        .is_some_and(|s| (0.5..=1.0).contains(&s)),
+                "file entity {e} vs page mention {m:?}"
+            );
+        }
+        let relations = doc["relations"].as_array().cloned().unwrap_or_default();
+        let arcs = b.arcs().await?;
+        ensure!(
+            relations.len() == arcs.len() && !arcs.is_empty(),
+            "{} relations in the file, {} arcs on the page",
+            relations.len(),
+            arcs.len()
+        );
+        for r in &relations {
+            ensure!(
+                arcs.iter().any(|a| r["type"] == json!(a.relation)
+                    && r["head"] == json!(a.head)
+                    && r["tail"] == json!(a.tail)),
+                "file relation {r} is not drawn: {arcs:?}"
+            );
+        }
+        Ok(())
+    });
+}

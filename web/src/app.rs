@@ -1060,7 +1060,7 @@ fn Teaching(ui: Ui) -> impl IntoView {
             } else if ui.phase.get() == Phase::Busy {
                 "Computing the tables…".to_string()
             } else {
-                "The tables appear with the next result (this build of the model crate may not provide them yet).".to_string()
+                "The tables appear with the next result.".to_string()
             };
             return view! { <p class="hint">{msg}</p> }.into_any();
         }
