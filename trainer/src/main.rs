@@ -74,7 +74,7 @@ struct ExportArgs {
     /// Bundle file to write.
     #[arg(long)]
     out: PathBuf,
-    /// Storage of weight matrices: int8 with per-row scales, f16 or f32.
+    /// Storage of weight matrices: int8 with a scale per 32 values, f16 or f32.
     #[arg(long, value_enum, default_value = "q8")]
     quantization: Quant,
 }

@@ -178,6 +178,41 @@ fn train_then_eval_from_the_command_line() {
         std::fs::read_to_string(brat_dir.join("doc-1.txt")).unwrap(),
         "Mary lives in Paris ."
     );
+    // Streaming: with --batch 1 each document's result comes out before the next line is
+    // even written (the input is never read whole, so memory does not grow with it).
+    {
+        use std::io::{BufRead, Write};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mge"))
+            .args(["extract", "--model", &bundle, "--batch", "1"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                if tx.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        let wait = std::time::Duration::from_secs(60);
+        for doc in ["Mary lives in Paris .", "John works for Acme Corp ."] {
+            writeln!(stdin, "{doc}").unwrap();
+            stdin.flush().unwrap();
+            let got = rx
+                .recv_timeout(wait)
+                .expect("no result while the input is still open");
+            let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+            assert_eq!(v["text"], doc);
+        }
+        drop(stdin);
+        assert!(child.wait().unwrap().success());
+        reader.join().unwrap();
+    }
     let o = run_extract(&["extract", "--model", &bundle], b"fine\n\xff\xfe broken\n");
     assert!(!o.status.success());
     assert!(text(&o).contains("line 2: not valid UTF-8"), "{}", text(&o));
