@@ -1,16 +1,18 @@
 //! End-to-end extraction from raw text with a committed bundle (`models/conll04.safetensors`):
 //! bundle load time, one ~30-word sentence (through the inference engine, and through the
 //! candle training model for comparison), and the CoNLL04 test sentences handed over one at
-//! a time and 32 at a time (throughput = 288 sentences / time per iteration).
+//! a time and 32 at a time (throughput = 288 sentences / time per iteration). The f32 rows
+//! use an f32 bundle written here from the committed q8 weights (same model, four times the
+//! bytes), so storage is compared without needing the training checkpoint.
 //!
 //! Run: `RAYON_NUM_THREADS=2 cargo bench -p mge --bench extract` (needs the bundle and
-//! `../shared/data`). `MGE_BENCH_F32=path/to/f32-bundle` adds the load time of an f32 export.
+//! `../shared/data`).
 
 use std::path::PathBuf;
 
 use candle_core::Device;
 use criterion::{criterion_group, criterion_main, Criterion};
-use mge::bundle::read_bundle;
+use mge::bundle::{read_bundle, write_bundle, Quantization};
 use mge::extract::{monotonic_ms, Extractor};
 use mge::model::{Batch, MgeModel};
 use mge::tokenize::SubwordTokenizer;
@@ -46,17 +48,31 @@ fn benches(c: &mut Criterion) {
     g.bench_function("load_q8_bundle", |b| {
         b.iter(|| Extractor::from_bundle(&bytes).unwrap())
     });
-    if let Some(path) = std::env::var_os("MGE_BENCH_F32") {
-        let f32_bytes = std::fs::read(path).unwrap();
-        g.bench_function("load_f32_bundle", |b| {
-            b.iter(|| Extractor::from_bundle(&f32_bytes).unwrap())
-        });
-    }
+    let (info, tensors) = read_bundle(&bytes, &Device::Cpu).unwrap();
+    let f32_bytes = write_bundle(
+        &tensors,
+        &info.config,
+        &info.tokenizer_json,
+        &info.provenance,
+        Quantization::F32,
+    )
+    .unwrap();
+    eprintln!(
+        "bundle sizes: q8 {:.1} MB, f32 {:.1} MB",
+        bytes.len() as f64 / 1e6,
+        f32_bytes.len() as f64 / 1e6
+    );
+    g.bench_function("load_f32_bundle", |b| {
+        b.iter(|| Extractor::from_bundle(&f32_bytes).unwrap())
+    });
     g.bench_function("one_30_word_sentence", |b| {
         b.iter(|| ex.extract(one).unwrap())
     });
+    let ex_f32 = Extractor::from_bundle(&f32_bytes).unwrap();
+    g.bench_function("one_30_word_sentence_f32_bundle", |b| {
+        b.iter(|| ex_f32.extract(one).unwrap())
+    });
     // The same sentence through the candle model (the training code path): forward only.
-    let (info, tensors) = read_bundle(&bytes, &Device::Cpu).unwrap();
     let model = MgeModel::load(&tensors, &info.config).unwrap();
     let tok = SubwordTokenizer::from_bytes(info.tokenizer_json.as_bytes()).unwrap();
     let ids = tok.encode_text(one, 512).unwrap().ids;

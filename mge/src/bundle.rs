@@ -1,6 +1,6 @@
 //! The model bundle: one `.safetensors` file with everything a consumer needs to run a model
-//! (DESIGN.md section 5). Weight matrices are stored as int8 with one f32 scale per row
-//! (`q8`, about a quarter of the f32 size), or as f16, or as f32; norms and biases stay f32.
+//! (DESIGN.md section 5). Weight matrices are stored as int8 with one f32 scale per block
+//! of 32 values along a row (`q8`, about a quarter of the f32 size), or as f16, or as f32; norms and biases stay f32.
 //! The `__metadata__` header holds the format name and version, the model configuration
 //! (encoder, MGE layers, label schema), the tokenizer JSON and the training provenance.
 //!
@@ -20,14 +20,14 @@ use crate::weights::TensorMap;
 pub const FORMAT: &str = "mge-bundle";
 /// The newest format version this code reads and the one it writes.
 pub const VERSION: u32 = 1;
-/// Suffix of the per-row scales of a q8 matrix.
+/// Suffix of the block scales of a q8 matrix.
 const SCALE: &str = ".q8_scale";
 
 /// How weight matrices are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Quantization {
-    /// int8 with a per-row f32 scale.
+    /// int8 with one f32 scale per 32 values ([`Q8_BLOCK`]).
     Q8,
     F16,
     F32,
