@@ -757,3 +757,80 @@ fn download_json_saves_the_shown_result_in_the_shared_schema() {
         Ok(())
     });
 }
+
+#[test]
+fn on_a_narrow_screen_lines_wrap_and_arc_labels_do_not_overlap() {
+    run_e2e("12-narrow", async |cx| {
+        let b = &cx.browser;
+        b.client.set_window_size(400, 900).await?;
+        let text = "Maria Gonzalez, who has worked for the United Nations in Geneva since 2004, met \
+                    the mayor of Boston, Thomas Menino, on Tuesday to discuss a new office near the \
+                    harbor.";
+        b.goto(&format!(
+            "{}?text={}&threshold=0.05",
+            cx.server.url(),
+            encode_query_value(text)
+        ))
+        .await?;
+        b.wait_settled("the result", LOAD, &shows_text_script(text))
+            .await?;
+        b.js(
+            "document.querySelector('.annotated').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+        b.screenshot("narrow").await?;
+        let v = b
+            .js(
+                "const root = document.querySelector('.annotated');\
+                 const box = root.getBoundingClientRect();\
+                 const labels = [...root.querySelectorAll('svg.arcs')].map(svg =>\
+                   [...svg.querySelectorAll('g.arc rect')].map(r => {\
+                     const b = r.getBoundingClientRect();\
+                     return [b.left, b.top, b.right, b.bottom]; }));\
+                 return { lines: root.querySelectorAll('.line').length, labels,\
+                          left: box.left, right: box.right,\
+                          scroll: document.documentElement.scrollWidth, inner: window.innerWidth };",
+                vec![],
+            )
+            .await?;
+        let lines = v["lines"].as_u64().unwrap_or(0);
+        ensure!(lines >= 3, "the text did not wrap at 400 px: {lines} lines");
+        ensure!(
+            v["scroll"].as_f64() <= v["inner"].as_f64(),
+            "the page scrolls sideways: {v}"
+        );
+        let (left, right) = (
+            v["left"].as_f64().unwrap_or(0.0),
+            v["right"].as_f64().unwrap_or(0.0),
+        );
+        let rect = |r: &serde_json::Value| -> [f64; 4] {
+            let n = |i: usize| r[i].as_f64().unwrap_or(f64::NAN);
+            [n(0), n(1), n(2), n(3)]
+        };
+        let mut count = 0;
+        for band in v["labels"].as_array().cloned().unwrap_or_default() {
+            let rs: Vec<[f64; 4]> = band
+                .as_array()
+                .map(|a| a.iter().map(rect).collect())
+                .unwrap_or_default();
+            count += rs.len();
+            for (i, a) in rs.iter().enumerate() {
+                ensure!(
+                    a[0] >= left - 0.5 && a[2] <= right + 0.5,
+                    "label {a:?} sticks out of the text box {left}..{right}"
+                );
+                for c in &rs[i + 1..] {
+                    let overlap = a[0] < c[2] - 0.5
+                        && c[0] < a[2] - 0.5
+                        && a[1] < c[3] - 0.5
+                        && c[1] < a[3] - 0.5;
+                    ensure!(!overlap, "arc labels overlap: {a:?} and {c:?}");
+                }
+            }
+        }
+        ensure!(count >= 2, "too few arc labels to check ({count})");
+        check_offsets(text, &b.mentions().await?)?;
+        Ok(())
+    });
+}
