@@ -662,7 +662,7 @@ fn a_long_paste_shows_progress_and_an_over_long_one_is_refused() {
         b.screenshot("over-long-text").await?;
         let msg = msg.as_str().unwrap_or_default();
         ensure!(
-            msg.contains("20000") && msg.contains("20005"),
+            msg.contains("20,000") && msg.contains("20,005"),
             "the refusal does not give the limit and the length: {msg:?}"
         );
         ensure!(b.state().await? != "error", "an over-long text is an error");

@@ -20,6 +20,7 @@ use crate::protocol::{BenchReport, FromWorker, LoadStage, ModelInfo, RunResult, 
 use crate::query::{
     build_query, format_threshold, parse_query, PageQuery, THRESHOLD_MAX, THRESHOLD_MIN,
 };
+use crate::stats::grouped;
 
 /// Font of the annotated text; the canvas that measures pieces uses the very same string.
 const TEXT_FONT: &str =
@@ -1056,7 +1057,10 @@ fn Teaching(ui: Ui) -> impl IntoView {
         if !has {
             let long = ui.text.with(|t| t.chars().count() > ANALYZE_MAX_CHARS);
             let msg = if long {
-                format!("The tables are drawn for texts of up to {ANALYZE_MAX_CHARS} characters.")
+                format!(
+                    "The tables are drawn for texts of up to {} characters.",
+                    grouped(ANALYZE_MAX_CHARS)
+                )
             } else if ui.phase.get() == Phase::Busy {
                 "Computing the tables…".to_string()
             } else {
@@ -1306,7 +1310,7 @@ pub fn App() -> impl IntoView {
         } else if n > MAX_CHARS {
             Some(view! {
                 <p class="refuse" id="input-hint" role="alert">
-                    {format!("This text has {n} characters; the demo accepts at most {MAX_CHARS}. Please shorten it or split it into parts.")}
+                    {format!("This text has {} characters; the demo accepts at most {}. Please shorten it or split it into parts.", grouped(n), grouped(MAX_CHARS))}
                 </p>
             }.into_any())
         } else {
@@ -1472,7 +1476,7 @@ pub fn App() -> impl IntoView {
             <div class="under-input">
                 <div class="examples">"Try: "{examples}</div>
                 <span class=move || { if chars() > MAX_CHARS { "count over" } else { "count" } }>
-                    {move || format!("{} / {} characters", chars(), MAX_CHARS)}
+                    {move || format!("{} / {} characters", grouped(chars()), grouped(MAX_CHARS))}
                 </span>
             </div>
             {input_notice}
@@ -1493,7 +1497,9 @@ pub fn App() -> impl IntoView {
         <footer>
             <p>{footer_model}</p>
             <p>{format!(
-                "Limits: up to {MAX_CHARS} characters per text (longer pastes are refused); texts over a few sentences are processed sentence by sentence with progress; the teaching view's tables are drawn for texts up to {ANALYZE_MAX_CHARS} characters. After the first visit the page, its code and the models are cached and work offline."
+                "Limits: up to {} characters per text (longer pastes are refused); texts over a few sentences are processed sentence by sentence with progress; the teaching view's tables are drawn for texts up to {} characters. After the first visit the page, its code and the models are cached and work offline.",
+                grouped(MAX_CHARS),
+                grouped(ANALYZE_MAX_CHARS)
             )}</p>
         </footer>
     }

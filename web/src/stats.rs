@@ -1,4 +1,4 @@
-//! Small statistics for the in-page benchmark.
+//! Small number helpers: statistics for the in-page benchmark, counts for readers.
 
 /// Median of the values (mean of the middle two for an even count); `None` when empty or
 /// when a value is not a number.
@@ -22,9 +22,32 @@ pub fn round_to(x: f64, digits: i32) -> f64 {
     (x * f).round() / f
 }
 
+/// `n` with a comma between groups of three digits (20000 → "20,000"), for counts shown
+/// to readers.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digit_groups() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(20005), "20,005");
+        assert_eq!(grouped(1234567), "1,234,567");
+    }
 
     #[test]
     fn medians() {
