@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, ensure, Result};
 use fantoccini::Locator;
-use mge_e2e::{encode_query_value, run_e2e, shows_text_script, Browser, Mention, SAW_BUSY};
+use mge_e2e::{encode_query_value, run_e2e, shows_text_script, Browser, Ctx, Mention, SAW_BUSY};
 use serde_json::json;
 
 /// Page load to first result: downloading and preparing a 27 MB bundle on a busy machine.
@@ -65,6 +65,20 @@ async fn backend(b: &Browser) -> Result<String> {
     .as_str()
     .unwrap_or_default()
     .to_string())
+}
+
+/// Opens the page with `?text=<text><more_query>` and waits until its result is shown.
+async fn open_with_text(cx: &Ctx, text: &str, more_query: &str) -> Result<()> {
+    let b = &cx.browser;
+    b.goto(&format!(
+        "{}?text={}{more_query}",
+        cx.server.url(),
+        encode_query_value(text)
+    ))
+    .await?;
+    b.wait_settled("the linked text's result", LOAD, &shows_text_script(text))
+        .await?;
+    Ok(())
 }
 
 #[test]
@@ -241,14 +255,7 @@ fn a_link_with_text_model_and_threshold_runs_without_typing() {
     run_e2e("04-link", async |cx| {
         let b = &cx.browser;
         let text = "Angela Merkel met Emmanuel Macron in Paris on Monday.";
-        let url = format!(
-            "{}?text={}&model=conll04&threshold=0.5",
-            cx.server.url(),
-            encode_query_value(text)
-        );
-        b.goto(&url).await?;
-        b.wait_settled("the linked text's result", LOAD, &shows_text_script(text))
-            .await?;
+        open_with_text(cx, text, "&model=conll04&threshold=0.5").await?;
         b.screenshot("linked-text").await?;
         let v = b
             .js(
@@ -488,14 +495,7 @@ fn the_teaching_view_shows_tables_and_gates() {
     run_e2e("09-teaching", async |cx| {
         let b = &cx.browser;
         let text = "Maria Gonzalez works for the United Nations in Geneva.";
-        b.goto(&format!(
-            "{}?text={}",
-            cx.server.url(),
-            encode_query_value(text)
-        ))
-        .await?;
-        b.wait_settled("the result", LOAD, &shows_text_script(text))
-            .await?;
+        open_with_text(cx, text, "").await?;
         b.client
             .find(Locator::Css("details.teaching summary"))
             .await?
@@ -675,14 +675,7 @@ fn download_json_saves_the_shown_result_in_the_shared_schema() {
     run_e2e("11-download", async |cx| {
         let b = &cx.browser;
         let text = "Maria Gonzalez works for the United Nations in Geneva.";
-        b.goto(&format!(
-            "{}?text={}",
-            cx.server.url(),
-            encode_query_value(text)
-        ))
-        .await?;
-        b.wait_settled("the result", LOAD, &shows_text_script(text))
-            .await?;
+        open_with_text(cx, text, "").await?;
         // Keep the file the page hands to the browser instead of letting it download.
         b.js(
             "window.__mgeSaved = [];\
@@ -766,14 +759,7 @@ fn on_a_narrow_screen_lines_wrap_and_arc_labels_do_not_overlap() {
         let text = "Maria Gonzalez, who has worked for the United Nations in Geneva since 2004, met \
                     the mayor of Boston, Thomas Menino, on Tuesday to discuss a new office near the \
                     harbor.";
-        b.goto(&format!(
-            "{}?text={}&threshold=0.05",
-            cx.server.url(),
-            encode_query_value(text)
-        ))
-        .await?;
-        b.wait_settled("the result", LOAD, &shows_text_script(text))
-            .await?;
+        open_with_text(cx, text, "&threshold=0.05").await?;
         b.js(
             "document.querySelector('.annotated').scrollIntoView(); return true;",
             vec![],
