@@ -1,6 +1,7 @@
 //! The model bundle: one `.safetensors` file with everything a consumer needs to run a model
 //! (DESIGN.md section 5). Weight matrices are stored as int8 with one f32 scale per block
-//! of 32 values along a row (`q8`, about a quarter of the f32 size), or as f16, or as f32; norms and biases stay f32.
+//! of 32 values along a row (`q8`, about a quarter of the f32 size), or as f16, or as f32;
+//! norms and biases stay f32.
 //! The `__metadata__` header holds the format name and version, the model configuration
 //! (encoder, MGE layers, label schema), the tokenizer JSON and the training provenance.
 //!
