@@ -347,7 +347,19 @@ fn flush_subnormals() {
     }
 }
 
-fn main() -> Result<()> {
+/// Prints an error as one line of causes (`error: a: b`), never with a backtrace, and
+/// exits with status 1.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
     flush_subnormals();
     // Worker threads need the same floating-point mode; ignore the error if a pool exists.
     let _ = rayon::ThreadPoolBuilder::new()

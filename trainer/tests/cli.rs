@@ -271,6 +271,19 @@ fn bad_input_gives_clear_errors() {
         "{t}"
     );
     assert!(!t.contains("panicked"), "{t}");
+    // One line of causes, no backtrace, even with RUST_BACKTRACE set.
+    let o = Command::new(env!("CARGO_BIN_EXE_mge"))
+        .args(["extract", "--model", "/nonexistent/model.safetensors"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run mge");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("error: cannot read /nonexistent/model.safetensors: "),
+        "{err}"
+    );
+    assert!(!err.contains("backtrace"), "{err}");
 
     let o = mge(&[
         "train",
