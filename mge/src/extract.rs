@@ -154,7 +154,16 @@ struct Window {
     text: usize,
     ids: Vec<u32>,
     offsets: Vec<(usize, usize)>,
+    /// Positions in `ids` whose entities this window reports: all of its sentence piece,
+    /// or, where windows overlap, the middle part that no other window reports.
+    core: (usize, usize),
 }
+
+/// Default [`Extractor::max_len`] (chosen by measurement: `docs/RESULTS.md`, "Raw text
+/// without sentence boundaries").
+pub const DEFAULT_WINDOW: usize = 64;
+/// Default [`Extractor::context`].
+pub const DEFAULT_CONTEXT: usize = 16;
 
 /// A packed model and its tokenizer, ready to extract from raw text. Runs on the CPU (and
 /// in WebAssembly) through [`Engine`]; training uses the candle model it is built from.
@@ -164,8 +173,13 @@ pub struct Extractor {
     labels: LabelSchema,
     /// Decision threshold on probabilities (the model's, 0.5 by default).
     pub threshold: f32,
-    /// Sub-tokens per window, specials included.
+    /// Sub-tokens per window, specials included. Sentences longer than this are cut into
+    /// overlapping windows. The model was trained on sentences (CoNLL04 and SciERC: up to
+    /// about 150 sub-tokens); much longer windows make it find long spans of nonsense.
     pub max_len: usize,
+    /// Sub-tokens of context on each side of a window's core where windows overlap; an
+    /// entity is reported by the window whose core holds its first sub-token.
+    pub context: usize,
     /// Windows handed out together (natively, to the threads of the pool).
     pub batch_size: usize,
     info: Option<BundleInfo>,
@@ -179,7 +193,8 @@ impl Extractor {
             tokenizer,
             labels: config.labels.clone(),
             threshold: config.mge.threshold,
-            max_len: config.bert.max_position_embeddings.min(512),
+            max_len: config.bert.max_position_embeddings.min(DEFAULT_WINDOW),
+            context: DEFAULT_CONTEXT,
             batch_size: 32,
             info: None,
         })
@@ -288,8 +303,25 @@ impl Extractor {
             let Some(t) = t else { continue };
             let d = t.decode(self.threshold);
             let chars = &chars[w.text];
-            let base = found[w.text].len();
-            for e in &d.entities {
+            let triples = d.triples();
+            // Entities that start in the core, and the objects of their relations.
+            let owned: Vec<bool> = d
+                .entities
+                .iter()
+                .map(|e| (w.core.0..w.core.1).contains(&e.i))
+                .collect();
+            let mut needed = owned.clone();
+            for tr in &triples {
+                if owned[tr.head] {
+                    needed[tr.tail] = true;
+                }
+            }
+            let mut index = vec![usize::MAX; d.entities.len()];
+            for (local, e) in d.entities.iter().enumerate() {
+                if !needed[local] {
+                    continue;
+                }
+                index[local] = found[w.text].len();
                 let (start, end) = (w.offsets[e.i].0, w.offsets[e.j].1);
                 found[w.text].push(EntityMention {
                     start,
@@ -306,8 +338,8 @@ impl Extractor {
                     score: e.score,
                 });
             }
-            for tr in d.triples() {
-                rels[w.text].push((base + tr.head, base + tr.tail, tr.label, tr.score));
+            for tr in triples.iter().filter(|tr| owned[tr.head]) {
+                rels[w.text].push((index[tr.head], index[tr.tail], tr.label, tr.score));
             }
             if keep_tables {
                 let inner = &w.offsets[1..w.offsets.len() - 1];
@@ -336,7 +368,8 @@ impl Extractor {
         Ok((found, kept, timings))
     }
 
-    /// Sentences of `text`, each cut into windows that fit the encoder.
+    /// Sentences of `text`, each cut into windows that fit the encoder: one window when the
+    /// sentence fits, otherwise overlapping windows whose cores tile the sentence.
     fn windows(&self, k: usize, text: &str, out: &mut Vec<Window>) -> Result<()> {
         let room = self
             .max_len
@@ -345,13 +378,16 @@ impl Extractor {
             .max(1);
         for (char_start, sentence) in sentences(text) {
             let pieces = self.tokenizer.encode_text(sentence, usize::MAX)?;
-            let ids = &pieces.ids[1..pieces.ids.len() - 1];
-            let offsets = &pieces.offsets[1..pieces.offsets.len() - 1];
-            for (ids, offs) in ids.chunks(room).zip(offsets.chunks(room)) {
+            let all_ids = &pieces.ids[1..pieces.ids.len() - 1];
+            let all_offsets = &pieces.offsets[1..pieces.offsets.len() - 1];
+            for (from, to, core) in window_spans(all_ids.len(), room, self.context) {
+                let (ids, offs) = (&all_ids[from..to], &all_offsets[from..to]);
                 let mut w = Window {
                     text: k,
                     ids: Vec::with_capacity(ids.len() + 2),
                     offsets: Vec::with_capacity(ids.len() + 2),
+                    // Positions in `ids`, after [CLS].
+                    core: (core.0 - from + 1, core.1 - from + 1),
                 };
                 w.ids.push(pieces.ids[0]);
                 w.offsets.push((0, 0));
@@ -365,6 +401,26 @@ impl Extractor {
         }
         Ok(())
     }
+}
+
+/// Windows over `n` sub-tokens, at most `room` long: `(from, to, core)` with `core` the
+/// part each window reports. The cores tile `0..n`; each window reaches up to `context`
+/// sub-tokens past its core on both sides (less at the ends, where it shifts to stay full).
+fn window_spans(n: usize, room: usize, context: usize) -> Vec<(usize, usize, (usize, usize))> {
+    if n <= room {
+        return vec![(0, n, (0, n))];
+    }
+    let context = context.min(room.saturating_sub(1) / 2);
+    let step = (room - 2 * context).max(1);
+    let mut spans = Vec::new();
+    let mut core_start = 0;
+    while core_start < n {
+        let core_end = (core_start + step).min(n);
+        let from = core_start.saturating_sub(context).min(n - room);
+        spans.push((from, from + room, (core_start, core_end)));
+        core_start = core_end;
+    }
+    spans
 }
 
 /// Sorts mentions by position, merges duplicates (keeping the higher score) and remaps the
@@ -608,6 +664,34 @@ mod tests {
             assert!(r.entities.is_empty() && r.relations.is_empty());
             assert_eq!(r.text, t);
         }
+    }
+
+    #[test]
+    fn window_cores_tile_the_sentence_and_windows_fit() {
+        for n in [0usize, 1, 5, 62, 63, 64, 100, 137, 500] {
+            for (room, context) in [(62usize, 16usize), (6, 2), (6, 9), (1, 0), (10, 0)] {
+                let spans = window_spans(n, room, context);
+                let mut next = 0;
+                for &(from, to, (cs, ce)) in &spans {
+                    assert_eq!(cs, next, "n {n} room {room}: cores leave a gap");
+                    assert!(cs < ce || n == 0);
+                    assert!(from <= cs && ce <= to && to <= n && to - from <= room.max(1));
+                    if n > room {
+                        assert_eq!(to - from, room, "a window is not full");
+                        // Context on each side wherever the sentence has it.
+                        let c = context.min((room - 1) / 2);
+                        assert!(cs - from >= c.min(cs), "n {n} room {room}: no left context");
+                        assert!(
+                            to - ce >= c.min(n - ce),
+                            "n {n} room {room}: no right context"
+                        );
+                    }
+                    next = ce;
+                }
+                assert_eq!(next, n);
+            }
+        }
+        assert_eq!(window_spans(40, 62, 16), vec![(0, 40, (0, 40))]);
     }
 
     #[test]

@@ -61,3 +61,61 @@ fn the_news_model_finds_people_organizations_places_and_who_works_where() {
         .iter()
         .any(|rel| (rel.head, rel.tail, rel.label.as_str()) == (0, 1, "Work_For")));
 }
+
+/// Text without sentence punctuation reaches the model as one long "sentence". Windows as
+/// long as the encoder allows (512) made the model report thousands of overlapping spans of
+/// dozens of words here; the default windows (about the length of a training sentence,
+/// overlapping) find the names, each at its own offset, and few long spans.
+#[test]
+fn run_on_text_without_punctuation_gives_the_names_and_no_long_spans() {
+    let ex = Extractor::from_bundle(&bundle()).unwrap();
+    let part = "Maria Gonzalez works for the United Nations in Geneva and her brother Carlos \
+                lives in Madrid where he teaches at the Complutense University and Angela \
+                Merkel visited Paris while General Motors opened an office in Detroit";
+    let names = [
+        "Maria Gonzalez",
+        "United Nations",
+        "Geneva",
+        "Carlos",
+        "Madrid",
+        "Complutense University",
+        "Angela Merkel",
+        "Paris",
+        "General Motors",
+        "Detroit",
+    ];
+    let text = [part; 5].join(" and ");
+    let r = ex.extract(&text).unwrap();
+    let long: Vec<&str> = r
+        .entities
+        .iter()
+        .map(|e| e.text.as_str())
+        .filter(|t| t.split_whitespace().count() > 6)
+        .collect();
+    // The model still joins a few names on such text (7 spans here, against thousands).
+    assert!(
+        long.len() <= 10,
+        "{} long spans, the first: {:?}",
+        long.len(),
+        &long[..3]
+    );
+    let chars: Vec<char> = text.chars().collect();
+    for name in names {
+        let found: Vec<usize> = r
+            .entities
+            .iter()
+            .filter(|e| e.text == name)
+            .map(|e| e.start)
+            .collect();
+        assert!(found.len() >= 4, "{name} found at {found:?} only");
+        for start in found {
+            let at: String = chars[start..start + name.chars().count()].iter().collect();
+            assert_eq!(at, name);
+        }
+    }
+    assert!(
+        r.entities.len() <= 5 * names.len() * 3 / 2,
+        "{} entities",
+        r.entities.len()
+    );
+}

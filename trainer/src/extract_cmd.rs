@@ -39,6 +39,13 @@ pub struct ExtractArgs {
     /// Decision threshold (default: the model's, 0.5).
     #[arg(long)]
     threshold: Option<f32>,
+    /// Sub-tokens per window, [CLS] and [SEP] included; longer sentences are cut into
+    /// overlapping windows.
+    #[arg(long, default_value_t = mge::extract::DEFAULT_WINDOW)]
+    window: usize,
+    /// Sub-tokens of context on each side where windows overlap.
+    #[arg(long, default_value_t = mge::extract::DEFAULT_CONTEXT)]
+    context: usize,
     /// Documents per batch.
     #[arg(long, default_value_t = 32)]
     batch: usize,
@@ -196,6 +203,11 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
         std::fs::read(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
     let mut ex =
         Extractor::from_bundle(&bytes).with_context(|| format!("{}", a.model.display()))?;
+    if a.window < 3 {
+        bail!("--window must be at least 3 (the [CLS] and [SEP] markers and one sub-token)");
+    }
+    ex.max_len = a.window;
+    ex.context = a.context;
     if let Some(t) = a.threshold {
         ex.threshold = t;
     }
