@@ -404,23 +404,28 @@ impl Extractor {
 }
 
 /// Windows over `n` sub-tokens, at most `room` long: `(from, to, core)` with `core` the
-/// part each window reports. The cores tile `0..n`; each window reaches up to `context`
-/// sub-tokens past its core on both sides (less at the ends, where it shifts to stay full).
+/// part each window reports. The cores tile `0..n`, and every core has `context` sub-tokens
+/// of its window on each side, except where the sentence itself begins or ends. So the first
+/// and last windows have longer cores than the middle ones, and a sentence up to
+/// `2 * (room - context)` long takes two windows.
 fn window_spans(n: usize, room: usize, context: usize) -> Vec<(usize, usize, (usize, usize))> {
     if n <= room {
         return vec![(0, n, (0, n))];
     }
     let context = context.min(room.saturating_sub(1) / 2);
-    let step = (room - 2 * context).max(1);
     let mut spans = Vec::new();
     let mut core_start = 0;
-    while core_start < n {
-        let core_end = (core_start + step).min(n);
-        let from = core_start.saturating_sub(context).min(n - room);
+    loop {
+        if n - core_start <= room - context {
+            // The rest fits in a window that ends with the sentence.
+            spans.push((n - room, n, (core_start, n)));
+            return spans;
+        }
+        let from = core_start.saturating_sub(context);
+        let core_end = from + room - context;
         spans.push((from, from + room, (core_start, core_end)));
         core_start = core_end;
     }
-    spans
 }
 
 /// Sorts mentions by position, merges duplicates (keeping the higher score) and remaps the
@@ -692,6 +697,14 @@ mod tests {
             }
         }
         assert_eq!(window_spans(40, 62, 16), vec![(0, 40, (0, 40))]);
+        // Two windows reach 2 * (62 - 16) sub-tokens; each middle window adds 30.
+        assert_eq!(window_spans(92, 62, 16).len(), 2);
+        assert_eq!(window_spans(93, 62, 16).len(), 3);
+        assert_eq!(window_spans(122, 62, 16).len(), 3);
+        assert_eq!(
+            window_spans(100, 62, 16),
+            vec![(0, 62, (0, 46)), (30, 92, (46, 76)), (38, 100, (76, 100))]
+        );
     }
 
     #[test]
