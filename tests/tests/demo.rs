@@ -582,6 +582,31 @@ fn the_teaching_view_shows_tables_and_gates() {
             re["colours"].as_u64().unwrap_or(0) > 3,
             "the relation heat map is blank: {re}"
         );
+
+        // Two sentences: a picker names each part by its first words.
+        let two =
+            "Maria Gonzalez works for the United Nations in Geneva. Rome is the capital of Italy.";
+        b.set_value("text", two).await?;
+        let parts = b
+            .wait_settled(
+                "the part picker",
+                RUN,
+                &format!(
+                    "if (!(function() {{ {} }})()) return null;\
+                     const l = [...document.querySelectorAll('details.teaching label')]\
+                       .find(l => l.textContent.startsWith('Part'));\
+                     return l ? [...l.querySelectorAll('option')].map(o => o.textContent) : null;",
+                    shows_text_script(two)
+                ),
+            )
+            .await?;
+        let parts: Vec<String> = serde_json::from_value(parts)?;
+        ensure!(
+            parts.len() == 2
+                && parts[0].starts_with("1. Maria Gonzalez")
+                && parts[1].starts_with("2. Rome"),
+            "parts: {parts:?}"
+        );
         Ok(())
     });
 }

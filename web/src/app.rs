@@ -1069,15 +1069,32 @@ fn Teaching(ui: Ui) -> impl IntoView {
             return view! { <p class="hint">{msg}</p> }.into_any();
         }
         let sentence_picker = move || {
-            let count = ui
-                .result
-                .with(|r| r.as_ref().map(|r| r.sentences.len()).unwrap_or(0));
-            (count > 1).then(|| {
-                let opts = (0..count)
-                    .map(|s| view! { <option value=s prop:selected=move || ui.teach_sentence.get() == s>{format!("Sentence {}", s + 1)}</option> })
+            // One entry per sentence, or per window of a sentence too long for one (windows
+            // overlap), named by its first words.
+            let names: Vec<String> = ui.result.with(|r| {
+                r.as_ref()
+                    .map(|r| {
+                        let chars: Vec<char> = r.extraction.text.chars().collect();
+                        r.sentences
+                            .iter()
+                            .enumerate()
+                            .map(|(i, st)| {
+                                let (a, b) = (st.start.min(chars.len()), st.end.min(chars.len()));
+                                let words: String = chars[a..b.max(a)].iter().collect();
+                                format!("{}. {}", i + 1, shorten(words.trim(), 40))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
+            (names.len() > 1).then(|| {
+                let opts = names
+                    .into_iter()
+                    .enumerate()
+                    .map(|(s, name)| view! { <option value=s prop:selected=move || ui.teach_sentence.get() == s>{name}</option> })
                     .collect_view();
                 view! {
-                    <label>"Sentence "
+                    <label>"Part "
                         <select on:change=move |ev| {
                             if let Ok(s) = event_target_value(&ev).parse::<usize>() {
                                 ui.teach_sentence.set(s);
