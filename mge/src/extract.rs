@@ -159,8 +159,8 @@ struct Window {
     core: (usize, usize),
 }
 
-/// Default [`Extractor::max_len`] (chosen by measurement: `docs/RESULTS.md`, "Raw text
-/// without sentence boundaries").
+/// Default [`Extractor::max_len`] (chosen by measurement: `docs/RESULTS.md`, section "Raw
+/// text: sentences, windows and run-on text").
 pub const DEFAULT_WINDOW: usize = 64;
 /// Default [`Extractor::context`].
 pub const DEFAULT_CONTEXT: usize = 16;

@@ -151,17 +151,17 @@ pub fn brat(r: &Extraction) -> String {
     let mut s = String::new();
     for (i, e) in r.entities.iter().enumerate() {
         let mut fragments = Vec::new();
-        let mut start = None;
-        for at in e.start..=e.end {
-            let inside = at < e.end && chars.get(at).is_some_and(|&c| c != '\n' && c != '\r');
-            match (inside, start) {
-                (true, None) => start = Some(at),
-                (false, Some(from)) => {
+        let mut from = e.start;
+        for at in e.start..e.end {
+            if matches!(chars.get(at), Some('\n' | '\r')) {
+                if from < at {
                     fragments.push(format!("{from} {at}"));
-                    start = None;
                 }
-                _ => {}
+                from = at + 1;
             }
+        }
+        if from < e.end {
+            fragments.push(format!("{from} {}", e.end));
         }
         if fragments.is_empty() {
             fragments.push(format!("{} {}", e.start, e.end));
