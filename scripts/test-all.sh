@@ -6,7 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+start=$SECONDS
+last=$SECONDS
+# Each step prints the minutes the previous one took and the total so far, so a slow step
+# shows in CI's log.
+step() {
+  printf '\n==> %s   (previous step %ds, total %dm%02ds)\n' "$*" $((SECONDS - last)) \
+    $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60))
+  last=$SECONDS
+}
 
 step "toolchain"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -43,3 +51,5 @@ cargo clippy -p mge-web --target wasm32-unknown-unknown --release -- -D warnings
 step "demo: trunk build, then end-to-end tests in headless Chromium"
 trunk build --release --offline
 cargo test -p mge-e2e --release
+
+step "done"
