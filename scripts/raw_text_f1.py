@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Strict F1 of `mge extract` on raw text made from a SpERT dataset file.
 
-The sentences of the file are joined with spaces into one document, so the extractor's own
-sentence splitting and windows are part of what is measured; `--runon` also drops each
+The sentences of the file are joined into one document, so the extractor's own sentence
+splitting and windows are part of what is measured. By default the words are joined with
+spaces as the dataset has them (`Smith , 50 , joined ...`); `--detok` writes them as a
+person types: no space before `, . ; : ! ? ) 's n't`, none after `( $`, PTB quotes and
+brackets (`` '' -LRB-) as the characters they stand for. `--runon` also drops each
 sentence's final `.`, `?` or `!`, which leaves the splitter nothing to cut at. Gold entities
 and relations are mapped to character offsets of that document; an entity counts when its
 character span and type match, a relation when its type and both entities match.
 
-    scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon]
+    scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok]
     mge extract --model BUNDLE TEXT.txt > PRED.jsonl
     scripts/raw_text_f1.py score GOLD.json PRED.jsonl
 """
@@ -15,26 +18,73 @@ import json
 import sys
 
 
-def make(data_path, text_path, gold_path, runon):
+# Penn Treebank escapes and the characters they stand for.
+PTB = {"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}",
+       "``": '"', "''": '"'}
+NO_SPACE_BEFORE = {",", ".", ";", ":", "!", "?", "%", ")", "]", "}", "'s", "'S", "n't", "'re",
+                   "'ve", "'ll", "'d", "'m", "'"}
+NO_SPACE_AFTER = {"(", "[", "{", "$", "#"}
+
+
+def detokenize(tokens):
+    """The tokens as typed text: (token text, whether a space goes before it) each."""
+    out, quote_open = [], False
+    k = 0
+    while k < len(tokens):
+        t = tokens[k]
+        # `` and '' may also come as two tokens: ` ` and ' '.
+        if t in ("`", "'") and k + 1 < len(tokens) and tokens[k + 1] == t:
+            out.append((t + t, k, 2))
+            k += 2
+            continue
+        out.append((t, k, 1))
+        k += 1
+    words = []
+    for n, (t, k, width) in enumerate(out):
+        text = PTB.get(t, t)
+        space = n > 0
+        if t in ("``",) or (t == '"' and not quote_open):
+            quote_open = True
+            glue_next = True
+        elif t in ("''",) or (t == '"' and quote_open):
+            quote_open = False
+            space = False
+            glue_next = False
+        else:
+            glue_next = text in NO_SPACE_AFTER
+            if text in NO_SPACE_BEFORE:
+                space = False
+        if n > 0 and words[-1][3]:
+            space = False
+        words.append((text, k, width, glue_next, space))
+    return [(text, k, width, space) for text, k, width, _, space in words]
+
+
+def make(data_path, text_path, gold_path, runon, detok=False):
     sentences = json.load(open(data_path))
     text, entities, relations = "", [], []
     for s in sentences:
         tokens = list(s["tokens"])
         if runon and tokens and tokens[-1] in (".", "?", "!"):
             tokens = tokens[:-1]
-        starts = []
-        for t in tokens:
-            if text:
+        # Char start of each token; a token merged into a quote shares its start.
+        starts = [0] * len(tokens)
+        ends = [0] * len(tokens)
+        pieces = detokenize(tokens) if detok else [(t, k, 1, True) for k, t in enumerate(tokens)]
+        for n, (piece, k, width, space) in enumerate(pieces):
+            if text and (space or n == 0):
                 text += " "
-            starts.append(len(text))
-            text += t
+            for m in range(k, k + width):
+                starts[m] = len(text)
+                ends[m] = len(text) + len(piece)
+            text += piece
         spans = []
         for e in s["entities"]:
             if e["end"] > len(tokens):
                 spans.append(None)
                 continue
             last = e["end"] - 1
-            span = (starts[e["start"]], starts[last] + len(tokens[last]), e["type"])
+            span = (starts[e["start"]], ends[last], e["type"])
             spans.append(span)
             entities.append(span)
         for r in s["relations"]:
@@ -74,7 +124,8 @@ def score(gold_path, pred_path):
 
 if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "make":
-        make(sys.argv[2], sys.argv[3], sys.argv[4], "--runon" in sys.argv[5:])
+        flags = sys.argv[5:]
+        make(sys.argv[2], sys.argv[3], sys.argv[4], "--runon" in flags, "--detok" in flags)
     elif len(sys.argv) == 4 and sys.argv[1] == "score":
         score(sys.argv[2], sys.argv[3])
     else:

@@ -1,19 +1,23 @@
 //! Extraction from raw text: the one result schema every front end (command line, browser,
 //! server) speaks.
 //!
-//! Text of any length is split into sentences (Unicode sentence boundaries, UAX #29), each
-//! sentence into windows that fit the encoder, and the windows run in batches. Offsets in
-//! the result are in Unicode scalar values (chars) of the original text, `end` exclusive.
+//! Text of any length is split into sentences ([`crate::segment`]: abbreviations and
+//! initials do not end one), each sentence into windows that fit the encoder, and the
+//! windows run in batches. Decoding keeps entity spans that begin and end on word
+//! boundaries, trims punctuation from their edges, and for models trained on flat data
+//! keeps the best of overlapping spans. Offsets in the result are in Unicode scalar values
+//! (chars) of the original text, `end` exclusive.
 
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
-use unicode_segmentation::UnicodeSegmentation;
 
 use crate::bundle::{read_bundle, BundleError, BundleInfo};
 use crate::data::LabelSchema;
 use crate::engine::{Engine, GateMeans, Tables};
 use crate::error::Result;
 use crate::model::MgeModel;
+use crate::segment::{self, Segmenter};
+use crate::table::{DecodedTriple, ScoredCell, TableDecoding};
 use crate::tokenize::SubwordTokenizer;
 
 /// An entity mention.
@@ -74,22 +78,12 @@ impl Extraction {
 }
 
 /// Char spans (`start`, `end` exclusive) of the sentences of `text` that hold more than
-/// whitespace, as the extractor splits them (Unicode sentence boundaries, UAX #29).
+/// whitespace, as the default extractor splits them ([`Segmenter::Rules`]).
 pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
-    sentences(text)
-        .map(|(start, s)| (start, start + s.chars().count()))
+    segment::sentences(text, Segmenter::default())
+        .into_iter()
+        .map(|s| (s.char_start, s.char_start + s.text.chars().count()))
         .collect()
-}
-
-/// The sentences of `text` that hold more than whitespace, each with its char offset.
-fn sentences(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split_sentence_bounds()
-        .scan(0, |start, sentence| {
-            let at = *start;
-            *start += sentence.chars().count();
-            Some((at, sentence))
-        })
-        .filter(|(_, s)| !s.trim().is_empty())
 }
 
 /// Where the time of an extraction went, in milliseconds. Encoder and heads are summed over
@@ -154,6 +148,8 @@ struct Window {
     text: usize,
     ids: Vec<u32>,
     offsets: Vec<(usize, usize)>,
+    /// Char span of the word each sub-token belongs to (specials: `(usize::MAX, 0)`).
+    words: Vec<(usize, usize)>,
     /// Positions in `ids` whose entities this window reports: all of its sentence piece,
     /// or, where windows overlap, the middle part that no other window reports.
     core: (usize, usize),
@@ -182,6 +178,15 @@ pub struct Extractor {
     pub context: usize,
     /// Windows handed out together (natively, to the threads of the pool).
     pub batch_size: usize,
+    /// How text is cut into sentences.
+    pub segmenter: Segmenter,
+    /// Keep the best-scoring of overlapping entities (of any type). On for models trained
+    /// on data without overlapping entities ([`LabelSchema::nested_entities`]).
+    pub flat_entities: bool,
+    /// Entity spans begin and end on word boundaries ([`segment::words`]) and lose
+    /// punctuation at their edges ([`segment::trim_span`]), as the datasets' entities do.
+    /// Off, every sub-token span the model scores above the threshold is reported.
+    pub word_spans: bool,
     info: Option<BundleInfo>,
 }
 
@@ -196,6 +201,9 @@ impl Extractor {
             max_len: config.bert.max_position_embeddings.min(DEFAULT_WINDOW),
             context: DEFAULT_CONTEXT,
             batch_size: 32,
+            segmenter: Segmenter::default(),
+            flat_entities: config.labels.nested_entities == Some(false),
+            word_spans: true,
             info: None,
         })
     }
@@ -207,6 +215,10 @@ impl Extractor {
         drop(tensors);
         let tokenizer = SubwordTokenizer::from_bytes(info.tokenizer_json.as_bytes())?;
         let mut ex = Self::new(&model, tokenizer)?;
+        if info.config.labels.nested_entities.is_none() {
+            // Bundles exported before the schema recorded it: known datasets by name.
+            ex.flat_entities = crate::data::known_nested(&info.provenance.dataset) == Some(false);
+        }
         ex.info = Some(info);
         Ok(ex)
     }
@@ -301,9 +313,12 @@ impl Extractor {
         let mut kept = Vec::new();
         for (w, t) in windows.iter().zip(tables) {
             let Some(t) = t else { continue };
-            let d = t.decode(self.threshold);
             let chars = &chars[w.text];
-            let triples = d.triples();
+            let mut d = t.decode(self.threshold);
+            let mut triples = d.triples();
+            if self.word_spans {
+                (d, triples) = word_aligned(d, triples, w, chars);
+            }
             // Entities that start in the core, and the objects of their relations.
             let owned: Vec<bool> = d
                 .entities
@@ -360,7 +375,9 @@ impl Extractor {
         let found = texts
             .iter()
             .zip(found.into_iter().zip(rels))
-            .map(|(text, (ents, rels))| assemble(text, ents, rels, &self.labels))
+            .map(|(text, (ents, rels))| {
+                assemble(text, ents, rels, &self.labels, self.flat_entities)
+            })
             .collect();
         let end = now();
         timings.decode_ms = end - decode_start;
@@ -376,26 +393,46 @@ impl Extractor {
             .min(self.engine.max_positions())
             .saturating_sub(2)
             .max(1);
-        for (char_start, sentence) in sentences(text) {
-            let pieces = self.tokenizer.encode_text(sentence, usize::MAX)?;
+        for sentence in segment::sentences(text, self.segmenter) {
+            let char_start = sentence.char_start;
+            let pieces = self.tokenizer.encode_text(sentence.text, usize::MAX)?;
             let all_ids = &pieces.ids[1..pieces.ids.len() - 1];
             let all_offsets = &pieces.offsets[1..pieces.offsets.len() - 1];
+            let words: Vec<(usize, usize)> = segment::words(sentence.text, true)
+                .into_iter()
+                .map(|(a, b)| (a + char_start, b + char_start))
+                .collect();
+            // The word around each sub-token's first char (a sub-token of its own where a
+            // symbol the word rules split off stays inside one sub-token).
+            let word_of = |(s, e): (usize, usize)| {
+                let k = words.partition_point(|w| w.0 <= s);
+                match k.checked_sub(1).map(|k| words[k]) {
+                    Some(w) if s < w.1 => w,
+                    _ => (s, e),
+                }
+            };
             for (from, to, core) in window_spans(all_ids.len(), room, self.context) {
                 let (ids, offs) = (&all_ids[from..to], &all_offsets[from..to]);
                 let mut w = Window {
                     text: k,
                     ids: Vec::with_capacity(ids.len() + 2),
                     offsets: Vec::with_capacity(ids.len() + 2),
+                    words: Vec::with_capacity(ids.len() + 2),
                     // Positions in `ids`, after [CLS].
                     core: (core.0 - from + 1, core.1 - from + 1),
                 };
+                const SPECIAL: (usize, usize) = (usize::MAX, 0);
                 w.ids.push(pieces.ids[0]);
                 w.offsets.push((0, 0));
+                w.words.push(SPECIAL);
                 w.ids.extend_from_slice(ids);
                 w.offsets
                     .extend(offs.iter().map(|&(s, e)| (s + char_start, e + char_start)));
+                w.words
+                    .extend(w.offsets[1..].iter().map(|&span| word_of(span)));
                 w.ids.push(pieces.ids[pieces.ids.len() - 1]);
                 w.offsets.push((0, 0));
+                w.words.push(SPECIAL);
                 out.push(w);
             }
         }
@@ -428,13 +465,94 @@ fn window_spans(n: usize, room: usize, context: usize) -> Vec<(usize, usize, (us
     }
 }
 
+/// Entity cells of one window widened to word boundaries, with punctuation trimmed from
+/// their edges; the triples follow their entities (a triple whose entity is trimmed away
+/// goes with it).
+fn word_aligned(
+    d: TableDecoding,
+    triples: Vec<DecodedTriple>,
+    w: &Window,
+    chars: &[char],
+) -> (TableDecoding, Vec<DecodedTriple>) {
+    let last = w.words.len().saturating_sub(1);
+    let mut kept: Vec<ScoredCell> = Vec::new();
+    let mut index = vec![None; d.entities.len()];
+    for (k, e) in d.entities.iter().enumerate() {
+        if e.i == 0 || e.j >= last || e.i > e.j {
+            continue;
+        }
+        // A cell that begins or ends inside a word stands for the whole word, as word-level
+        // evaluation reads it (`align::to_words`).
+        let mut i = e.i;
+        while i > 1 && w.words[i - 1] == w.words[i] {
+            i -= 1;
+        }
+        let mut j = e.j;
+        while j + 1 < last && w.words[j + 1] == w.words[j] {
+            j += 1;
+        }
+        // The span's words: (first sub-token, last sub-token, text).
+        let mut words: Vec<(usize, usize, String)> = Vec::new();
+        for p in i..=j {
+            match words.last_mut() {
+                Some(last) if w.words[last.1] == w.words[p] => last.1 = p,
+                _ => {
+                    let (a, b) = w.words[p];
+                    let text = chars[a.min(chars.len())..b.min(chars.len())]
+                        .iter()
+                        .collect();
+                    words.push((p, p, text));
+                }
+            }
+        }
+        let texts: Vec<&str> = words.iter().map(|x| x.2.as_str()).collect();
+        let Some((a, b)) = segment::trim_span(&texts) else {
+            continue;
+        };
+        let (i, j) = (words[a].0, words[b - 1].1);
+        let at = kept
+            .iter()
+            .position(|c| (c.i, c.j, c.label) == (i, j, e.label));
+        index[k] = Some(match at {
+            Some(at) => {
+                kept[at].score = kept[at].score.max(e.score);
+                at
+            }
+            None => {
+                kept.push(ScoredCell { i, j, ..*e });
+                kept.len() - 1
+            }
+        });
+    }
+    let triples = triples
+        .into_iter()
+        .filter_map(|t| {
+            Some(DecodedTriple {
+                head: index[t.head]?,
+                tail: index[t.tail]?,
+                ..t
+            })
+        })
+        .collect();
+    (
+        TableDecoding {
+            entities: kept,
+            relations: d.relations,
+        },
+        triples,
+    )
+}
+
 /// Sorts mentions by position, merges duplicates (keeping the higher score) and remaps the
-/// relations onto the sorted list.
+/// relations onto the sorted list. With `flat`, of overlapping mentions only the one with
+/// the highest score stays (ties: the earlier, then the longer), and relations of the others
+/// are dropped.
 fn assemble(
     text: &str,
     entities: Vec<EntityMention>,
     relations: Vec<(usize, usize, usize, f32)>,
     labels: &crate::data::LabelSchema,
+    flat: bool,
 ) -> Extraction {
     let mut order: Vec<usize> = (0..entities.len()).collect();
     order.sort_by(|&a, &b| {
@@ -453,9 +571,44 @@ fn assemble(
         }
         new_index[i] = sorted.len() - 1;
     }
+    let mut kept_index: Vec<Option<usize>> = (0..sorted.len()).map(Some).collect();
+    if flat {
+        let mut by_score: Vec<usize> = (0..sorted.len()).collect();
+        by_score.sort_by(|&a, &b| {
+            let (x, y) = (&sorted[a], &sorted[b]);
+            y.score
+                .total_cmp(&x.score)
+                .then(x.start.cmp(&y.start))
+                .then(y.end.cmp(&x.end))
+        });
+        let mut keep = vec![false; sorted.len()];
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        for k in by_score {
+            let e = &sorted[k];
+            if taken.iter().all(|&(s, t)| e.end <= s || t <= e.start) {
+                taken.push((e.start, e.end));
+                keep[k] = true;
+            }
+        }
+        let mut next = 0;
+        for (k, slot) in kept_index.iter_mut().enumerate() {
+            *slot = keep[k].then(|| {
+                next += 1;
+                next - 1
+            });
+        }
+        sorted = sorted
+            .into_iter()
+            .zip(&keep)
+            .filter_map(|(e, &k)| k.then_some(e))
+            .collect();
+    }
     let mut best: std::collections::BTreeMap<(usize, usize, usize), f32> = Default::default();
     for (h, t, l, score) in relations {
-        let slot = best.entry((new_index[h], new_index[t], l)).or_insert(score);
+        let (Some(h), Some(t)) = (kept_index[new_index[h]], kept_index[new_index[t]]) else {
+            continue;
+        };
+        let slot = best.entry((h, t, l)).or_insert(score);
         *slot = slot.max(score);
     }
     let rel: Vec<RelationMention> = best
@@ -515,7 +668,7 @@ mod tests {
         for w in [
             "😀",
             "Mary",
-            "Acme Corp",
+            "Acme Corp.",
             "works  for   Acme",
             "John Smith",
             "é",
@@ -583,7 +736,9 @@ mod tests {
 
     #[test]
     fn analysis_tables_agree_with_the_extraction() {
-        let ex = extractor(0.5);
+        // Every cell above the threshold is an entity when spans are not word-aligned.
+        let mut ex = extractor(0.5);
+        ex.word_spans = false;
         let text = "John Smith lives in Boston. Mary works for Acme Corp!";
         let ticks = std::sync::atomic::AtomicU64::new(0);
         let clock = || ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed) as f64;

@@ -7,6 +7,7 @@
 //! - [`model`]: the multi-gate encoder (eqs. 1–6) and the table-filling heads (eqs. 7–10);
 //! - [`table`]: targets, the loss (eqs. 13–14) and decoding;
 //! - [`tokenize`]: sub-token alignment from words and from raw text;
+//! - [`segment`]: raw text into sentences and words, as the datasets cut them;
 //! - [`data`]: SpERT JSON and DyGIE++ JSONL datasets;
 //! - [`metrics`]: strict and PFN-compatible micro F1;
 //! - [`align`]: tables back to word spans for evaluation.
@@ -26,6 +27,7 @@ pub mod layers;
 pub mod metrics;
 pub mod model;
 pub mod ops;
+pub mod segment;
 pub mod table;
 pub mod testing;
 pub mod tokenize;

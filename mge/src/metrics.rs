@@ -314,6 +314,7 @@ mod tests {
         LabelSchema {
             entity_types: vec!["Loc".into(), "Peop".into()],
             relation_types: vec!["Live_In".into(), "Kill".into()],
+            nested_entities: None,
         }
     }
 

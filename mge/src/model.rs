@@ -388,6 +388,7 @@ mod tests {
             labels: LabelSchema {
                 entity_types: vec!["A".into(), "B".into(), "C".into()],
                 relation_types: vec!["r1".into(), "r2".into()],
+                nested_entities: None,
             },
             max_words: 128,
         }

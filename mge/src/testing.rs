@@ -129,6 +129,7 @@ pub fn tiny_model(
             relation_types: ["Kill", "Live_In", "Located_In", "OrgBased_In", "Work_For"]
                 .map(String::from)
                 .to_vec(),
+            nested_entities: None,
         },
         max_words: 128,
     };

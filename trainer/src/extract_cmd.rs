@@ -49,6 +49,26 @@ pub struct ExtractArgs {
     /// Documents per batch.
     #[arg(long, default_value_t = 32)]
     batch: usize,
+    /// How text is cut into sentences: `rules` (abbreviations and initials do not end a
+    /// sentence), `unicode` (UAX #29 boundaries, which do cut there) or `lines` (only line
+    /// breaks; long lines go to the model in windows).
+    #[arg(long, default_value = "rules")]
+    sentences: mge::segment::Segmenter,
+    /// Overlapping entities: `flat` keeps the best-scoring of overlapping mentions, `nested`
+    /// keeps all; `auto` follows the model's training data (flat when it had no overlaps).
+    #[arg(long, value_enum, default_value_t = EntityMode::Auto)]
+    entities: EntityMode,
+    /// Report every sub-token span above the threshold, also those that begin or end inside
+    /// a word or on punctuation (for comparison; by default spans follow word boundaries).
+    #[arg(long)]
+    raw_spans: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EntityMode {
+    Auto,
+    Flat,
+    Nested,
 }
 
 /// Reads one line as UTF-8, naming the input and line in the error.
@@ -208,6 +228,13 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
     }
     ex.max_len = a.window;
     ex.context = a.context;
+    ex.segmenter = a.sentences;
+    ex.word_spans = !a.raw_spans;
+    match a.entities {
+        EntityMode::Auto => {}
+        EntityMode::Flat => ex.flat_entities = true,
+        EntityMode::Nested => ex.flat_entities = false,
+    }
     if let Some(t) = a.threshold {
         ex.threshold = t;
     }

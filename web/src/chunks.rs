@@ -1,7 +1,7 @@
 //! Long texts are processed in chunks of whole sentences, so the worker can report progress
 //! and drop a stale request between chunks.
 
-use unicode_segmentation::UnicodeSegmentation;
+use mge::segment::{sentences, Segmenter};
 
 /// A run of whole sentences of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,41 +13,35 @@ pub struct Chunk {
     pub char_start: usize,
 }
 
-/// Splits `text` at sentence boundaries (UAX #29) into chunks of at most `max_chars` chars;
-/// a sentence longer than that is a chunk of its own (the extractor windows it). Chunks of
-/// white space only are left out.
+/// Splits `text` at the sentence boundaries the extractor uses ([`Segmenter::Rules`]: not
+/// after abbreviations or initials) into chunks of at most `max_chars` chars; a sentence
+/// longer than that is a chunk of its own (the extractor windows it). The white space
+/// between chunks belongs to none.
 pub fn sentence_chunks(text: &str, max_chars: usize) -> Vec<Chunk> {
-    let mut chunks = Vec::new();
-    let mut current: Option<(Chunk, usize)> = None; // (chunk, its length in chars)
-    let mut chars_before = 0;
-    for (start, sentence) in text.split_sentence_bound_indices() {
-        let len = sentence.chars().count();
-        let end = start + sentence.len();
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut current: Option<(Chunk, usize)> = None; // (chunk, its first char past the end)
+    for s in sentences(text, Segmenter::Rules) {
+        let end_char = s.char_start + s.text.chars().count();
+        let byte_end = s.byte_start + s.text.len();
         current = match current {
-            Some((mut c, n)) if n + len <= max_chars => {
-                c.byte_end = end;
-                Some((c, n + len))
+            Some((mut c, _)) if end_char - c.char_start <= max_chars => {
+                c.byte_end = byte_end;
+                Some((c, end_char))
             }
             other => {
                 if let Some((c, _)) = other {
                     chunks.push(c);
                 }
-                Some((
-                    Chunk {
-                        byte_start: start,
-                        byte_end: end,
-                        char_start: chars_before,
-                    },
-                    len,
-                ))
+                let c = Chunk {
+                    byte_start: s.byte_start,
+                    byte_end,
+                    char_start: s.char_start,
+                };
+                Some((c, end_char))
             }
         };
-        chars_before += len;
     }
-    if let Some((c, _)) = current {
-        chunks.push(c);
-    }
-    chunks.retain(|c| !text[c.byte_start..c.byte_end].trim().is_empty());
+    chunks.extend(current.map(|(c, _)| c));
     chunks
 }
 
@@ -74,6 +68,19 @@ mod tests {
         let c = sentence_chunks(t, 20);
         assert_eq!(pieces(t, &c), vec!["Aaaa bbb. Cccc ddd. ", "Eeee fff."]);
         assert_eq!(c[1].char_start, 20);
+    }
+
+    #[test]
+    fn abbreviations_and_initials_stay_inside_a_chunk() {
+        let t = "Franklin D. Roosevelt was born in Hyde Park, N.Y., in 1882. He died in 1945.";
+        let c = sentence_chunks(t, 20);
+        assert_eq!(
+            pieces(t, &c),
+            vec![
+                "Franklin D. Roosevelt was born in Hyde Park, N.Y., in 1882. ",
+                "He died in 1945."
+            ]
+        );
     }
 
     #[test]
