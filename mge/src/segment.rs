@@ -47,14 +47,14 @@ impl FromStr for Segmenter {
     }
 }
 
-/// Abbreviations of scientific and legal text that do not end a sentence, missing from the
-/// segmentation library's English list (compared lower-case, full stop included). Titles
-/// before a name are on its list, but it still cut after `Ms.` in `fuselage . Ms.
-/// Carpenter`, so they are repeated here.
+/// Abbreviations that do not end a sentence and that the segmentation library's English
+/// list lacks (references of scientific text, `Ft.` and `Mt.` before a place name), or
+/// that it still cut after in a paragraph (titles before a name: `fuselage . Ms.
+/// Carpenter`). Compared lower-case, full stop included.
 const NEVER_FINAL: &[&str] = &[
     "vs.", "v.", "cf.", "fig.", "figs.", "eq.", "eqs.", "no.", "nos.", "approx.", "ca.", "sec.",
     "ref.", "refs.", "tab.", "vol.", "pp.", "resp.", "incl.", "mr.", "mrs.", "ms.", "dr.", "prof.",
-    "sen.", "gov.", "rep.", "gen.", "lt.", "col.", "sgt.", "capt.", "rev.",
+    "sen.", "gov.", "rep.", "gen.", "lt.", "col.", "sgt.", "capt.", "rev.", "ft.", "mt.",
 ];
 
 /// A sentence of a text.

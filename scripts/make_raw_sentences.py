@@ -1,0 +1,640 @@
+#!/usr/bin/env python3
+"""Writes mge/tests/fixtures/raw-sentences.jsonl, hand-annotated raw sentences for tests.
+
+The sentences below were written for this project (they are not taken from a dataset) and
+are typed as a person types them: no space before `,` or `.`, abbreviations with their full
+stops (`U.S.`, `Calif.`, `Inc.`, `Jr.`, `Dr.`, `Sept. 12, 1998`, `e.g.`, `et al.`, `Fig. 3`),
+initials in names (`J. R. R. Tolkien`), possessives, quotes and parentheses. Each one has at
+least one such hard case for a sentence splitter and a tokenizer. News sentences follow the
+CoNLL04 schema, science sentences the SciERC schema.
+
+Entities are written here by their surface text (plus an occurrence index when the same
+string occurs more than once in the sentence); relations name their head and tail the same
+way. The script finds the character offsets itself (Python code points, end exclusive),
+checks them and the schema, and writes one JSON object a line:
+
+    {"id": "news-01", "model": "conll04", "text": "...",
+     "entities": [{"start": 0, "end": 21, "type": "Peop", "text": "Franklin D. Roosevelt"}],
+     "relations": [{"head": 0, "tail": 1, "type": "Live_In"}]}
+
+Entities are sorted by start; `head`/`tail` index that list. Nothing is written and the
+exit status is 1 when any check fails.
+
+    python3 scripts/make_raw_sentences.py           # writes the fixture
+    python3 scripts/make_raw_sentences.py --check   # only checks that the fixture is current
+
+Annotation conventions (CoNLL04): the person's full name with initials and `Jr.`/`Sr.`, but
+not a title (`Sen.`, `Dr.`, `Mrs.`); `U.S.` and state abbreviations are Loc with their full
+stop; `Apple Inc.` is one Org; a city and its state are two Loc with Located_In between them,
+and Live_In / OrgBased_In go to both. Other marks dates (years included, weekdays not), money,
+percentages and prizes. SciERC: citations (`Lample et al.`) and figure or equation references
+are not entities; Used-for goes from what is used to what it is used for, Part-of from part to
+whole, Hyponym-of from the specific to the general, Evaluate-for from metric or data to what is
+evaluated; Compare and Conjunction go from the first mention to the second.
+"""
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "mge" / "tests" / "fixtures" / "raw-sentences.jsonl"
+
+SCHEMAS = {
+    "conll04": {
+        "entities": {"Peop", "Loc", "Org", "Other"},
+        # relation type -> (head type, tail type)
+        "relations": {
+            "Work_For": ("Peop", "Org"),
+            "Live_In": ("Peop", "Loc"),
+            "Located_In": ("Loc", "Loc"),
+            "OrgBased_In": ("Org", "Loc"),
+            "Kill": ("Peop", "Peop"),
+        },
+    },
+    "scierc": {
+        "entities": {"Task", "Method", "Metric", "Material", "OtherScientificTerm", "Generic"},
+        "relations": {t: None for t in ("Used-for", "Feature-of", "Hyponym-of", "Part-of",
+                                        "Evaluate-for", "Compare", "Conjunction")},
+    },
+}
+SYMMETRIC = {"Compare", "Conjunction"}
+
+# Words an entity may end with when it ends with a full stop: the stop is then the
+# abbreviation's own. Runs of single letters with stops (`U.S.`, `N.Y.`, `D.`) count too.
+ENTITY_FINAL_ABBREVIATIONS = {
+    "Inc.", "Corp.", "Co.", "Ltd.", "Jr.", "Sr.",
+    "Calif.", "Tenn.", "Kan.", "Minn.", "Ala.", "Ill.", "Ky.", "Ore.", "La.", "Mass.",
+}
+
+# The hard cases each sentence must contain at least one of (name -> pattern).
+HARD_CASES = {
+    "initials in a name": r"\b[A-Z]\. (?:[A-Z]\. )*[A-Z][a-z]",
+    "U.S./U.K./N.Y./N.C./N.J.": r"\b(?:U\.S|U\.K|N\.Y|N\.C|N\.J)\.",
+    "state abbreviation": r"\b(?:Calif|Tenn|Kan|Minn|Ala|Ill|Ky|Ore|La)\.",
+    "company suffix": r"\b(?:Inc|Corp|Co|Ltd)\.",
+    "name suffix": r"\b(?:Jr|Sr)\.",
+    "title": r"\b(?:Dr|Mr|Mrs|Ms|Prof|Sen|Gov|Gen|Col|Rep|Rev)\. ",
+    "St./Mt./Ft. place": r"\b(?:St|Mt|Ft)\. [A-Z]",
+    "abbreviated month": r"\b(?:Jan|Feb|Aug|Sept|Oct|Nov|Dec)\. \d",
+    "money": r"\$\d",
+    "decimal or percent": r"\d\.\d|\d percent|\d%",
+    "No. N": r"\bNo\. \d",
+    "e.g.": r"\be\.g\.",
+    "i.e.": r"\bi\.e\.",
+    "et al.": r"\bet al\.",
+    "Fig. N": r"\bFig\. \d",
+    "Eq. N": r"\bEq\. \d",
+    "vs.": r"\bvs\. ",
+    "approx.": r"\bapprox\. ",
+}
+
+# (id, model, text, entities, relations). An entity is (surface, type) or
+# (surface, type, occurrence) with occurrence counted from 0; a relation is
+# (head, type, tail) where head and tail are a surface or (surface, occurrence).
+SENTENCES = [
+    # ---------------------------------------------------------------- news, CoNLL04
+    ("news-01", "conll04",
+     "Franklin D. Roosevelt was born in Hyde Park, N.Y., in 1882.",
+     [("Franklin D. Roosevelt", "Peop"), ("Hyde Park", "Loc"), ("N.Y.", "Loc"), ("1882", "Other")],
+     [("Franklin D. Roosevelt", "Live_In", "Hyde Park"),
+      ("Franklin D. Roosevelt", "Live_In", "N.Y."),
+      ("Hyde Park", "Located_In", "N.Y.")]),
+    ("news-02", "conll04",
+     "Mary K. Olson, a spokeswoman for Harlan Aircraft Co. of Wichita, Kan., said the plant would "
+     "reopen on Sept. 12, 1998.",
+     [("Mary K. Olson", "Peop"), ("Harlan Aircraft Co.", "Org"), ("Wichita", "Loc"), ("Kan.", "Loc"),
+      ("Sept. 12, 1998", "Other")],
+     [("Mary K. Olson", "Work_For", "Harlan Aircraft Co."),
+      ("Harlan Aircraft Co.", "OrgBased_In", "Wichita"),
+      ("Harlan Aircraft Co.", "OrgBased_In", "Kan."),
+      ("Wichita", "Located_In", "Kan.")]),
+    ("news-03", "conll04",
+     "J. R. R. Tolkien taught at Oxford University for more than three decades and later retired "
+     "to Bournemouth, England.",
+     [("J. R. R. Tolkien", "Peop"), ("Oxford University", "Org"), ("Bournemouth", "Loc"),
+      ("England", "Loc")],
+     [("J. R. R. Tolkien", "Work_For", "Oxford University"),
+      ("J. R. R. Tolkien", "Live_In", "Bournemouth"),
+      ("J. R. R. Tolkien", "Live_In", "England"),
+      ("Bournemouth", "Located_In", "England")]),
+    ("news-04", "conll04",
+     "Sen. Arthur B. Collins Jr. of Memphis, Tenn., said Tuesday that he would not seek a fourth term.",
+     [("Arthur B. Collins Jr.", "Peop"), ("Memphis", "Loc"), ("Tenn.", "Loc")],
+     [("Arthur B. Collins Jr.", "Live_In", "Memphis"),
+      ("Arthur B. Collins Jr.", "Live_In", "Tenn."),
+      ("Memphis", "Located_In", "Tenn.")]),
+    ("news-05", "conll04",
+     "After 22 years in Chicago, Mrs. Helen Park and her husband moved to Nashville, Tenn.",
+     [("Chicago", "Loc"), ("Helen Park", "Peop"), ("Nashville", "Loc"), ("Tenn.", "Loc")],
+     [("Helen Park", "Live_In", "Chicago"),
+      ("Helen Park", "Live_In", "Nashville"),
+      ("Helen Park", "Live_In", "Tenn."),
+      ("Nashville", "Located_In", "Tenn.")]),
+    ("news-06", "conll04",
+     "Software engineer David Lee, 34, was hired last month by Apple Inc.",
+     [("David Lee", "Peop"), ("Apple Inc.", "Org")],
+     [("David Lee", "Work_For", "Apple Inc.")]),
+    ("news-07", "conll04",
+     "Apple's chief executive, Tim Cook, spoke to reporters in Cupertino, Calif., on Jan. 5.",
+     [("Apple", "Org"), ("Tim Cook", "Peop"), ("Cupertino", "Loc"), ("Calif.", "Loc"),
+      ("Jan. 5", "Other")],
+     [("Tim Cook", "Work_For", "Apple"),
+      ("Cupertino", "Located_In", "Calif.")]),
+    ("news-08", "conll04",
+     "Dr. Samuel O. Reyes, the new director of the Brooklyn Museum, met curator Elena Ruiz.",
+     [("Samuel O. Reyes", "Peop"), ("Brooklyn Museum", "Org"), ("Elena Ruiz", "Peop")],
+     [("Samuel O. Reyes", "Work_For", "Brooklyn Museum")]),
+    ("news-09", "conll04",
+     "Lee H. Oswald shot President John F. Kennedy in Dallas on Nov. 22, 1963.",
+     [("Lee H. Oswald", "Peop"), ("John F. Kennedy", "Peop"), ("Dallas", "Loc"),
+      ("Nov. 22, 1963", "Other")],
+     [("Lee H. Oswald", "Kill", "John F. Kennedy")]),
+    ("news-10", "conll04",
+     "Martin Luther King Jr. was killed by James Earl Ray in Memphis, Tenn., on April 4, 1968.",
+     [("Martin Luther King Jr.", "Peop"), ("James Earl Ray", "Peop"), ("Memphis", "Loc"),
+      ("Tenn.", "Loc"), ("April 4, 1968", "Other")],
+     [("James Earl Ray", "Kill", "Martin Luther King Jr."),
+      ("Memphis", "Located_In", "Tenn.")]),
+    ("news-11", "conll04",
+     "Gov. Linda M. Hart of Ohio named Robert Chen Sr. as the state's new budget director.",
+     [("Linda M. Hart", "Peop"), ("Ohio", "Loc"), ("Robert Chen Sr.", "Peop")],
+     [("Linda M. Hart", "Live_In", "Ohio")]),
+    ("news-12", "conll04",
+     "Harmon Foods Corp., based in St. Louis, reported a profit of $4.2 million, up 3.5 percent "
+     "from a year earlier.",
+     [("Harmon Foods Corp.", "Org"), ("St. Louis", "Loc"), ("$4.2 million", "Other"),
+      ("3.5 percent", "Other")],
+     [("Harmon Foods Corp.", "OrgBased_In", "St. Louis")]),
+    ("news-13", "conll04",
+     "Gen. Thomas W. Grant, who commands U.S. forces in Europe, arrived at Ft. Bragg, N.C., on Monday.",
+     [("Thomas W. Grant", "Peop"), ("U.S.", "Loc"), ("Europe", "Loc"), ("Ft. Bragg", "Loc"),
+      ("N.C.", "Loc")],
+     [("Ft. Bragg", "Located_In", "N.C.")]),
+    ("news-14", "conll04",
+     "Prof. Alan Whitby led a team from the U.K. to the base of Mt. Everest in Nepal.",
+     [("Alan Whitby", "Peop"), ("U.K.", "Loc"), ("Mt. Everest", "Loc"), ("Nepal", "Loc")],
+     [("Alan Whitby", "Live_In", "U.K."),
+      ("Mt. Everest", "Located_In", "Nepal")]),
+    ("news-15", "conll04",
+     "Ms. Priya Natarajan, 41, has lived in St. Paul, Minn., since 2004.",
+     [("Priya Natarajan", "Peop"), ("St. Paul", "Loc"), ("Minn.", "Loc"), ("2004", "Other")],
+     [("Priya Natarajan", "Live_In", "St. Paul"),
+      ("Priya Natarajan", "Live_In", "Minn."),
+      ("St. Paul", "Located_In", "Minn.")]),
+    ("news-16", "conll04",
+     "Mr. and Mrs. Walter Brandt of Fresno, Calif., celebrated their 50th anniversary on Saturday.",
+     [("Walter Brandt", "Peop"), ("Fresno", "Loc"), ("Calif.", "Loc")],
+     [("Walter Brandt", "Live_In", "Fresno"),
+      ("Walter Brandt", "Live_In", "Calif."),
+      ("Fresno", "Located_In", "Calif.")]),
+    ("news-17", "conll04",
+     "Sales at Kerrigan Ltd. rose 12 percent last year, the London company said.",
+     [("Kerrigan Ltd.", "Org"), ("12 percent", "Other"), ("London", "Loc")],
+     [("Kerrigan Ltd.", "OrgBased_In", "London")]),
+    ("news-18", "conll04",
+     "The single by Nora Quist reached No. 5 in the U.S. and No. 2 in the U.K., according to her "
+     "label, Ellis Records Inc.",
+     [("Nora Quist", "Peop"), ("U.S.", "Loc"), ("U.K.", "Loc"), ("Ellis Records Inc.", "Org")],
+     []),
+    ("news-19", "conll04",
+     "\"We are not leaving Detroit,\" said Karen J. Miles, the president of Ardent Motors Corp.",
+     [("Detroit", "Loc"), ("Karen J. Miles", "Peop"), ("Ardent Motors Corp.", "Org")],
+     [("Karen J. Miles", "Work_For", "Ardent Motors Corp.")]),
+    ("news-20", "conll04",
+     "Dr. Ruth Abara, a surgeon at St. Vincent Hospital in Toledo, Ohio, said the boy was in "
+     "stable condition.",
+     [("Ruth Abara", "Peop"), ("St. Vincent Hospital", "Org"), ("Toledo", "Loc"), ("Ohio", "Loc")],
+     [("Ruth Abara", "Work_For", "St. Vincent Hospital"),
+      ("St. Vincent Hospital", "OrgBased_In", "Toledo"),
+      ("St. Vincent Hospital", "OrgBased_In", "Ohio"),
+      ("Toledo", "Located_In", "Ohio")]),
+    ("news-21", "conll04",
+     "The treaty was signed in Paris on Jan. 17 by Prime Minister Henri Dufresne and U.S. Secretary "
+     "of State Margaret L. Towne.",
+     [("Paris", "Loc"), ("Jan. 17", "Other"), ("Henri Dufresne", "Peop"), ("U.S.", "Loc"),
+      ("Margaret L. Towne", "Peop")],
+     [("Margaret L. Towne", "Live_In", "U.S.")]),
+    ("news-22", "conll04",
+     "Police said Daniel R. Pike, 27, of Ft. Worth, Texas, shot and killed his neighbor, Carl Benson, "
+     "early Sunday.",
+     [("Daniel R. Pike", "Peop"), ("Ft. Worth", "Loc"), ("Texas", "Loc"), ("Carl Benson", "Peop")],
+     [("Daniel R. Pike", "Kill", "Carl Benson"),
+      ("Daniel R. Pike", "Live_In", "Ft. Worth"),
+      ("Daniel R. Pike", "Live_In", "Texas"),
+      ("Ft. Worth", "Located_In", "Texas")]),
+    ("news-23", "conll04",
+     "The World Health Organization, based in Geneva, said about 0.7 percent of the samples tested "
+     "positive.",
+     [("World Health Organization", "Org"), ("Geneva", "Loc"), ("0.7 percent", "Other")],
+     [("World Health Organization", "OrgBased_In", "Geneva")]),
+    ("news-24", "conll04",
+     "Mrs. Eleanor Vance, the widow of Col. James Vance, donated $1.5 million to Vanderbilt "
+     "University in Nashville.",
+     [("Eleanor Vance", "Peop"), ("James Vance", "Peop"), ("$1.5 million", "Other"),
+      ("Vanderbilt University", "Org"), ("Nashville", "Loc")],
+     [("Vanderbilt University", "OrgBased_In", "Nashville")]),
+    ("news-25", "conll04",
+     "Shares of Pemberton Chemical Co. fell 8 percent on Friday after the Atlanta company warned of "
+     "lower earnings.",
+     [("Pemberton Chemical Co.", "Org"), ("8 percent", "Other"), ("Atlanta", "Loc")],
+     [("Pemberton Chemical Co.", "OrgBased_In", "Atlanta")]),
+    ("news-26", "conll04",
+     "Sen. Paula J. Brennan of Massachusetts addressed supporters in Worcester on Oct. 3.",
+     [("Paula J. Brennan", "Peop"), ("Massachusetts", "Loc"), ("Worcester", "Loc"),
+      ("Oct. 3", "Other")],
+     [("Paula J. Brennan", "Live_In", "Massachusetts")]),
+    ("news-27", "conll04",
+     "In a statement, Lindqvist & Sons Ltd. said its founder, Erik Lindqvist Sr., had died at his "
+     "home in Uppsala, Sweden.",
+     [("Lindqvist & Sons Ltd.", "Org"), ("Erik Lindqvist Sr.", "Peop"), ("Uppsala", "Loc"),
+      ("Sweden", "Loc")],
+     [("Erik Lindqvist Sr.", "Work_For", "Lindqvist & Sons Ltd."),
+      ("Erik Lindqvist Sr.", "Live_In", "Uppsala"),
+      ("Erik Lindqvist Sr.", "Live_In", "Sweden"),
+      ("Uppsala", "Located_In", "Sweden")]),
+    ("news-28", "conll04",
+     "Economist Renée Dubois of the Banque de Lyon said Friday that inflation in France had slowed "
+     "to 2.1 percent.",
+     [("Renée Dubois", "Peop"), ("Banque de Lyon", "Org"), ("France", "Loc"), ("2.1 percent", "Other")],
+     [("Renée Dubois", "Work_For", "Banque de Lyon")]),
+    ("news-29", "conll04",
+     "The band’s manager, Kenji Watanabe, said the tour would open in Zürich on Jan. 9 and close in "
+     "Osaka, Japan.",
+     [("Kenji Watanabe", "Peop"), ("Zürich", "Loc"), ("Jan. 9", "Other"), ("Osaka", "Loc"),
+      ("Japan", "Loc")],
+     [("Osaka", "Located_In", "Japan")]),
+    ("news-30", "conll04",
+     "Prof. Hannah Greer of Stanford University, in Palo Alto, Calif., was awarded the Lasker Prize "
+     "on Sept. 14.",
+     [("Hannah Greer", "Peop"), ("Stanford University", "Org"), ("Palo Alto", "Loc"),
+      ("Calif.", "Loc"), ("Lasker Prize", "Other"), ("Sept. 14", "Other")],
+     [("Hannah Greer", "Work_For", "Stanford University"),
+      ("Stanford University", "OrgBased_In", "Palo Alto"),
+      ("Stanford University", "OrgBased_In", "Calif."),
+      ("Palo Alto", "Located_In", "Calif.")]),
+    ("news-31", "conll04",
+     "Capital Gas Light Co. named Peter A. Lowe Jr. its chief financial officer, effective Feb. 1.",
+     [("Capital Gas Light Co.", "Org"), ("Peter A. Lowe Jr.", "Peop"), ("Feb. 1", "Other")],
+     [("Peter A. Lowe Jr.", "Work_For", "Capital Gas Light Co.")]),
+    ("news-32", "conll04",
+     "The storm killed at least 14 people in Mobile, Ala., and left 40,000 homes without power.",
+     [("Mobile", "Loc"), ("Ala.", "Loc")],
+     [("Mobile", "Located_In", "Ala.")]),
+    ("news-33", "conll04",
+     "A jury in San Antonio found Raymond T. Fuller guilty of killing Officer Mark Diaz in 1996.",
+     [("San Antonio", "Loc"), ("Raymond T. Fuller", "Peop"), ("Mark Diaz", "Peop"), ("1996", "Other")],
+     [("Raymond T. Fuller", "Kill", "Mark Diaz")]),
+    ("news-34", "conll04",
+     "Rep. Gail Ortiz (D., Ill.) said the bill would cost $2.8 billion over five years.",
+     [("Gail Ortiz", "Peop"), ("Ill.", "Loc"), ("$2.8 billion", "Other")],
+     [("Gail Ortiz", "Live_In", "Ill.")]),
+    ("news-35", "conll04",
+     "Ford Motor Co.'s plant in Louisville, Ky., will add a third shift, the company said.",
+     [("Ford Motor Co.", "Org"), ("Louisville", "Loc"), ("Ky.", "Loc")],
+     [("Louisville", "Located_In", "Ky.")]),
+    ("news-36", "conll04",
+     "The deal was announced by Brightwater Inc. (formerly Cole & Pratt) of Portland, Ore.",
+     [("Brightwater Inc.", "Org"), ("Cole & Pratt", "Org"), ("Portland", "Loc"), ("Ore.", "Loc")],
+     [("Brightwater Inc.", "OrgBased_In", "Portland"),
+      ("Brightwater Inc.", "OrgBased_In", "Ore."),
+      ("Portland", "Located_In", "Ore.")]),
+    ("news-37", "conll04",
+     "Gerald Ford, who survived two attempts on his life in 1975, died in Rancho Mirage, Calif., "
+     "on Dec. 26, 2006.",
+     [("Gerald Ford", "Peop"), ("1975", "Other"), ("Rancho Mirage", "Loc"), ("Calif.", "Loc"),
+      ("Dec. 26, 2006", "Other")],
+     [("Rancho Mirage", "Located_In", "Calif.")]),
+    ("news-38", "conll04",
+     "The bridge between Ft. Lee, N.J., and Manhattan opened on Oct. 25, 1931.",
+     [("Ft. Lee", "Loc"), ("N.J.", "Loc"), ("Manhattan", "Loc"), ("Oct. 25, 1931", "Other")],
+     [("Ft. Lee", "Located_In", "N.J.")]),
+    ("news-39", "conll04",
+     "Last year's Harlow Prize for public service went to Rev. Samuel T. Booker Jr.",
+     [("Harlow Prize", "Other"), ("Samuel T. Booker Jr.", "Peop")],
+     []),
+    ("news-40", "conll04",
+     "Kwon Min-jun, an engineer at Hanil Electronics Co., was born in Seoul and later moved to the U.S.",
+     [("Kwon Min-jun", "Peop"), ("Hanil Electronics Co.", "Org"), ("Seoul", "Loc"), ("U.S.", "Loc")],
+     [("Kwon Min-jun", "Work_For", "Hanil Electronics Co."),
+      ("Kwon Min-jun", "Live_In", "Seoul"),
+      ("Kwon Min-jun", "Live_In", "U.S.")]),
+    ("news-41", "conll04",
+     "Her father, Joseph Klein Sr., ran a bakery in Albany, N.Y.",
+     [("Joseph Klein Sr.", "Peop"), ("Albany", "Loc"), ("N.Y.", "Loc")],
+     [("Joseph Klein Sr.", "Live_In", "Albany"),
+      ("Joseph Klein Sr.", "Live_In", "N.Y."),
+      ("Albany", "Located_In", "N.Y.")]),
+    ("news-42", "conll04",
+     "The shop is called \"Mabel's,\" after Mrs. Batiste's grandmother, Mabel Fontenot of "
+     "Lafayette, La.",
+     [("Batiste", "Peop"), ("Mabel Fontenot", "Peop"), ("Lafayette", "Loc"), ("La.", "Loc")],
+     [("Mabel Fontenot", "Live_In", "Lafayette"),
+      ("Mabel Fontenot", "Live_In", "La."),
+      ("Lafayette", "Located_In", "La.")]),
+
+    # ---------------------------------------------------------------- science, SciERC
+    ("sci-01", "scierc",
+     "Following Lample et al. (2016), we use a BiLSTM-CRF tagger for named entity recognition.",
+     [("BiLSTM-CRF tagger", "Method"), ("named entity recognition", "Task")],
+     [("BiLSTM-CRF tagger", "Used-for", "named entity recognition")]),
+    ("sci-02", "scierc",
+     "As shown in Fig. 3, the attention model reaches 0.85 F1 on the CoNLL04 test set.",
+     [("attention model", "Method"), ("F1", "Metric"), ("CoNLL04 test set", "Material")],
+     [("F1", "Evaluate-for", "attention model"),
+      ("CoNLL04 test set", "Evaluate-for", "attention model")]),
+    ("sci-03", "scierc",
+     "The joint loss in Eq. 2 combines a span classification term and a relation classification term.",
+     [("joint loss", "OtherScientificTerm"), ("span classification term", "OtherScientificTerm"),
+      ("relation classification term", "OtherScientificTerm")],
+     [("span classification term", "Part-of", "joint loss"),
+      ("relation classification term", "Part-of", "joint loss"),
+      ("span classification term", "Conjunction", "relation classification term")]),
+    ("sci-04", "scierc",
+     "Pretrained encoders, e.g. BERT and RoBERTa, improve relation extraction on scientific abstracts.",
+     [("Pretrained encoders", "Method"), ("BERT", "Method"), ("RoBERTa", "Method"),
+      ("relation extraction", "Task"), ("scientific abstracts", "Material")],
+     [("BERT", "Hyponym-of", "Pretrained encoders"),
+      ("RoBERTa", "Hyponym-of", "Pretrained encoders"),
+      ("BERT", "Conjunction", "RoBERTa"),
+      ("Pretrained encoders", "Used-for", "relation extraction")]),
+    ("sci-05", "scierc",
+     "We compare beam search vs. greedy decoding for machine translation, i.e. the task of mapping a "
+     "source sentence to a target sentence.",
+     [("beam search", "Method"), ("greedy decoding", "Method"), ("machine translation", "Task")],
+     [("beam search", "Compare", "greedy decoding"),
+      ("beam search", "Used-for", "machine translation"),
+      ("greedy decoding", "Used-for", "machine translation")]),
+    ("sci-06", "scierc",
+     "Smith et al. report approx. 12 points of improvement in BLEU for low-resource translation.",
+     [("BLEU", "Metric"), ("low-resource translation", "Task")],
+     [("BLEU", "Evaluate-for", "low-resource translation")]),
+    ("sci-07", "scierc",
+     "The dependency parser of Chen and Manning (2014) uses a feed-forward network, i.e. a network "
+     "without recurrent connections.",
+     [("dependency parser", "Method"), ("feed-forward network", "Method"),
+      ("recurrent connections", "OtherScientificTerm")],
+     [("feed-forward network", "Used-for", "dependency parser")]),
+    ("sci-08", "scierc",
+     "On the SciERC corpus, the span-based model outperforms the pipeline baseline (0.48 vs. 0.42 "
+     "relation F1).",
+     [("SciERC corpus", "Material"), ("span-based model", "Method"), ("pipeline baseline", "Method"),
+      ("relation F1", "Metric")],
+     [("SciERC corpus", "Evaluate-for", "span-based model"),
+      ("SciERC corpus", "Evaluate-for", "pipeline baseline"),
+      ("span-based model", "Compare", "pipeline baseline"),
+      ("relation F1", "Evaluate-for", "span-based model")]),
+    ("sci-09", "scierc",
+     "Speech recognizers trained on read speech degrade on spontaneous dialogue, e.g. telephone "
+     "conversations.",
+     [("Speech recognizers", "Method"), ("read speech", "Material"), ("spontaneous dialogue", "Material"),
+      ("telephone conversations", "Material")],
+     [("read speech", "Used-for", "Speech recognizers"),
+      ("telephone conversations", "Hyponym-of", "spontaneous dialogue")]),
+    ("sci-10", "scierc",
+     "Eq. 4 defines the attention weights as a softmax over the alignment scores.",
+     [("attention weights", "OtherScientificTerm"), ("softmax", "Method"),
+      ("alignment scores", "OtherScientificTerm")],
+     [("softmax", "Used-for", "attention weights"),
+      ("alignment scores", "Used-for", "softmax")]),
+    ("sci-11", "scierc",
+     "Kim et al. use character embeddings to handle rare words in morphologically rich languages, "
+     "e.g. Turkish and Finnish.",
+     [("character embeddings", "Method"), ("rare words", "OtherScientificTerm"),
+      ("morphologically rich languages", "Material"), ("Turkish", "Material"), ("Finnish", "Material")],
+     [("character embeddings", "Used-for", "rare words"),
+      ("rare words", "Feature-of", "morphologically rich languages"),
+      ("Turkish", "Hyponym-of", "morphologically rich languages"),
+      ("Finnish", "Hyponym-of", "morphologically rich languages"),
+      ("Turkish", "Conjunction", "Finnish")]),
+    ("sci-12", "scierc",
+     "Our tagger achieves 97.3% accuracy on the Penn Treebank, i.e. within 0.2 points of the best "
+     "system.",
+     [("tagger", "Method"), ("accuracy", "Metric"), ("Penn Treebank", "Material"), ("system", "Generic")],
+     [("accuracy", "Evaluate-for", "tagger"),
+      ("Penn Treebank", "Evaluate-for", "tagger"),
+      ("tagger", "Compare", "system")]),
+    ("sci-13", "scierc",
+     "Image captioning models (see Fig. 2) combine a convolutional encoder with a recurrent decoder.",
+     [("Image captioning models", "Method"), ("convolutional encoder", "Method"),
+      ("recurrent decoder", "Method")],
+     [("convolutional encoder", "Part-of", "Image captioning models"),
+      ("recurrent decoder", "Part-of", "Image captioning models"),
+      ("convolutional encoder", "Conjunction", "recurrent decoder")]),
+    ("sci-14", "scierc",
+     "Topic models, e.g. LDA, are often used for document clustering.",
+     [("Topic models", "Method"), ("LDA", "Method"), ("document clustering", "Task")],
+     [("LDA", "Hyponym-of", "Topic models"),
+      ("Topic models", "Used-for", "document clustering")]),
+    ("sci-15", "scierc",
+     "We evaluate coreference resolution with the CoNLL F1 score, i.e. the average of MUC, B3 and CEAF.",
+     [("coreference resolution", "Task"), ("CoNLL F1 score", "Metric"), ("MUC", "Metric"),
+      ("B3", "Metric"), ("CEAF", "Metric")],
+     [("CoNLL F1 score", "Evaluate-for", "coreference resolution"),
+      ("MUC", "Part-of", "CoNLL F1 score"),
+      ("B3", "Part-of", "CoNLL F1 score"),
+      ("CEAF", "Part-of", "CoNLL F1 score"),
+      ("MUC", "Conjunction", "B3"),
+      ("B3", "Conjunction", "CEAF")]),
+    ("sci-16", "scierc",
+     "The method of Zhang et al. reduces decoding time by approx. 40% vs. the standard Viterbi "
+     "algorithm.",
+     [("method", "Generic"), ("decoding time", "Metric"), ("Viterbi algorithm", "Method")],
+     [("decoding time", "Evaluate-for", "method"),
+      ("method", "Compare", "Viterbi algorithm")]),
+    ("sci-17", "scierc",
+     "Dropout (Srivastava et al., 2014) is applied to the embedding layer of the BiLSTM encoder.",
+     [("Dropout", "Method"), ("embedding layer", "OtherScientificTerm"), ("BiLSTM encoder", "Method")],
+     [("Dropout", "Used-for", "embedding layer"),
+      ("embedding layer", "Part-of", "BiLSTM encoder")]),
+    ("sci-18", "scierc",
+     "Results are summarized in Fig. 5 for the graph-based parser and the transition-based parser.",
+     [("graph-based parser", "Method"), ("transition-based parser", "Method")],
+     [("graph-based parser", "Conjunction", "transition-based parser")]),
+    ("sci-19", "scierc",
+     "The acoustic model uses MFCC features, i.e. mel-frequency cepstral coefficients, computed over "
+     "25 ms windows.",
+     [("acoustic model", "Method"), ("MFCC features", "OtherScientificTerm"),
+      ("mel-frequency cepstral coefficients", "OtherScientificTerm")],
+     [("MFCC features", "Used-for", "acoustic model")]),
+    ("sci-20", "scierc",
+     "Unlike the IBM models of Brown et al. (1993), our discriminative aligner is trained on approx. "
+     "0.5 million sentence pairs.",
+     [("IBM models", "Method"), ("discriminative aligner", "Method"), ("sentence pairs", "Material")],
+     [("IBM models", "Compare", "discriminative aligner"),
+      ("sentence pairs", "Used-for", "discriminative aligner")]),
+    ("sci-21", "scierc",
+     "The CRF output layer of our tagger follows the design of Lample et al.",
+     [("CRF output layer", "Method"), ("tagger", "Method")],
+     [("CRF output layer", "Part-of", "tagger")]),
+]
+
+MIN_SENTENCES = {"conll04": 30, "scierc": 14}
+
+
+class Errors:
+    def __init__(self):
+        self.items = []
+
+    def add(self, sid, msg):
+        self.items.append(f"{sid}: {msg}")
+
+
+def find(text, surface, occurrence):
+    """Start of the occurrence-th (from 0) occurrence of surface in text, or -1."""
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.find(surface, start + 1)
+        if start < 0:
+            return -1
+    return start
+
+
+def check_text(sid, text, err):
+    if text != text.strip() or "  " in text:
+        err.add(sid, "leading, trailing or double space")
+    if not unicodedata.is_normalized("NFC", text):
+        err.add(sid, "text is not NFC")
+    for bad in (" ,", " .", " ;", " :", " ?", " !", " 's", "( ", " )"):
+        if bad in text:
+            err.add(sid, f"untypical spacing {bad!r}")
+    if not text.endswith("."):
+        err.add(sid, "does not end with a full stop")
+    if not any(re.search(p, text) for p in HARD_CASES.values()):
+        err.add(sid, "has none of the hard cases")
+
+
+def check_entity_surface(sid, surface, err):
+    if surface != surface.strip():
+        err.add(sid, f"entity {surface!r} has surrounding space")
+    if surface.endswith((",", ";", ":", "'s", "’s", "'", "\"", "(", ")")):
+        err.add(sid, f"entity {surface!r} ends with punctuation or a possessive")
+    if surface.endswith("."):
+        last = surface.rsplit(" ", 1)[-1]
+        if last not in ENTITY_FINAL_ABBREVIATIONS and not re.fullmatch(r"(?:[A-Z]\.)+", last):
+            err.add(sid, f"entity {surface!r} ends with a full stop that is not an abbreviation's")
+
+
+def build(sid, model, text, ents, rels, err):
+    schema = SCHEMAS.get(model)
+    if schema is None:
+        err.add(sid, f"unknown model {model!r}")
+        return None
+    check_text(sid, text, err)
+
+    spans = []  # (start, end, type, surface, key)
+    for e in ents:
+        surface, etype = e[0], e[1]
+        occurrence = e[2] if len(e) > 2 else 0
+        key = (surface, occurrence)
+        if etype not in schema["entities"]:
+            err.add(sid, f"entity {surface!r}: type {etype!r} not in the {model} schema")
+        check_entity_surface(sid, surface, err)
+        start = find(text, surface, occurrence)
+        if start < 0:
+            err.add(sid, f"entity {surface!r} (occurrence {occurrence}) not found")
+            continue
+        end = start + len(surface)
+        if text[start:end] != surface:
+            err.add(sid, f"entity {surface!r}: offsets {start}..{end} give {text[start:end]!r}")
+        if (start > 0 and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+            err.add(sid, f"entity {surface!r} at {start} is inside a word")
+        if any(k == key for *_, k in spans):
+            err.add(sid, f"entity {surface!r} (occurrence {occurrence}) given twice")
+        spans.append((start, end, etype, surface, key))
+
+    spans.sort(key=lambda s: (s[0], s[1]))
+    for a, b in zip(spans, spans[1:]):
+        if b[0] < a[1]:
+            err.add(sid, f"entities {a[3]!r} and {b[3]!r} overlap")
+    index = {s[4]: n for n, s in enumerate(spans)}
+
+    def ref(r):
+        key = (r, 0) if isinstance(r, str) else tuple(r)
+        if key not in index:
+            err.add(sid, f"relation argument {r!r} is not an entity")
+            return None
+        return index[key]
+
+    relations, seen = [], set()
+    for head, rtype, tail in rels:
+        h, t = ref(head), ref(tail)
+        if rtype not in schema["relations"]:
+            err.add(sid, f"relation type {rtype!r} not in the {model} schema")
+            continue
+        if h is None or t is None:
+            continue
+        if h == t:
+            err.add(sid, f"relation {rtype} from {head!r} to itself")
+        signature = schema["relations"][rtype]
+        if signature and (spans[h][2], spans[t][2]) != signature:
+            err.add(sid, f"relation {rtype} {head!r} -> {tail!r} is {spans[h][2]} -> {spans[t][2]}, "
+                         f"must be {signature[0]} -> {signature[1]}")
+        key = (h, t, rtype) if rtype not in SYMMETRIC else (min(h, t), max(h, t), rtype)
+        if key in seen:
+            err.add(sid, f"relation {rtype} {head!r} -> {tail!r} given twice")
+        seen.add(key)
+        relations.append({"head": h, "tail": t, "type": rtype})
+    relations.sort(key=lambda r: (r["head"], r["tail"], r["type"]))
+
+    return {
+        "id": sid,
+        "model": model,
+        "text": text,
+        "entities": [{"start": s, "end": e, "type": ty, "text": su} for s, e, ty, su, _ in spans],
+        "relations": relations,
+    }
+
+
+def main():
+    check_only = sys.argv[1:] == ["--check"]
+    if sys.argv[1:] and not check_only:
+        print(__doc__, file=sys.stderr)
+        return 2
+    err = Errors()
+    records, ids = [], set()
+    for sid, model, text, ents, rels in SENTENCES:
+        if sid in ids:
+            err.add(sid, "duplicate id")
+        ids.add(sid)
+        rec = build(sid, model, text, ents, rels, err)
+        if rec is not None:
+            records.append(rec)
+    counts = {m: sum(r["model"] == m for r in records) for m in SCHEMAS}
+    for m, n in MIN_SENTENCES.items():
+        if counts[m] < n:
+            err.add("-", f"{counts[m]} {m} sentences, need at least {n}")
+    if err.items:
+        for e in err.items:
+            print("error:", e, file=sys.stderr)
+        return 1
+
+    out = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    # Read back what is written, the way a consumer would.
+    for line in out.splitlines():
+        r = json.loads(line)
+        for e in r["entities"]:
+            assert r["text"][e["start"]:e["end"]] == e["text"], (r["id"], e)
+
+    if check_only:
+        current = OUT.read_text(encoding="utf-8") if OUT.exists() else None
+        if current != out:
+            print(f"{OUT} is out of date; run python3 scripts/make_raw_sentences.py", file=sys.stderr)
+            return 1
+        print(f"{OUT} is current")
+        return 0
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    tmp = OUT.with_suffix(".jsonl.tmp")
+    tmp.write_text(out, encoding="utf-8")
+    tmp.replace(OUT)
+    covered = sorted(name for name, p in HARD_CASES.items()
+                     if any(re.search(p, r["text"]) for r in records))
+    print(f"wrote {OUT}: " + ", ".join(f"{n} {m}" for m, n in counts.items())
+          + f"; {sum(len(r['entities']) for r in records)} entities, "
+          + f"{sum(len(r['relations']) for r in records)} relations")
+    print("hard cases covered: " + "; ".join(covered))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
