@@ -72,6 +72,45 @@ pub fn known_nested(dataset: &str) -> Option<bool> {
     }
 }
 
+/// Training text as raw text reaches the model: with probability `p` (seeded), a sentence
+/// and the one after it become one example (words, entities and relations of the second
+/// shifted behind the first). Raw text is cut into sentences where it has punctuation;
+/// datelines, headlines and lists without it reach the model joined to their neighbours.
+pub fn join_neighbours(sentences: &[Sentence], p: f64, seed: u64) -> Vec<Sentence> {
+    if p <= 0.0 {
+        return sentences.to_vec();
+    }
+    let mut rng = crate::init::Rng::new(seed ^ 0x6a6f_696e);
+    let mut out = Vec::with_capacity(sentences.len());
+    let mut k = 0;
+    while k < sentences.len() {
+        if k + 1 < sentences.len() && (rng.uniform() as f64) < p {
+            let (a, b) = (&sentences[k], &sentences[k + 1]);
+            let (words, ents) = (a.tokens.len(), a.entities.len());
+            let mut joined = a.clone();
+            joined.tokens.extend(b.tokens.iter().cloned());
+            joined.entities.extend(b.entities.iter().map(|e| Entity {
+                start: e.start + words,
+                end: e.end + words,
+                ..e.clone()
+            }));
+            joined
+                .relations
+                .extend(b.relations.iter().map(|r| Relation {
+                    head: r.head + ents,
+                    tail: r.tail + ents,
+                    ..r.clone()
+                }));
+            out.push(joined);
+            k += 2;
+        } else {
+            out.push(sentences[k].clone());
+            k += 1;
+        }
+    }
+    out
+}
+
 /// Whether two entities of one sentence share a word.
 pub fn has_overlapping_entities(sentence: &Sentence) -> bool {
     let e = &sentence.entities;
@@ -740,6 +779,16 @@ mod tests {
         assert_eq!(with_nested.nested_entities, Some(true));
         assert_eq!(known_nested("CoNLL04"), Some(false));
         assert_eq!(known_nested("my-data"), None);
+        // Joined neighbours keep every entity and relation on the same words.
+        let all = [a.clone(), b.clone()].concat();
+        assert_eq!(join_neighbours(&all, 0.0, 1), all);
+        let joined = join_neighbours(&all, 1.0, 1);
+        assert_eq!(joined.len(), 2);
+        assert_eq!(joined[0].tokens.len(), 6);
+        assert_eq!(joined[0].entities[2], ent("Peop", 3, 4));
+        assert_eq!(joined[0].relations[1], rel("Live", 2, 3));
+        assert_eq!(joined[1], b[0]);
+        assert_eq!(join_neighbours(&all, 0.5, 9), join_neighbours(&all, 0.5, 9));
         let reversed = LabelSchema::from_sentences([b.as_slice(), a.as_slice()]);
         assert_eq!(schema, reversed);
         assert_eq!(schema.entity_index("Org"), Some(1));

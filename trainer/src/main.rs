@@ -164,6 +164,11 @@ struct TrainArgs {
     /// Train on the first N sentences only.
     #[arg(long)]
     limit_train: Option<usize>,
+    /// Share of training sentences joined with the next one into one example, so that the
+    /// model also learns from text it sees when raw text has no sentence punctuation
+    /// (datelines, headlines). 0 trains on single sentences.
+    #[arg(long, default_value_t = 0.0)]
+    join_neighbours: f64,
     /// Ablate gates (paper Table 4): entity-task, relation-task, entity-interaction,
     /// relation-interaction, task (both task gates), interaction (both interaction gates).
     #[arg(long = "without", value_delimiter = ',')]
@@ -309,6 +314,7 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
         threshold: a.threshold,
         device: a.device.clone(),
         limit_train: a.limit_train,
+        join_neighbours: a.join_neighbours,
     })
 }
 

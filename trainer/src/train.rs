@@ -57,6 +57,10 @@ pub struct TrainConfig {
     pub device: String,
     /// Use only the first N training sentences (quick experiments, tests).
     pub limit_train: Option<usize>,
+    /// Share of training sentences joined with the next one into one example
+    /// ([`mge::data::join_neighbours`]).
+    #[serde(default)]
+    pub join_neighbours: f64,
 }
 
 /// Scores on dev after one epoch.
@@ -221,13 +225,8 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     };
     model_cfg.validate()?;
     let max_len = model_cfg.bert.max_position_embeddings;
-    let mut train_ex = examples(
-        &train_sentences,
-        &labels,
-        &tokenizer,
-        cfg.max_words,
-        max_len,
-    )?;
+    let joined = data::join_neighbours(&train_sentences, cfg.join_neighbours, cfg.seed);
+    let mut train_ex = examples(&joined, &labels, &tokenizer, cfg.max_words, max_len)?;
     if let Some(n) = cfg.limit_train {
         train_ex.truncate(n);
     }
@@ -557,6 +556,7 @@ mod tests {
             threshold: 0.5,
             device: "cpu".into(),
             limit_train: None,
+            join_neighbours: 0.0,
         }
     }
 
