@@ -13,6 +13,12 @@ character span and type match, a relation when its type and both entities match.
     scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok]
     mge extract --model BUNDLE TEXT.txt > PRED.jsonl
     scripts/raw_text_f1.py score GOLD.json PRED.jsonl
+
+The hand-annotated sentences (mge/tests/fixtures/raw-sentences.jsonl) are scored the same
+way, one model's lines at a time:
+
+    grep '"model": "conll04"' FIXTURE | mge extract --jsonl --model BUNDLE > PRED.jsonl
+    scripts/raw_text_f1.py score-fixture FIXTURE conll04 PRED.jsonl
 """
 import json
 import sys
@@ -122,11 +128,34 @@ def score(gold_path, pred_path):
     )
 
 
+def score_fixture(fixture_path, model, pred_path):
+    gold = [json.loads(l) for l in open(fixture_path) if l.strip()]
+    gold = [g for g in gold if g["model"] == model]
+    pred = [json.loads(l) for l in open(pred_path) if l.strip()]
+    if len(gold) != len(pred):
+        sys.exit(f"{len(gold)} {model} sentences in the fixture, {len(pred)} predictions")
+    key = lambda e: (e["start"], e["end"], e["type"])
+    ge, pe, gr, pr = set(), set(), set(), set()
+    for k, (g, p) in enumerate(zip(gold, pred)):
+        if g["text"] != p["text"]:
+            sys.exit(f"line {k + 1}: the prediction is for another text")
+        ge.update((k,) + key(e) for e in g["entities"])
+        pe.update((k,) + key(e) for e in p["entities"])
+        for rels, ents, out in ((g["relations"], g["entities"], gr), (p["relations"], p["entities"], pr)):
+            out.update((k, key(ents[r["head"]]), key(ents[r["tail"]]), r["type"]) for r in rels)
+    print(
+        f"{model}: {len(gold)} sentences, entities {len(pe)} of {len(ge)} F1 {f1(pe, ge):.2f}  "
+        f"relations {len(pr)} of {len(gr)} F1 {f1(pr, gr):.2f}"
+    )
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "make":
         flags = sys.argv[5:]
         make(sys.argv[2], sys.argv[3], sys.argv[4], "--runon" in flags, "--detok" in flags)
     elif len(sys.argv) == 4 and sys.argv[1] == "score":
         score(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "score-fixture":
+        score_fixture(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         sys.exit(__doc__)

@@ -816,6 +816,105 @@ mod tests {
         assert_eq!(sentence_spans("  \n "), vec![]);
     }
 
+    fn mention(start: usize, end: usize, label: &str, score: f32) -> EntityMention {
+        EntityMention {
+            start,
+            end,
+            text: String::new(),
+            label: label.into(),
+            score,
+        }
+    }
+
+    #[test]
+    fn flat_decoding_keeps_the_best_of_overlapping_mentions() {
+        let labels = LabelSchema {
+            entity_types: vec!["Loc".into(), "Org".into()],
+            relation_types: vec!["In".into()],
+            nested_entities: Some(false),
+        };
+        // "The U.S." (Loc, 0.99) over "U.S." (Loc, 0.6) and "U.S. Navy" (Org, 0.7); "Navy"
+        // (Org, 0.8) overlaps "U.S. Navy" only; "Madrid" overlaps nothing.
+        let ents = vec![
+            mention(0, 8, "Loc", 0.99),
+            mention(4, 8, "Loc", 0.6),
+            mention(4, 13, "Org", 0.7),
+            mention(9, 13, "Org", 0.8),
+            mention(20, 26, "Loc", 0.9),
+            mention(20, 26, "Loc", 0.95),
+        ];
+        let rels = vec![(3, 4, 0, 0.9), (2, 4, 0, 0.8), (1, 4, 0, 0.7)];
+        let flat = assemble("", ents.clone(), rels.clone(), &labels, true);
+        let spans: Vec<_> = flat
+            .entities
+            .iter()
+            .map(|e| (e.start, e.end, e.label.as_str(), e.score))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (0, 8, "Loc", 0.99),
+                (9, 13, "Org", 0.8),
+                (20, 26, "Loc", 0.95)
+            ]
+        );
+        // Only the relation between kept mentions stays, on their new indexes.
+        assert_eq!(flat.relations.len(), 1);
+        assert_eq!((flat.relations[0].head, flat.relations[0].tail), (1, 2));
+        // Nested decoding keeps every mention (duplicates merged) and relation.
+        let nested = assemble("", ents, rels, &labels, false);
+        assert_eq!(nested.entities.len(), 5);
+        assert_eq!(nested.relations.len(), 3);
+    }
+
+    #[test]
+    fn word_spans_follow_words_and_leave_punctuation_out() {
+        // Threshold 0: the model proposes every span; what comes out must be whole words
+        // without a sentence's full stop or a comma at either edge.
+        let text = "John Smith lives in Boston, France. Mary works for Acme Corp.";
+        let r = extractor(0.0).extract(text).unwrap();
+        let mut bounds = Vec::new();
+        for s in segment::sentences(text, Segmenter::Rules) {
+            bounds.extend(
+                segment::words(s.text, true)
+                    .into_iter()
+                    .map(|(a, b)| (a + s.char_start, b + s.char_start)),
+            );
+        }
+        assert!(!r.entities.is_empty());
+        for e in &r.entities {
+            assert!(
+                bounds.iter().any(|w| w.0 == e.start),
+                "{:?} starts inside a word",
+                e.text
+            );
+            assert!(
+                bounds.iter().any(|w| w.1 == e.end),
+                "{:?} ends inside a word",
+                e.text
+            );
+            assert!(
+                !e.text.ends_with(',') && !e.text.starts_with([',', '.']),
+                "{:?}",
+                e.text
+            );
+            assert!(
+                !e.text.ends_with("France.") && e.text != ".",
+                "{:?}",
+                e.text
+            );
+        }
+        let texts: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
+        assert!(texts.contains(&"Boston") && texts.contains(&"France"));
+        // The abbreviation keeps its full stop, also where it ends the text.
+        assert!(texts.contains(&"Acme Corp."), "{texts:?}");
+        // With raw spans the same model also reports pieces with punctuation.
+        let mut raw = extractor(0.0);
+        raw.word_spans = false;
+        let raw = raw.extract(text).unwrap();
+        assert!(raw.entities.iter().any(|e| e.text == "Boston,"));
+    }
+
     #[test]
     fn empty_and_blank_text_give_empty_results() {
         let ex = extractor(0.5);

@@ -845,3 +845,72 @@ fn on_a_narrow_screen_lines_wrap_and_arc_labels_do_not_overlap() {
         Ok(())
     });
 }
+
+#[test]
+fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
+    run_e2e("13-raw-text", async |cx| {
+        let b = &cx.browser;
+        // Sentences the page once cut after every initial and abbreviation.
+        let text = "Franklin D. Roosevelt was born in Hyde Park, N.Y., in 1882. \
+                    Arthur B. Collins Jr., a banker in St. Paul, joined Wells Fargo in 1990. \
+                    Jones was hired by Apple Inc. in Cupertino.";
+        open_with_text(cx, text, "&model=conll04&threshold=0.5").await?;
+        b.screenshot("raw-text").await?;
+        let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
+        let ex = mge::extract::Extractor::from_bundle(&bundle)?;
+        let native = ex.extract(text)?;
+        let key = |t: &str, s: usize, e: usize| (t.to_string(), s, e);
+        let want: BTreeSet<_> = native
+            .entities
+            .iter()
+            .map(|e| key(&e.label, e.start, e.end))
+            .collect();
+        let ms = b.mentions().await?;
+        check_offsets(text, &ms)?;
+        let got: BTreeSet<_> = ms
+            .iter()
+            .map(|m| key(&m.entity_type, m.start as usize, m.end as usize))
+            .collect();
+        ensure!(
+            got == want,
+            "the page shows {got:?}, mge extract gives {want:?}"
+        );
+        for name in [
+            "Franklin D. Roosevelt",
+            "Arthur B. Collins Jr.",
+            "Apple Inc.",
+        ] {
+            ensure!(
+                ms.iter().any(|m| m.text == name),
+                "{name:?} is not one whole mention: {ms:?}"
+            );
+        }
+        ensure!(
+            !ms.iter().any(|m| m.text == "Cupertino."),
+            "the sentence's full stop is inside a mention: {ms:?}"
+        );
+        // Relations: the same (type, head span, tail span) on both sides.
+        let span = |i: u64| {
+            ms.iter()
+                .find(|m| m.entity == i)
+                .map(|m| (m.start as usize, m.end as usize))
+        };
+        let got: BTreeSet<_> = b
+            .arcs()
+            .await?
+            .iter()
+            .map(|a| (a.relation.clone(), span(a.head), span(a.tail)))
+            .collect();
+        let espan = |i: usize| native.entities.get(i).map(|e| (e.start, e.end));
+        let want: BTreeSet<_> = native
+            .relations
+            .iter()
+            .map(|r| (r.label.clone(), espan(r.head), espan(r.tail)))
+            .collect();
+        ensure!(
+            got == want,
+            "the page draws {got:?}, mge extract gives {want:?}"
+        );
+        Ok(())
+    });
+}
