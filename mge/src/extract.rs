@@ -86,6 +86,16 @@ pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// Whether a bundle's model is decoded flat: its training data had no overlapping entities,
+/// as its label schema records, or for bundles exported before that was recorded, as the
+/// name of its dataset tells ([`crate::data::known_nested`]; unknown names decode nested).
+pub fn flat_entities(labels: &LabelSchema, dataset: &str) -> bool {
+    let nested = labels
+        .nested_entities
+        .or_else(|| crate::data::known_nested(dataset));
+    nested == Some(false)
+}
+
 /// Where the time of an extraction went, in milliseconds. Encoder and heads are summed over
 /// the windows (on several threads their sum can exceed the total).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -215,10 +225,7 @@ impl Extractor {
         drop(tensors);
         let tokenizer = SubwordTokenizer::from_bytes(info.tokenizer_json.as_bytes())?;
         let mut ex = Self::new(&model, tokenizer)?;
-        if info.config.labels.nested_entities.is_none() {
-            // Bundles exported before the schema recorded it: known datasets by name.
-            ex.flat_entities = crate::data::known_nested(&info.provenance.dataset) == Some(false);
-        }
+        ex.flat_entities = flat_entities(&info.config.labels, &info.provenance.dataset);
         ex.info = Some(info);
         Ok(ex)
     }

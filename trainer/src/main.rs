@@ -432,6 +432,19 @@ fn run() -> Result<()> {
                 println!("entity types: {}", c.labels.entity_types.join(", "));
                 println!("relation types: {}", c.labels.relation_types.join(", "));
                 println!(
+                    "entities: {} ({})",
+                    if mge::extract::flat_entities(&c.labels, &r.provenance.dataset) {
+                        "flat, the best of overlapping mentions is kept"
+                    } else {
+                        "nested, overlapping mentions are kept"
+                    },
+                    match c.labels.nested_entities {
+                        Some(true) => "the training data has overlapping entities",
+                        Some(false) => "the training data has none overlapping",
+                        None => "not recorded in the bundle; known datasets by name",
+                    }
+                );
+                println!(
                     "trained on: {}",
                     if r.provenance.dataset.is_empty() {
                         "(unknown)"
