@@ -550,10 +550,49 @@ fn word_aligned(
     )
 }
 
+/// The non-overlapping subset of `spans` (`start`, `end` exclusive, score) with the highest
+/// total score (weighted interval scheduling): where one span overlaps others, it stays
+/// only if it outscores the best disjoint set among them. Every span is above the decision
+/// threshold, so two mentions of a name list beat one span that runs across both, while of
+/// two spans over the same words the higher-scoring stays. Ties go to the earlier-listed
+/// span.
+fn best_disjoint(spans: &[(usize, usize, f32)]) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&k| (spans[k].1, k));
+    // best[m]: the highest total of the first m spans in `order`; took[m]: whether the
+    // m-th span is in it.
+    let mut best = vec![0.0f64; order.len() + 1];
+    let mut took = vec![false; order.len() + 1];
+    let mut before = vec![0usize; order.len() + 1];
+    for m in 1..=order.len() {
+        let (start, _, score) = spans[order[m - 1]];
+        // Spans in `order` that end at or before this one starts.
+        let p = order[..m - 1].partition_point(|&k| spans[k].1 <= start);
+        let with = best[p] + score as f64;
+        before[m] = p;
+        if with > best[m - 1] {
+            best[m] = with;
+            took[m] = true;
+        } else {
+            best[m] = best[m - 1];
+        }
+    }
+    let mut keep = vec![false; spans.len()];
+    let mut m = order.len();
+    while m > 0 {
+        if took[m] {
+            keep[order[m - 1]] = true;
+            m = before[m];
+        } else {
+            m -= 1;
+        }
+    }
+    keep
+}
+
 /// Sorts mentions by position, merges duplicates (keeping the higher score) and remaps the
-/// relations onto the sorted list. With `flat`, of overlapping mentions only the one with
-/// the highest score stays (ties: the earlier, then the longer), and relations of the others
-/// are dropped.
+/// relations onto the sorted list. With `flat`, no two mentions overlap: the set with the
+/// highest total score stays ([`best_disjoint`]), and relations of the others are dropped.
 fn assemble(
     text: &str,
     entities: Vec<EntityMention>,
@@ -580,23 +619,9 @@ fn assemble(
     }
     let mut kept_index: Vec<Option<usize>> = (0..sorted.len()).map(Some).collect();
     if flat {
-        let mut by_score: Vec<usize> = (0..sorted.len()).collect();
-        by_score.sort_by(|&a, &b| {
-            let (x, y) = (&sorted[a], &sorted[b]);
-            y.score
-                .total_cmp(&x.score)
-                .then(x.start.cmp(&y.start))
-                .then(y.end.cmp(&x.end))
-        });
-        let mut keep = vec![false; sorted.len()];
-        let mut taken: Vec<(usize, usize)> = Vec::new();
-        for k in by_score {
-            let e = &sorted[k];
-            if taken.iter().all(|&(s, t)| e.end <= s || t <= e.start) {
-                taken.push((e.start, e.end));
-                keep[k] = true;
-            }
-        }
+        let spans: Vec<(usize, usize, f32)> =
+            sorted.iter().map(|e| (e.start, e.end, e.score)).collect();
+        let keep = best_disjoint(&spans);
         let mut next = 0;
         for (k, slot) in kept_index.iter_mut().enumerate() {
             *slot = keep[k].then(|| {
@@ -872,6 +897,24 @@ mod tests {
         let nested = assemble("", ents, rels, &labels, false);
         assert_eq!(nested.entities.len(), 5);
         assert_eq!(nested.relations.len(), 3);
+    }
+
+    #[test]
+    fn the_best_disjoint_set_beats_one_span_across_several() {
+        // A run-on span over three names scores as high as each name: the names stay.
+        let spans = [
+            (0, 50, 0.999),
+            (0, 5, 0.998),
+            (20, 34, 0.997),
+            (40, 50, 0.996),
+        ];
+        assert_eq!(best_disjoint(&spans), [false, true, true, true]);
+        // Over the same words the higher score wins, whatever the order.
+        assert_eq!(best_disjoint(&[(4, 8, 0.6), (0, 8, 0.9)]), [false, true]);
+        assert_eq!(best_disjoint(&[(0, 8, 0.9), (4, 8, 0.6)]), [true, false]);
+        // Touching spans do not overlap.
+        assert_eq!(best_disjoint(&[(0, 4, 0.7), (4, 9, 0.8)]), [true, true]);
+        assert!(best_disjoint(&[]).is_empty());
     }
 
     #[test]
