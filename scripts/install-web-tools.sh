@@ -2,7 +2,12 @@
 # Installs what building and testing the browser demo needs, skipping whatever is already
 # there: the wasm32 target, trunk, wasm-bindgen-cli (the version web/ links against),
 # binaryen's wasm-opt (npm, into .tools/), and Chromium with its chromedriver (apt).
-# Prints the PATH addition the other scripts use: source scripts/web-env.sh afterwards.
+#
+#   scripts/install-web-tools.sh                      # all of them
+#   scripts/install-web-tools.sh chromium wasm-opt    # only these (downloads, no compiling)
+#
+# Afterwards put .tools/node_modules/.bin on PATH (wasm-opt); cargo puts trunk and
+# wasm-bindgen in ~/.cargo/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,41 +18,64 @@ BINARYEN_VERSION="132.0.0"
 have() { command -v "$1" >/dev/null 2>&1; }
 say() { printf '  %s\n' "$*"; }
 
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=(trunk wasm-bindgen wasm-opt chromium)
+want() {
+  local w
+  for w in "${wanted[@]}"; do [ "$w" = "$1" ] && return 0; done
+  return 1
+}
+for w in "${wanted[@]}"; do
+  case "$w" in
+    trunk | wasm-bindgen | wasm-opt | chromium) ;;
+    *) echo "unknown tool '$w' (trunk, wasm-bindgen, wasm-opt, chromium)" >&2; exit 2 ;;
+  esac
+done
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if have trunk; then
-  say "trunk: $(trunk --version)"
-else
-  # trunk 0.22 needs a newer rustc than ours; 0.21 builds with --locked.
-  # trunk's own release profile links with fat LTO and one codegen unit (about 15 minutes
-  # on 2 cores); a build tool that mostly waits for wasm-bindgen and wasm-opt does not need
-  # that. Thin-local LTO and 16 codegen units cut the install to a few minutes.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install --locked trunk --version "$TRUNK_VERSION"
+if want trunk; then
+  if have trunk; then
+    say "trunk: $(trunk --version)"
+  else
+    # trunk 0.22 needs a newer rustc than ours; 0.21 builds with --locked. Its release
+    # profile (fat LTO, one codegen unit) took 15 of the 49 minutes of a first test run on
+    # 2 cores. trunk mostly waits for cargo, wasm-bindgen and wasm-opt, so an unoptimised
+    # build serves as well and compiles in a fraction of the time.
+    cargo install --locked --debug trunk --version "$TRUNK_VERSION"
+  fi
 fi
 
-if have wasm-bindgen && wasm-bindgen --version | grep -q " $WASM_BINDGEN_VERSION\b"; then
-  say "wasm-bindgen: $(wasm-bindgen --version)"
-else
-  # Not --locked: one locked dependency is missing from the registry mirror.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+if want wasm-bindgen; then
+  if have wasm-bindgen && wasm-bindgen --version | grep -q " $WASM_BINDGEN_VERSION\b"; then
+    say "wasm-bindgen: $(wasm-bindgen --version)"
+  else
+    # Not --locked: one locked dependency is missing from the registry mirror. It rewrites
+    # every wasm the tests and the demo build, so it keeps optimisation, without fat LTO.
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+      cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
 fi
 
-if [ -x .tools/node_modules/.bin/wasm-opt ]; then
-  say "wasm-opt: $(.tools/node_modules/.bin/wasm-opt --version)"
-else
-  mkdir -p .tools
-  npm install --silent --no-audit --no-fund --prefix .tools "binaryen@$BINARYEN_VERSION"
+if want wasm-opt; then
+  if [ -x .tools/node_modules/.bin/wasm-opt ]; then
+    say "wasm-opt: $(.tools/node_modules/.bin/wasm-opt --version)"
+  else
+    mkdir -p .tools
+    npm install --silent --no-audit --no-fund --prefix .tools "binaryen@$BINARYEN_VERSION"
+  fi
 fi
 
-if have chromium && have chromedriver; then
-  say "chromium: $(chromium --version 2>/dev/null | head -1)"
-else
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver
+if want chromium; then
+  if have chromium && have chromedriver; then
+    say "chromium: $(chromium --version 2>/dev/null | head -1)"
+  else
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver
+  fi
 fi

