@@ -56,13 +56,14 @@ export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
 
 step "mge in wasm32 (SIMD128) in headless Chromium = native results"
-WASM_BINDGEN_TEST_TIMEOUT=300 cargo test -p mge --release --target wasm32-unknown-unknown --test parity_wasm
+WASM_BINDGEN_TEST_TIMEOUT=300 cargo test -p mge-web --release --target wasm32-unknown-unknown --test parity_wasm
 
 step "web crate lints for wasm32"
-cargo clippy -p mge-web --target wasm32-unknown-unknown --release -- -D warnings
+cargo clippy -p mge-web --target wasm32-unknown-unknown --release --all-targets -- -D warnings
 
 step "demo: trunk build, then end-to-end tests in headless Chromium"
 trunk build --release --offline
-cargo test -p mge-e2e --release
+# --workspace: the same features as the native tests above, so nothing is built again.
+cargo test --workspace --release --test demo
 
 step "done"
