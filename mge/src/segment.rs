@@ -6,10 +6,12 @@
 //! has to be cut the same way, or the model never sees a whole name (`Franklin D.` |
 //! `Roosevelt`) and decoding reports spans no dataset has (`Cupertino.`).
 //!
-//! - Sentences: [`Segmenter::Rules`] uses the `sentencex` library (Wikimedia; abbreviation
-//!   lists, initials, numbers, list items), and on top of it joins a cut before a lower-case
-//!   word and after a few reference abbreviations of scientific text that its English list
-//!   lacks (`vs.`, `Fig.`, `No.`). Every line break also ends a sentence.
+//! - Sentences: [`Segmenter::Rules`] takes the Unicode sentence boundaries (UAX #29) as
+//!   candidates and keeps one where the `sentencex` library (Wikimedia; abbreviation lists,
+//!   initials, numbers), shown the two pieces around it, cuts too, and where a full stop
+//!   stands between spaces as in tokenized text. It never cuts before a lower-case word or
+//!   after a few abbreviations its English list lacks (`vs.`, `Fig.`, `No.`, `Ft.`). Every
+//!   line break also ends a sentence.
 //! - Words: [`words`] splits a sentence at whitespace and around punctuation, keeping the
 //!   joiners of one word together (`U.S.`, `3.5`, `1,000`, `state-of-the-art`, `O'Neil`,
 //!   `AT&T`) and an abbreviation's full stop with it, but splitting off the possessive `'s`
