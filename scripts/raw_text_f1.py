@@ -33,7 +33,8 @@ NO_SPACE_AFTER = {"(", "[", "{", "$", "#"}
 
 
 def detokenize(tokens):
-    """The tokens as typed text: (token text, whether a space goes before it) each."""
+    """The tokens as typed text: (text, first token index, tokens covered, whether a space
+    goes before it) for each piece."""
     out, quote_open = [], False
     k = 0
     while k < len(tokens):
@@ -45,25 +46,20 @@ def detokenize(tokens):
             continue
         out.append((t, k, 1))
         k += 1
-    words = []
-    for n, (t, k, width) in enumerate(out):
+    words, glue = [], True  # glue: no space before the next piece
+    for t, k, width in out:
         text = PTB.get(t, t)
-        space = n > 0
-        if t in ("``",) or (t == '"' and not quote_open):
-            quote_open = True
-            glue_next = True
-        elif t in ("''",) or (t == '"' and quote_open):
-            quote_open = False
-            space = False
-            glue_next = False
+        space = not glue
+        if t == "``" or (t == '"' and not quote_open):
+            quote_open, glue = True, True
+        elif t == "''" or (t == '"' and quote_open):
+            quote_open, glue, space = False, False, False
         else:
-            glue_next = text in NO_SPACE_AFTER
+            glue = text in NO_SPACE_AFTER
             if text in NO_SPACE_BEFORE:
                 space = False
-        if n > 0 and words[-1][3]:
-            space = False
-        words.append((text, k, width, glue_next, space))
-    return [(text, k, width, space) for text, k, width, _, space in words]
+        words.append((text, k, width, space))
+    return words
 
 
 def make(data_path, text_path, gold_path, runon, detok=False):

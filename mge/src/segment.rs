@@ -98,8 +98,9 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
                     at += piece.len();
                     let cut = previous.is_none_or(|p| {
                         let (before, after) = (&text[p.0..p.1], &text[here.0..here.1]);
+                        // The library call is the costly test: last.
                         ends_with_spaced_stop(before) && opens_sentence(after)
-                            || (library_cuts(before, after) && is_sentence_start(after, before))
+                            || (is_sentence_start(after, before) && library_cuts(before, after))
                     });
                     match merged.last_mut() {
                         Some(last) if !cut => last.1 = here.1,
@@ -208,6 +209,16 @@ fn is_apostrophe(c: char) -> bool {
     c == '\'' || c == '\u{2019}'
 }
 
+/// Whether `chars[i]` begins the possessive `'s` after a word: a word of its own
+/// (`Apple 's`), as in the datasets.
+fn is_possessive(chars: &[char], i: usize) -> bool {
+    is_apostrophe(chars[i])
+        && i > 0
+        && chars[i - 1].is_alphanumeric()
+        && matches!(chars.get(i + 1), Some('s' | 'S'))
+        && chars.get(i + 2).is_none_or(|n| !n.is_alphanumeric())
+}
+
 /// The words of one sentence as char spans `(start, end)`, `end` exclusive, relative to the
 /// sentence: whitespace never belongs to a word, and a punctuation mark is a word of its own
 /// unless it joins a word (see the module documentation). `final_stop` says whether a full
@@ -224,13 +235,7 @@ pub fn words(sentence: &str, final_stop: bool) -> Vec<(usize, usize)> {
             continue;
         }
         if !chars[i].is_alphanumeric() {
-            // The possessive 's after a word is one word.
-            let possessive = is_apostrophe(chars[i])
-                && i > 0
-                && chars[i - 1].is_alphanumeric()
-                && matches!(chars.get(i + 1), Some('s' | 'S'))
-                && chars.get(i + 2).is_none_or(|n| !n.is_alphanumeric());
-            let len = if possessive { 2 } else { 1 };
+            let len = if is_possessive(&chars, i) { 2 } else { 1 };
             out.push((i, i + len));
             i += len;
             continue;
@@ -244,11 +249,7 @@ pub fn words(sentence: &str, final_stop: bool) -> Vec<(usize, usize)> {
             if c.is_alphanumeric() {
                 i += 1;
             } else if i + 1 < chars.len() && joins(c, chars[i - 1], chars[i + 1]) {
-                // The possessive 's is a word of its own (Apple 's), as in the datasets.
-                let possessive = is_apostrophe(c)
-                    && matches!(chars[i + 1], 's' | 'S')
-                    && chars.get(i + 2).is_none_or(|n| !n.is_alphanumeric());
-                if possessive {
+                if is_possessive(&chars, i) {
                     break;
                 }
                 inner_stop |= c == '.';
