@@ -10,7 +10,11 @@ sentence's final `.`, `?` or `!`, which leaves the splitter nothing to cut at. G
 and relations are mapped to character offsets of that document; an entity counts when its
 character span and type match, a relation when its type and both entities match.
 
-    scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok]
+    scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok] [--lines]
+
+`--lines` puts each sentence on a line of its own in one JSONL document, for
+`mge extract --jsonl --sentences lines`: the dataset's own sentence boundaries, to tell
+what segmentation costs.
     mge extract --model BUNDLE TEXT.txt > PRED.jsonl
     scripts/raw_text_f1.py score GOLD.json PRED.jsonl
 
@@ -62,7 +66,7 @@ def detokenize(tokens):
     return words
 
 
-def make(data_path, text_path, gold_path, runon, detok=False):
+def make(data_path, text_path, gold_path, runon, detok=False, lines=False):
     sentences = json.load(open(data_path))
     text, entities, relations = "", [], []
     for s in sentences:
@@ -74,7 +78,9 @@ def make(data_path, text_path, gold_path, runon, detok=False):
         ends = [0] * len(tokens)
         pieces = detokenize(tokens) if detok else [(t, k, 1, True) for k, t in enumerate(tokens)]
         for n, (piece, k, width, space) in enumerate(pieces):
-            if text and (space or n == 0):
+            if text and n == 0:
+                text += "\n" if lines else " "
+            elif text and space:
                 text += " "
             for m in range(k, k + width):
                 starts[m] = len(text)
@@ -94,7 +100,7 @@ def make(data_path, text_path, gold_path, runon, detok=False):
             if head and tail:
                 relations.append((head, tail, r["type"]))
     with open(text_path, "w") as f:
-        f.write(text + "\n")
+        f.write((json.dumps({"text": text}) if lines else text) + "\n")
     with open(gold_path, "w") as f:
         json.dump({"entities": entities, "relations": relations}, f)
 
@@ -148,7 +154,8 @@ def score_fixture(fixture_path, model, pred_path):
 if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "make":
         flags = sys.argv[5:]
-        make(sys.argv[2], sys.argv[3], sys.argv[4], "--runon" in flags, "--detok" in flags)
+        make(sys.argv[2], sys.argv[3], sys.argv[4], "--runon" in flags, "--detok" in flags,
+             "--lines" in flags)
     elif len(sys.argv) == 4 and sys.argv[1] == "score":
         score(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 5 and sys.argv[1] == "score-fixture":
