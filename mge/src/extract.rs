@@ -22,30 +22,45 @@ use crate::tokenize::SubwordTokenizer;
 
 /// An entity mention.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntityMention {
+    /// Offset of the first char (Unicode scalar value) in the text.
     pub start: usize,
+    /// Offset just past the last char.
     pub end: usize,
+    /// The mention as it appears in the text.
     pub text: String,
+    /// Entity type, one of the model's.
     #[serde(rename = "type")]
     pub label: String,
+    /// The model's probability for this span and type.
     pub score: f32,
 }
 
 /// A relation between two mentions (indexes into `entities`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RelationMention {
+    /// Index of the subject in `entities`.
     pub head: usize,
+    /// Index of the object in `entities`.
     pub tail: usize,
+    /// Relation type, one of the model's.
     #[serde(rename = "type")]
     pub label: String,
+    /// The model's probability for this relation.
     pub score: f32,
 }
 
 /// The result for one text, sorted by position.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Extraction {
+    /// The text the mentions are in.
     pub text: String,
+    /// Entity mentions, by position.
     pub entities: Vec<EntityMention>,
+    /// Relations between them.
     pub relations: Vec<RelationMention>,
 }
 
@@ -250,7 +265,13 @@ impl Extractor {
 
     /// Extracts from several texts, running their sentences together.
     pub fn extract_many(&self, texts: &[&str]) -> Result<Vec<Extraction>> {
-        Ok(self.run(texts, None, false)?.0)
+        Ok(self.run(texts, None, false, self.threshold)?.0)
+    }
+
+    /// [`extract_many`](Self::extract_many) at another decision threshold than
+    /// [`Extractor::threshold`], for callers that share one extractor between requests.
+    pub fn extract_many_at(&self, texts: &[&str], threshold: f32) -> Result<Vec<Extraction>> {
+        Ok(self.run(texts, None, false, threshold)?.0)
     }
 
     /// [`extract_many`](Self::extract_many) with the time spent in each stage.
@@ -259,13 +280,14 @@ impl Extractor {
         texts: &[&str],
         clock: Clock,
     ) -> Result<(Vec<Extraction>, Timings)> {
-        let (found, _, timings) = self.run(texts, Some(clock), false)?;
+        let (found, _, timings) = self.run(texts, Some(clock), false, self.threshold)?;
         Ok((found, timings))
     }
 
     /// Extracts from one text and keeps each window's tables and gate activations.
     pub fn analyze(&self, text: &str, clock: Clock) -> Result<Analysis> {
-        let (mut found, sentences, timings) = self.run(&[text], Some(clock), true)?;
+        let (mut found, sentences, timings) =
+            self.run(&[text], Some(clock), true, self.threshold)?;
         Ok(Analysis {
             extraction: found.pop().unwrap_or_default(),
             sentences,
@@ -278,6 +300,7 @@ impl Extractor {
         texts: &[&str],
         clock: Option<Clock>,
         keep_tables: bool,
+        threshold: f32,
     ) -> Result<(Vec<Extraction>, Vec<SentenceTables>, Timings)> {
         let now = || clock.map(|c| c()).unwrap_or(0.0);
         let mut timings = Timings::default();
@@ -321,7 +344,7 @@ impl Extractor {
         for (w, t) in windows.iter().zip(tables) {
             let Some(t) = t else { continue };
             let chars = &chars[w.text];
-            let mut d = t.decode(self.threshold);
+            let mut d = t.decode(threshold);
             let mut triples = d.triples();
             if self.word_spans {
                 (d, triples) = word_aligned(d, triples, w, chars);
