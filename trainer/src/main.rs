@@ -1,9 +1,10 @@
-//! `mge`: train and evaluate Multi-Gate Encoder models.
+//! `mge`: train and evaluate Multi-Gate Encoder models, extract with them, serve them.
 
 mod checkpoint;
 mod extract_cmd;
 mod optim;
 mod plot;
+mod serve_cmd;
 mod train;
 
 use std::io::IsTerminal;
@@ -45,6 +46,8 @@ enum Command {
     Verify(VerifyArgs),
     /// Extract entities and relations from raw text (one document per line).
     Extract(extract_cmd::ExtractArgs),
+    /// Serve the demo page and the extraction API over HTTP (extraction runs on the CPU).
+    Serve(serve_cmd::ServeArgs),
 }
 
 #[derive(Args)]
@@ -467,6 +470,7 @@ fn run() -> Result<()> {
             }
         }
         Command::Extract(a) => extract_cmd::run(&a)?,
+        Command::Serve(a) => serve_cmd::run(a)?,
         Command::Verify(a) => {
             let bytes = std::fs::read(&a.bundle)
                 .with_context(|| format!("cannot read {}", a.bundle.display()))?;
