@@ -70,6 +70,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  // The extraction API of `mge serve` (the page's fallback) is never cached.
+  if (url.pathname.includes("/api/") || url.pathname.endsWith("/healthz")) return;
   event.respondWith(isBundle(url) ? cacheFirst(request) : networkFirst(request));
 });
 

@@ -914,3 +914,174 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
         Ok(())
     });
 }
+
+/// `mge serve` (the server crate, on this test's runtime) over `dist`, with the committed
+/// bundles; the returned sender stops it.
+async fn start_mge_serve(
+    dist: &std::path::Path,
+) -> Result<(String, tokio::sync::oneshot::Sender<()>)> {
+    let root = mge_e2e::repo_root().join("models");
+    let models = mge_server::Models::load(&[
+        mge_server::ModelSource {
+            name: "conll04".into(),
+            path: root.join("conll04.safetensors"),
+        },
+        mge_server::ModelSource {
+            name: "scierc".into(),
+            path: root.join("scierc.safetensors"),
+        },
+    ])?;
+    let state = mge_server::AppState::new(models, mge_server::Limits::default());
+    let app = mge_server::app(state, Some(dist))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(mge_server::serve(listener, app, async move {
+        let _ = stopped.await;
+    }));
+    Ok((url, stop))
+}
+
+/// Files of `dist/` replaced by other bytes.
+type Damage<'a> = &'a [(&'a str, &'a [u8])];
+
+/// A copy of `dist/` with `damage` applied, in a temporary folder.
+fn damaged_dist(dist: &std::path::Path, damage: Damage) -> Result<tempfile::TempDir> {
+    let tmp = tempfile::tempdir()?;
+    fn copy(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(to)?;
+        for e in std::fs::read_dir(from)? {
+            let e = e?;
+            let target = to.join(e.file_name());
+            if e.file_type()?.is_dir() {
+                copy(&e.path(), &target)?;
+            } else {
+                std::fs::copy(e.path(), target)?;
+            }
+        }
+        Ok(())
+    }
+    copy(dist, tmp.path())?;
+    for (path, bytes) in damage {
+        std::fs::write(tmp.path().join(path), bytes)?;
+    }
+    Ok(tmp)
+}
+
+/// The page shows what the native extractor finds in `text` with the CoNLL04 bundle.
+async fn shows_native_result(b: &Browser, text: &str) -> Result<()> {
+    let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
+    let native = mge::extract::Extractor::from_bundle(&bundle)?.extract(text)?;
+    let want: BTreeSet<_> = native
+        .entities
+        .iter()
+        .map(|e| (e.label.clone(), e.start as u64, e.end as u64))
+        .collect();
+    let ms = b.mentions().await?;
+    check_offsets(text, &ms)?;
+    let got: BTreeSet<_> = ms
+        .iter()
+        .map(|m| (m.entity_type.clone(), m.start, m.end))
+        .collect();
+    ensure!(
+        got == want,
+        "the page shows {got:?}, the server's model gives {want:?}"
+    );
+    let arcs = b.arcs().await?;
+    ensure!(
+        arcs.len() == native.relations.len(),
+        "{} arcs drawn, {} relations found: {arcs:?}",
+        arcs.len(),
+        native.relations.len()
+    );
+    Ok(())
+}
+
+const SERVER_TEXT: &str =
+    "Arthur B. Collins Jr., a banker in St. Paul, joined Wells Fargo in 1990.";
+
+#[test]
+fn the_server_runs_the_model_when_the_link_asks() {
+    run_e2e("14-server-backend", async |cx| {
+        let b = &cx.browser;
+        let (url, _stop) = start_mge_serve(&cx.dist).await?;
+        b.goto(&format!(
+            "{url}?text={}&model=conll04&backend=server",
+            encode_query_value(SERVER_TEXT)
+        ))
+        .await?;
+        b.wait_settled("the server's result", LOAD, &shows_text_script(SERVER_TEXT))
+            .await?;
+        b.screenshot("server-backend").await?;
+        ensure!(backend(b).await? == "server", "data-backend is not server");
+        shows_native_result(b, SERVER_TEXT).await?;
+        let note = b
+            .js(
+                "const n = document.getElementById('backend-note'); return n ? n.textContent : '';",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            note.as_str().is_some_and(|n| n.contains("server")),
+            "no note says the model runs on the server: {note}"
+        );
+        // Typing goes to the server too.
+        let text = "Maria Gonzalez works for the United Nations in Geneva.";
+        let area = b.client.find(Locator::Id("text")).await?;
+        area.clear().await?;
+        area.send_keys(text).await?;
+        b.wait_settled("the typed sentence's result", RUN, &shows_text_script(text))
+            .await?;
+        shows_native_result(b, text).await?;
+        Ok(())
+    });
+}
+
+#[test]
+fn the_page_falls_back_to_the_server_when_its_model_cannot_run() {
+    run_e2e("15-server-fallback", async |cx| {
+        let b = &cx.browser;
+        // The worker's WebAssembly does not compile; then, the bundle is damaged.
+        let cases: [(&str, Damage); 2] = [
+            (
+                "wasm",
+                &[("mge-worker_bg.wasm", b"this is not WebAssembly")],
+            ),
+            (
+                "bundle",
+                &[("models/conll04.safetensors", b"\x08\0\0\0\0\0\0\0{}      ")],
+            ),
+        ];
+        for (what, damage) in cases {
+            let dist = damaged_dist(&cx.dist, damage)?;
+            let (url, stop) = start_mge_serve(dist.path()).await?;
+            b.goto(&format!(
+                "{url}?text={}&model=conll04",
+                encode_query_value(SERVER_TEXT)
+            ))
+            .await?;
+            b.wait_settled(
+                &format!("the result after a broken {what}"),
+                LOAD,
+                &shows_text_script(SERVER_TEXT),
+            )
+            .await?;
+            b.screenshot(&format!("fallback-after-broken-{what}"))
+                .await?;
+            ensure!(
+                backend(b).await? == "server",
+                "broken {what}: data-backend is not server"
+            );
+            let kept = b
+                .js("return document.getElementById('text').value;", vec![])
+                .await?;
+            ensure!(
+                kept.as_str() == Some(SERVER_TEXT),
+                "broken {what}: the text box holds {kept}"
+            );
+            shows_native_result(b, SERVER_TEXT).await?;
+            let _ = stop.send(());
+        }
+        Ok(())
+    });
+}

@@ -2,7 +2,10 @@
 //! triples, timings, the teaching view and the in-page benchmark.
 //!
 //! All model work happens in the worker (`crate::worker`); this side only sends requests,
-//! keeps the id of the latest one of each kind and renders what comes back.
+//! keeps the id of the latest one of each kind and renders what comes back. When the
+//! worker cannot run the model (its WebAssembly does not start, or the model does not
+//! load) and the page is served by `mge serve`, the same requests go to the server's API
+//! instead (`crate::remote`); `?backend=server` asks for that from the start.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -18,8 +21,9 @@ use crate::models::{ModelKey, ANALYZE_MAX_CHARS, BENCH_SENTENCE, BENCH_SENTENCES
 use crate::palette::{entity_colors, heat, relation_color};
 use crate::protocol::{BenchReport, FromWorker, LoadStage, ModelInfo, RunResult, ToWorker};
 use crate::query::{
-    build_query, format_threshold, parse_query, PageQuery, THRESHOLD_MAX, THRESHOLD_MIN,
+    build_query, format_threshold, parse_query, Backend, PageQuery, THRESHOLD_MAX, THRESHOLD_MIN,
 };
+use crate::remote;
 use crate::stats::grouped;
 
 /// Font of the annotated text; the canvas that measures pieces uses the very same string.
@@ -44,6 +48,8 @@ const TYPE_DEBOUNCE: Duration = Duration::from_millis(300);
 const SLIDER_DEBOUNCE: Duration = Duration::from_millis(150);
 /// The worker script trunk emits (`data-loader-shim` on the worker's link).
 const WORKER_URL: &str = "./mge-worker_loader.js";
+/// How long the worker may take to start before the page gives up on it.
+const WORKER_START_LIMIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -77,6 +83,12 @@ struct LoadFailure {
     model: ModelKey,
     stage: LoadStage,
     error: String,
+}
+
+/// A worker failure to show when the server cannot take over.
+enum Unrecoverable {
+    Worker(String),
+    Load(LoadFailure),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -124,6 +136,11 @@ struct Ui {
     link_note: RwSignal<Option<String>>,
     width: RwSignal<f64>,
     worker: StoredValue<Option<Worker>, LocalStorage>,
+    /// Where the model runs now, and why it runs on the server when it does.
+    backend: RwSignal<Backend>,
+    backend_note: RwSignal<Option<String>>,
+    /// The backend the link asked for (`?backend=`); no fallback away from it.
+    forced_backend: Option<Backend>,
     next_id: StoredValue<u64>,
     latest_extract: StoredValue<u64>,
     latest_load: StoredValue<u64>,
@@ -166,6 +183,11 @@ impl Ui {
             link_note: RwSignal::new(None),
             width: RwSignal::new(760.0),
             worker: StoredValue::new_local(None),
+            backend: RwSignal::new(q.backend.unwrap_or(Backend::Wasm)),
+            backend_note: RwSignal::new(
+                (q.backend == Some(Backend::Server)).then(|| "the link asks for it".to_string()),
+            ),
+            forced_backend: q.backend,
             next_id: StoredValue::new(0),
             latest_extract: StoredValue::new(0),
             latest_load: StoredValue::new(0),
@@ -180,6 +202,17 @@ impl Ui {
     }
 
     fn send(&self, msg: &ToWorker) {
+        if self.backend.get_untracked() == Backend::Server {
+            let ui = *self;
+            let msg = msg.clone();
+            leptos::task::spawn_local(async move {
+                for answer in remote::answer(msg).await {
+                    // Answers for a page that has since switched back are dropped by id.
+                    ui.on_message(answer);
+                }
+            });
+            return;
+        }
         let Ok(json) = serde_json::to_string(msg) else {
             return;
         };
@@ -193,6 +226,10 @@ impl Ui {
     }
 
     fn start_worker(self) {
+        if self.backend.get_untracked() == Backend::Server {
+            self.on_message(FromWorker::Hello { simd: false });
+            return;
+        }
         let worker = match Worker::new(WORKER_URL) {
             Ok(w) => w,
             Err(e) => {
@@ -225,9 +262,66 @@ impl Ui {
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         onerror.forget();
         self.worker.set_value(Some(worker));
+        // A worker that neither says hello nor reports a failure (a browser that stalls on
+        // its WebAssembly) counts as failed after a while.
+        set_timeout(
+            move || {
+                let silent = !self.worker_ready.get_untracked()
+                    && self.backend.get_untracked() == Backend::Wasm
+                    && self.worker_error.with_untracked(|e| e.is_none());
+                if silent {
+                    self.fail_worker(format!(
+                        "the model worker did not start within {} s",
+                        WORKER_START_LIMIT.as_secs()
+                    ));
+                }
+            },
+            WORKER_START_LIMIT,
+        );
     }
 
     fn fail_worker(&self, error: String) {
+        if self.may_fall_back() {
+            self.fall_back(
+                format!("the in-browser model could not start ({error})"),
+                Unrecoverable::Worker(error),
+            );
+            return;
+        }
+        self.show_worker_error(error);
+    }
+
+    /// Whether a failure of the worker may move the model to the server.
+    fn may_fall_back(&self) -> bool {
+        self.backend.get_untracked() == Backend::Wasm && self.forced_backend.is_none()
+    }
+
+    /// Moves the model to the server when the page's server has the API; otherwise shows
+    /// the failure as it is. The text, model and threshold stay as they are.
+    fn fall_back(self, reason: String, otherwise: Unrecoverable) {
+        leptos::task::spawn_local(async move {
+            if !remote::available().await {
+                match otherwise {
+                    Unrecoverable::Worker(e) => self.show_worker_error(e),
+                    Unrecoverable::Load(f) => self.show_load_error(f),
+                }
+                return;
+            }
+            web_sys::console::warn_1(&format!("running the model on the server: {reason}").into());
+            self.worker.update_value(|w| {
+                if let Some(w) = w.take() {
+                    w.terminate();
+                }
+            });
+            self.backend.set(Backend::Server);
+            self.backend_note.set(Some(reason));
+            self.worker_error.set(None);
+            self.worker_ready.set(true);
+            self.load_model();
+        });
+    }
+
+    fn show_worker_error(&self, error: String) {
         self.worker_error.set(Some(error));
         self.phase.set(Phase::Error);
         if self.query_bench {
@@ -297,6 +391,9 @@ impl Ui {
 
     fn on_message(self, msg: FromWorker) {
         match msg {
+            FromWorker::StartFailed { error } => {
+                self.fail_worker(error);
+            }
             FromWorker::Hello { simd } => {
                 self.simd.set(simd);
                 self.worker_ready.set(true);
@@ -333,15 +430,21 @@ impl Ui {
                 stage,
                 error,
             } if id == self.latest_load.get_value() => {
-                self.load_progress.set(None);
-                self.load_error.set(Some(LoadFailure {
+                let failure = LoadFailure {
                     model,
                     stage,
                     error,
-                }));
-                self.phase.set(Phase::Error);
-                if self.query_bench {
-                    self.finish_bench_with_error("the model could not be loaded");
+                };
+                if self.may_fall_back() {
+                    self.fall_back(
+                        format!(
+                            "the model could not be loaded in this browser ({})",
+                            failure.error
+                        ),
+                        Unrecoverable::Load(failure),
+                    );
+                } else {
+                    self.show_load_error(failure);
                 }
             }
             FromWorker::Progress { id, done, total } if id == self.latest_extract.get_value() => {
@@ -397,6 +500,15 @@ impl Ui {
         }
     }
 
+    fn show_load_error(&self, failure: LoadFailure) {
+        self.load_progress.set(None);
+        self.load_error.set(Some(failure));
+        self.phase.set(Phase::Error);
+        if self.query_bench {
+            self.finish_bench_with_error("the model could not be loaded");
+        }
+    }
+
     fn start_bench(&self) {
         let id = self.fresh_id();
         self.latest_bench.set_value(id);
@@ -429,7 +541,7 @@ impl Ui {
         let info = self.loaded.get_untracked();
         let nav = window().navigator();
         let value = serde_json::json!({
-            "backend": "wasm",
+            "backend": self.backend.get_untracked().as_str(),
             "simd": self.simd.get_untracked(),
             "model": self.model.get_untracked().key(),
             "cold_start_ms": self.cold_start_ms.get_untracked().map(|v| (v * 10.0).round() / 10.0),
@@ -849,7 +961,7 @@ fn ms(v: f64) -> String {
     }
 }
 
-fn timing_view(t: &Timings, chunks: usize, simd: bool) -> impl IntoView {
+fn timing_view(t: &Timings, chunks: usize, backend: Backend, simd: bool) -> impl IntoView {
     let split = t.tokenize_ms + t.encoder_ms + t.heads_ms + t.decode_ms > 0.0;
     let parts = if split {
         format!(
@@ -866,7 +978,8 @@ fn timing_view(t: &Timings, chunks: usize, simd: bool) -> impl IntoView {
     let chunks = (chunks > 1).then(|| format!(" · {chunks} chunks"));
     view! {
         <p class="timing">
-            {parts}{chunks}" · backend "<code>"wasm"</code>{simd.then_some(" (SIMD)")}
+            {parts}{chunks}" · backend "<code>{backend.as_str()}</code>
+            {(simd && backend == Backend::Wasm).then_some(" (SIMD)")}
         </p>
     }
 }
@@ -1056,7 +1169,9 @@ fn Teaching(ui: Ui) -> impl IntoView {
             .with(|r| r.as_ref().is_some_and(|r| !r.sentences.is_empty()));
         if !has {
             let long = ui.text.with(|t| t.chars().count() > ANALYZE_MAX_CHARS);
-            let msg = if long {
+            let msg = if ui.backend.get() == Backend::Server {
+                "The tables come from the model in this browser; while it runs on the server they are not shown.".to_string()
+            } else if long {
                 format!(
                     "The tables are drawn for texts of up to {} characters.",
                     grouped(ANALYZE_MAX_CHARS)
@@ -1394,7 +1509,7 @@ pub fn App() -> impl IntoView {
                         <div class="annotated" aria-label="Text with entities and relations">
                             {annotated_view(r, &info, width)}
                         </div>
-                        {timing_view(&r.timings, r.chunks, ui.simd.get_untracked())}
+                        {timing_view(&r.timings, r.chunks, ui.backend.get_untracked(), ui.simd.get_untracked())}
                         {triples_view(r)}
                     </div>
                 }
@@ -1421,17 +1536,26 @@ pub fn App() -> impl IntoView {
     let footer_model = move || {
         ui.loaded.get().map(|i| {
             let f1 = match (i.test_ner_f1, i.test_re_f1) {
-                (Some(n), Some(r)) => format!(" Test F1: entities {n:.1}, relations {r:.1} (strict)."),
+                (Some(n), Some(r)) => {
+                    format!(" Test F1: entities {n:.1}, relations {r:.1} (strict).")
+                }
                 _ => String::new(),
             };
+            let place = if ui.backend.get() == Backend::Server {
+                "runs on this page's server".to_string()
+            } else {
+                format!(
+                    "downloaded in {} and prepared in {}",
+                    ms(i.fetch_ms),
+                    ms(i.init_ms)
+                )
+            };
             format!(
-                "Model: {} — trained on {}, {} weights, {:.1} MB, downloaded in {} and prepared in {}.{f1}",
+                "Model: {} — trained on {}, {} weights, {:.1} MB, {place}.{f1}",
                 i.model.label(),
                 i.dataset,
                 i.quantization,
                 i.bytes as f64 / 1e6,
-                ms(i.fetch_ms),
-                ms(i.init_ms)
             )
         })
     };
@@ -1440,11 +1564,24 @@ pub fn App() -> impl IntoView {
         <header class="top">
             <div>
                 <h1>"Entities and relations, in your browser"</h1>
-                <p class="sub">"MGE-rs: the Multi-Gate Encoder for joint entity and relation extraction, compiled to WebAssembly. Nothing you type leaves this page."</p>
+                <p class="sub">
+                    "MGE-rs: the Multi-Gate Encoder for joint entity and relation extraction, compiled to WebAssembly. "
+                    {move || if ui.backend.get() == Backend::Server {
+                        "What you type is sent to this page's server, which runs the model."
+                    } else {
+                        "Nothing you type leaves this page."
+                    }}
+                </p>
             </div>
-            <div id="status" class="status" data-state=move || ui.phase.get().as_str() data-backend="wasm" role="status" aria-live="polite">
+            <div id="status" class="status" data-state=move || ui.phase.get().as_str() data-backend=move || ui.backend.get().as_str() role="status" aria-live="polite">
                 {status_text}
             </div>
+            {move || (ui.backend.get() == Backend::Server).then(|| view! {
+                <p id="backend-note" class="backend-note">
+                    "The model runs on this page's server, not in your browser: "
+                    {ui.backend_note.get().unwrap_or_default()}"."
+                </p>
+            })}
         </header>
 
         <section class="controls">

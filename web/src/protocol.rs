@@ -108,6 +108,11 @@ pub enum FromWorker {
     Hello {
         simd: bool,
     },
+    /// The worker's WebAssembly could not be fetched or compiled (sent by
+    /// `web/mge-worker_loader.js`, not by the worker's Rust code, which never ran).
+    StartFailed {
+        error: String,
+    },
     /// Bytes of the bundle received so far (`total` when the server said); `initializing`
     /// once the download is complete and the model is being built.
     LoadProgress {

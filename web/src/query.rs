@@ -1,4 +1,5 @@
-//! Shareable links: `?text=…&model=conll04|scierc&threshold=…` (and `bench=1`).
+//! Shareable links: `?text=…&model=conll04|scierc&threshold=…` (and `bench=1`,
+//! `backend=wasm|server`).
 
 use crate::models::ModelKey;
 
@@ -10,6 +11,34 @@ pub struct PageQuery {
     pub model: Option<ModelKey>,
     pub threshold: Option<f32>,
     pub bench: bool,
+    /// Where the model runs, when the link says (otherwise the page chooses).
+    pub backend: Option<Backend>,
+}
+
+/// Where the model runs: in the page's worker (WebAssembly), or on the server that serves
+/// the page (`mge serve`), the fallback when the worker cannot run it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Wasm,
+    Server,
+}
+
+impl Backend {
+    /// The value of `#status[data-backend]` and of `?backend=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Wasm => "wasm",
+            Backend::Server => "server",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        match key.trim().to_ascii_lowercase().as_str() {
+            "wasm" => Some(Backend::Wasm),
+            "server" => Some(Backend::Server),
+            _ => None,
+        }
+    }
 }
 
 /// Lowest and highest threshold the slider offers; link values are clamped to them.
@@ -29,6 +58,7 @@ pub fn parse_query(search: &str) -> PageQuery {
             "model" => q.model = ModelKey::from_key(value.trim()),
             "threshold" => q.threshold = parse_threshold(&value),
             "bench" => q.bench = matches!(value.trim(), "1" | "true" | "yes" | ""),
+            "backend" => q.backend = Backend::from_key(&value),
             _ => {}
         }
     }
@@ -140,6 +170,14 @@ mod tests {
     fn threshold_is_clamped_to_the_slider() {
         assert_eq!(parse_query("threshold=2").threshold, Some(THRESHOLD_MAX));
         assert_eq!(parse_query("threshold=-1").threshold, Some(THRESHOLD_MIN));
+    }
+
+    #[test]
+    fn backends() {
+        assert_eq!(parse_query("backend=server").backend, Some(Backend::Server));
+        assert_eq!(parse_query("backend=WASM").backend, Some(Backend::Wasm));
+        assert_eq!(parse_query("backend=quantum").backend, None);
+        assert_eq!(parse_query("text=a").backend, None);
     }
 
     #[test]
