@@ -21,8 +21,9 @@ use crate::models::ModelDescription;
 use crate::pool::PoolError;
 use crate::AppState;
 
-/// The body of `POST /api/extract`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// The body of `POST /api/extract` as the handler reads it; the document describes it as
+/// [`ExtractBody`], which says that exactly one of `text` and `texts` is given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtractRequest {
     /// One text to extract from. Give either `text` or `texts`.
@@ -34,11 +35,49 @@ pub struct ExtractRequest {
     /// A model name from `GET /api/models`; the first model when left out.
     #[serde(default)]
     pub model: Option<String>,
+    /// Decision threshold on probabilities, strictly between 0 and 1.
+    #[serde(default)]
+    pub threshold: Option<f64>,
+}
+
+/// The body of `POST /api/extract`: one text, or several.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ExtractBody {
+    One(OneText),
+    Many(ManyTexts),
+}
+
+/// One text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OneText {
+    /// The text to extract from (at most the server's character limit).
+    pub text: String,
+    /// A model name from `GET /api/models`; the first model when left out.
+    #[serde(default)]
+    pub model: Option<String>,
     /// Decision threshold on probabilities, strictly between 0 and 1; the model's default
     /// when left out. It filters entities and relations alike.
     #[serde(default)]
     #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
-    pub threshold: Option<f32>,
+    pub threshold: Option<f64>,
+}
+
+/// Several texts, answered in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManyTexts {
+    /// The texts (at least one; at most the server's limit of texts and characters).
+    #[schema(min_items = 1)]
+    pub texts: Vec<String>,
+    /// As in [`OneText`].
+    #[serde(default)]
+    pub model: Option<String>,
+    /// As in [`OneText`].
+    #[serde(default)]
+    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
+    pub threshold: Option<f64>,
 }
 
 /// The answer of `POST /api/extract`.
@@ -228,6 +267,14 @@ pub fn parse_extract_request(
             ))
         }
     };
+    // The document's schema is the contract: what it refuses, the API refuses (a `null`
+    // beside the other field is the one case the struct above lets through).
+    if serde_json::from_str::<ExtractBody>(text).is_err() {
+        return Err(ApiError::bad(
+            "invalid_request",
+            "give either `text` or `texts`, not both (not even one of them as null)",
+        ));
+    }
     if texts.len() > limits.max_texts {
         return Err(ApiError::too_large(
             "too_many_texts",
@@ -256,19 +303,35 @@ pub fn parse_extract_request(
             ));
         }
     }
-    if let Some(t) = request.threshold {
-        if !(t > 0.0 && t < 1.0) {
+    let threshold = match request.threshold {
+        Some(t) if !strictly_between_0_and_1(t) => {
+            let shown = if t != 0.0 && (t.abs() < 1e-4 || t.abs() >= 1e6) {
+                format!("{t:e}")
+            } else {
+                format!("{t}")
+            };
             return Err(ApiError::bad(
                 "invalid_threshold",
-                format!("the threshold must lie strictly between 0 and 1, not {t}"),
+                format!("the threshold must lie strictly between 0 and 1, not {shown}"),
             ));
         }
-    }
+        // Read as f64 and checked there: in f32, 1e-45 would round to 0 and 0.99999999
+        // to 1. The nearest f32 strictly inside (0, 1) is used.
+        Some(t) => Some((t as f32).clamp(f32::MIN_POSITIVE, 1.0 - f32::EPSILON / 2.0)),
+        None => None,
+    };
     Ok(Job {
         texts,
         model: request.model,
-        threshold: request.threshold,
+        threshold,
     })
+}
+
+/// `0 < t < 1`, decided on the bits for the lower end: with the processor flushing
+/// subnormal numbers to zero (the numeric code in this process may turn that on),
+/// `5e-324 > 0.0` is false, though the number is positive.
+fn strictly_between_0_and_1(t: f64) -> bool {
+    t.is_finite() && t.is_sign_positive() && t.to_bits() != 0 && t < 1.0
 }
 
 fn body_too_large(limits: &Limits) -> ApiError {
@@ -285,7 +348,7 @@ fn body_too_large(limits: &Limits) -> ApiError {
 #[utoipa::path(
     post,
     path = "/api/extract",
-    request_body(content = ExtractRequest, content_type = "application/json"),
+    request_body(content = ExtractBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The extraction of every text", body = ExtractResponse),
         (status = 400, description = "Malformed JSON, invalid UTF-8, no text, an unknown model or a threshold outside (0, 1)", body = ErrorBody),
@@ -416,12 +479,36 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
     path = "/api/openapi.json",
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json"))
 )]
-pub async fn openapi() -> Response {
-    match ApiDoc::openapi().to_json() {
-        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+pub async fn openapi(State(state): State<AppState>) -> Response {
+    match document(&state.limits, &state.models.names()) {
+        Ok(doc) => Json(doc).into_response(),
         Err(e) => ApiError::internal(format!("the API document could not be written: {e}"))
             .into_response(),
     }
+}
+
+/// The document generated from the types, with this server's limits and model names
+/// written into the request schemas, so that a client (or a fuzzer) that keeps to it is
+/// never refused for a limit it could not see.
+pub fn document(limits: &Limits, models: &[String]) -> serde_json::Result<serde_json::Value> {
+    let mut doc = serde_json::to_value(ApiDoc::openapi())?;
+    let schemas = &mut doc["components"]["schemas"];
+    let names = serde_json::json!(models);
+    for (schema, field) in [("OneText", "text"), ("ManyTexts", "texts")] {
+        let props = &mut schemas[schema]["properties"];
+        if field == "text" {
+            props["text"]["maxLength"] = limits.max_chars.into();
+        } else {
+            props["texts"]["maxItems"] = limits.max_texts.into();
+            props["texts"]["items"]["maxLength"] = limits.max_chars.into();
+        }
+        // `model` is a name of this server's (or null, for the default).
+        props["model"] = serde_json::json!({
+            "description": "A model name from GET /api/models; the first model when null or left out.",
+            "oneOf": [{"type": "string", "enum": names}, {"type": "null"}]
+        });
+    }
+    Ok(doc)
 }
 
 /// The OpenAPI document, generated from the handlers and types above.
@@ -434,7 +521,9 @@ pub async fn openapi() -> Response {
     ),
     paths(extract, models, health, openapi),
     components(schemas(
-        ExtractRequest,
+        ExtractBody,
+        OneText,
+        ManyTexts,
         ExtractResponse,
         ModelsResponse,
         ModelDescription,
@@ -521,6 +610,13 @@ mod tests {
             code(JSON, r#"{"text": "a", "threshold": 1e400}"#),
             "malformed_json"
         );
+        // Inside (0, 1) as numbers, but not as f32: kept inside.
+        for t in ["1.4e-45", "5e-324"] {
+            let tiny = parse(JSON, &format!(r#"{{"text": "a", "threshold": {t}}}"#)).unwrap();
+            assert!(tiny.threshold.is_some_and(|t| t > 0.0), "{t}");
+        }
+        let near = parse(JSON, r#"{"text": "a", "threshold": 0.9999999999999999}"#).unwrap();
+        assert!(near.threshold.is_some_and(|t| t < 1.0));
         let long = format!(r#"{{"text": "{}"}}"#, "a".repeat(300));
         assert_eq!(code(JSON, &long), "body_too_large");
         let err = parse_extract_request(JSON, b"{\"text\": \"\xff\"}", &limits()).unwrap_err();
@@ -537,8 +633,7 @@ mod tests {
 
     #[test]
     fn the_document_describes_every_endpoint() {
-        let doc: serde_json::Value =
-            serde_json::from_str(&ApiDoc::openapi().to_json().unwrap()).unwrap();
+        let doc = document(&limits(), &["a".into(), "b".into()]).unwrap();
         for path in [
             "/api/extract",
             "/api/models",
@@ -552,7 +647,42 @@ mod tests {
             entity["type"].is_object(),
             "serde's rename reaches the schema"
         );
-        let req = &doc["components"]["schemas"]["ExtractRequest"];
-        assert_eq!(req["additionalProperties"], serde_json::json!(false));
+        let one = &doc["components"]["schemas"]["OneText"];
+        assert_eq!(one["additionalProperties"], serde_json::json!(false));
+        assert_eq!(one["properties"]["text"]["maxLength"], 10);
+        assert_eq!(
+            one["properties"]["model"]["oneOf"][0]["enum"],
+            serde_json::json!(["a", "b"])
+        );
+        let many = &doc["components"]["schemas"]["ManyTexts"]["properties"]["texts"];
+        assert_eq!(many["maxItems"], 2);
+        assert_eq!(many["minItems"], 1);
+    }
+
+    /// The handler accepts what the document's schema describes, and nothing else that
+    /// is well-formed JSON of the right fields.
+    #[test]
+    fn the_parser_and_the_document_agree() {
+        let bodies = [
+            r#"{"text": "a"}"#,
+            r#"{"text": "a", "model": null, "threshold": null}"#,
+            r#"{"texts": ["a", "b"], "threshold": 0.2}"#,
+            r#"{"texts": []}"#,
+            r#"{"text": "a", "texts": ["b"]}"#,
+            r#"{}"#,
+            r#"{"model": "a"}"#,
+            r#"{"text": null}"#,
+            r#"{"texts": null, "text": "a"}"#,
+            r#"{"text": "a", "extra": 1}"#,
+        ];
+        for body in bodies {
+            let schema_ok = match serde_json::from_str::<ExtractBody>(body) {
+                Ok(ExtractBody::Many(m)) => !m.texts.is_empty(),
+                Ok(ExtractBody::One(_)) => true,
+                Err(_) => false,
+            };
+            let parsed = parse(JSON, body);
+            assert_eq!(parsed.is_ok(), schema_ok, "{body}: {parsed:?}");
+        }
     }
 }
