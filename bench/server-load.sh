@@ -47,7 +47,8 @@ port=$((20000 + RANDOM % 20000))
 MGE_LOG=warn "$mge" serve --no-page --addr "127.0.0.1:$port" 2>"$tmp/serve.log" &
 server_pid=$!
 for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$port/healthz" >"$tmp/health.json" 2>/dev/null && break
+  python3 -c "import urllib.request as u; print(u.urlopen('http://127.0.0.1:$port/healthz', timeout=1).read().decode())" \
+    >"$tmp/health.json" 2>/dev/null && break
   sleep 0.1
 done
 capacity=$(python3 -c "import json,sys; print(json.load(open('$tmp/health.json'))['capacity'])")

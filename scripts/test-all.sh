@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace on a fresh machine: installs what is missing
-# (the wasm target, the default encoder, the browser toolchain and Chromium), then
-# formatting, lints, the native tests, and the model crate built for wasm32 and tested in
+# (the wasm target, the default encoder, the browser toolchain and Chromium, schemathesis),
+# then formatting, lints, the native tests, short bounded runs of the API property tests,
+# the server load test and the fuzzers, and the model crate built for wasm32 and tested in
 # headless Chromium against the native results (the browser runs that exact code).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,10 +26,10 @@ rustup component list --installed | grep -q '^rustfmt' || rustup component add r
 
 # Downloads (the encoder from PyPI, Chromium from apt, wasm-opt from npm) wait on the
 # network, not the processor: they run beside the lints and the first build.
-step "downloads in the background: the encoder, Chromium, wasm-opt"
+step "downloads in the background: the encoder, Chromium, wasm-opt, schemathesis"
 downloads_log=$(mktemp)
-(./scripts/fetch-encoder.sh && ./scripts/install-web-tools.sh chromium wasm-opt) \
-  >"$downloads_log" 2>&1 &
+(./scripts/fetch-encoder.sh && ./scripts/install-web-tools.sh chromium wasm-opt &&
+  ./scripts/api-fuzz.sh --install-only) >"$downloads_log" 2>&1 &
 downloads=$!
 
 step "cargo fmt --check"
@@ -49,6 +50,12 @@ export MGE_REQUIRE_ENCODER=1
 step "cargo test (native)"
 # The browser end-to-end tests need dist/, built below; they run at the end.
 MGE_E2E_SKIP=1 cargo test --workspace --release
+
+step "mge serve: its API against its OpenAPI document (schemathesis, 25 examples per operation)"
+./scripts/api-fuzz.sh 25
+
+step "mge serve: a short load test (no failed request, 503 only beyond its places)"
+./bench/server-load.sh --quick
 
 step "browser toolchain (trunk, wasm-bindgen)"
 ./scripts/install-web-tools.sh
