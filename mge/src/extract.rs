@@ -180,6 +180,27 @@ struct Window {
     core: (usize, usize),
 }
 
+/// Keeps the `max` best-scoring of `items` (in their order by `position`) when there are
+/// more. The decoder's limit per window: at most as many entity spans and relation cells as
+/// the window has sub-tokens, and twice as many triples. Text never holds more mentions than
+/// sub-tokens, so this changes nothing at sensible thresholds; at a tiny one a model scores
+/// nearly every span and pair above it (a 380-character text at 1e-20 gave 1.1 GB of
+/// triples and 6 GB of memory), and the limit keeps time and memory in proportion to the
+/// text whatever the threshold.
+fn keep_best<T, K: Ord>(
+    items: &mut Vec<T>,
+    max: usize,
+    score: impl Fn(&T) -> f32,
+    position: impl Fn(&T) -> K,
+) {
+    if items.len() <= max {
+        return;
+    }
+    items.sort_by(|a, b| score(b).total_cmp(&score(a)));
+    items.truncate(max);
+    items.sort_by_key(|t| position(t));
+}
+
 /// Default [`Extractor::max_len`] (chosen by measurement: `docs/RESULTS.md`, section "Raw
 /// text: sentences, windows and run-on text").
 pub const DEFAULT_WINDOW: usize = 64;
@@ -212,6 +233,10 @@ pub struct Extractor {
     /// punctuation at their edges ([`segment::trim_span`]), as the datasets' entities do.
     /// Off, every sub-token span the model scores above the threshold is reported.
     pub word_spans: bool,
+    /// At most as many entity spans and relation cells per window as it has sub-tokens
+    /// (the best-scoring), and twice as many triples; see [`keep_best`]. Off only to study
+    /// raw decoding.
+    pub limit_cells: bool,
     info: Option<BundleInfo>,
 }
 
@@ -229,6 +254,7 @@ impl Extractor {
             segmenter: Segmenter::default(),
             flat_entities: config.labels.nested_entities == Some(false),
             word_spans: true,
+            limit_cells: true,
             info: None,
         })
     }
@@ -345,7 +371,20 @@ impl Extractor {
             let Some(t) = t else { continue };
             let chars = &chars[w.text];
             let mut d = t.decode(threshold);
+            let cap = if self.limit_cells {
+                w.ids.len().max(8)
+            } else {
+                usize::MAX / 2
+            };
+            keep_best(&mut d.entities, cap, |c| c.score, |c| (c.i, c.j, c.label));
+            keep_best(&mut d.relations, cap, |c| c.score, |c| (c.i, c.j, c.label));
             let mut triples = d.triples();
+            keep_best(
+                &mut triples,
+                2 * cap,
+                |t| t.score,
+                |t| (t.head, t.tail, t.label),
+            );
             if self.word_spans {
                 (d, triples) = word_aligned(d, triples, w, chars);
             }
@@ -699,7 +738,40 @@ mod tests {
         let (cfg, map) = tiny_model(WORDS.len() + 4, 5).unwrap();
         let mut ex = Extractor::new(&MgeModel::load(&map, &cfg).unwrap(), tok).unwrap();
         ex.threshold = threshold;
+        // These tests look at raw decoding of a random model, which scores many cells high.
+        ex.limit_cells = false;
         ex
+    }
+
+    #[test]
+    fn a_tiny_threshold_reports_no_more_than_the_text_holds() {
+        let mut ex = extractor(0.5);
+        ex.limit_cells = true;
+        ex.flat_entities = false;
+        let text = "john smith lives in boston . mary works for acme corp in paris , france !";
+        let subtokens = text.split_whitespace().count() + 2;
+        let r = ex
+            .extract_many_at(&[text], f32::MIN_POSITIVE)
+            .unwrap()
+            .remove(0);
+        assert!(!r.entities.is_empty());
+        assert!(
+            r.entities.len() <= subtokens,
+            "{} entities",
+            r.entities.len()
+        );
+        assert!(
+            r.relations.len() <= 2 * subtokens,
+            "{} relations",
+            r.relations.len()
+        );
+        // Without the limit the same call reports every span of every type.
+        ex.limit_cells = false;
+        let all = ex
+            .extract_many_at(&[text], f32::MIN_POSITIVE)
+            .unwrap()
+            .remove(0);
+        assert!(all.entities.len() > r.entities.len());
     }
 
     #[test]

@@ -373,3 +373,17 @@ async fn shutdown_finishes_the_request_in_flight() {
         "no new connections after the stop"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_threshold_cannot_blow_up_the_answer() {
+    // At 1e-20 the science model scores nearly every span and pair above the threshold;
+    // before the decoder's limit, 380 characters gave 1.1 GB of triples.
+    let server = TestServer::start(limits(), None).await;
+    let text = "We propose a graph-based parsing method for dependency parsing that \
+                outperforms transition-based parsers on the Penn Treebank. "
+        .repeat(10);
+    let body = serde_json::json!({ "text": text, "model": "scierc", "threshold": 1e-30 });
+    let r = server.post_json("/api/extract", &body.to_string()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.body.len() < 2_000_000, "{} bytes", r.body.len());
+}
