@@ -5,10 +5,39 @@
 //! have to fall back to a chain of a dozen small tensor ops. These custom ops run a single
 //! pass over each row forward and express the backward pass with ordinary tensor ops. On
 //! devices other than the CPU they defer to composed tensor ops, which autograd handles.
+//! [`with_composed_ops`] makes the CPU take that composed path too, so the op graph that CUDA
+//! runs can be checked against the fused kernels on a machine without a GPU.
+
+use std::cell::Cell;
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor, D};
 
 use crate::error::Result;
+
+thread_local! {
+    /// Set while [`with_composed_ops`] runs on this thread.
+    static COMPOSED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the fused CPU kernels of this module switched off on the calling thread:
+/// every op it builds (and so the backward pass autograd records for it) is the chain of
+/// ordinary tensor ops that CUDA and other devices run. The previous setting is restored
+/// afterwards, also when `f` panics. Other threads are not affected.
+pub fn with_composed_ops<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            COMPOSED.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(COMPOSED.with(|c| c.replace(true)));
+    f()
+}
+
+/// Whether `x` goes through a fused CPU kernel: f32 on the CPU, outside [`with_composed_ops`].
+fn fused(x: &Tensor) -> bool {
+    x.device().is_cpu() && x.dtype() == DType::F32 && !COMPOSED.with(|c| c.get())
+}
 
 fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
     let data = match s {
@@ -132,7 +161,7 @@ impl CustomOp2 for GeluGrad {
 
 /// GELU (erf form).
 pub fn gelu(x: &Tensor) -> Result<Tensor> {
-    if x.device().is_cpu() && x.dtype() == DType::F32 {
+    if fused(x) {
         Ok(x.contiguous()?.apply_op1(Gelu)?)
     } else {
         Ok(x.gelu_erf()?)
@@ -177,7 +206,7 @@ impl CustomOp1 for SoftmaxLastDim {
 
 /// Softmax over the last dimension.
 pub fn softmax_last_dim(x: &Tensor) -> Result<Tensor> {
-    if x.device().is_cpu() && x.dtype() == DType::F32 {
+    if fused(x) {
         Ok(x.contiguous()?.apply_op1(SoftmaxLastDim)?)
     } else {
         Ok(candle_nn::ops::softmax(x, D::Minus1)?)
@@ -252,7 +281,7 @@ impl CustomOp3 for LayerNormOp {
 
 /// Layer normalization over the last dimension with weight `gamma` and bias `beta`.
 pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
-    if x.device().is_cpu() && x.dtype() == DType::F32 {
+    if fused(x) {
         let x = x.contiguous()?;
         Ok(x.apply_op3(
             &gamma.contiguous()?,
@@ -503,7 +532,7 @@ pub fn pair_ln_elu(
     eps: f64,
     upper: bool,
 ) -> Result<Tensor> {
-    if top.device().is_cpu() && top.dtype() == DType::F32 {
+    if fused(top) {
         let gb = Tensor::stack(&[gamma, beta], 0)?;
         let op = PairLnElu {
             eps: eps as f32,
@@ -590,5 +619,108 @@ mod pair_tests {
         for var in [&top, &bot, &g, &b] {
             assert!(diff(gu.get(var).unwrap(), gfull.get(var).unwrap()) < 1e-4);
         }
+    }
+}
+
+#[cfg(test)]
+mod composed_tests {
+    use super::*;
+    use crate::model::{Batch, MgeModel};
+    use crate::table::{loss, CellLabel, Targets};
+    use candle_core::{Device, Var};
+
+    /// Loss and gradients (in name order) of one step of the tiny model, built on this thread.
+    fn step(composed: bool) -> (f32, Vec<(String, Vec<f32>)>) {
+        let (cfg, map) = crate::testing::tiny_model(30, 4).unwrap();
+        let mut names: Vec<&String> = map.keys().collect();
+        names.sort();
+        let vars: Vec<(String, Var)> = names
+            .iter()
+            .map(|n| ((*n).clone(), Var::from_tensor(&map[*n]).unwrap()))
+            .collect();
+        let tensors = vars
+            .iter()
+            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+            .collect();
+        let dev = Device::Cpu;
+        let batch = Batch::new(&[&[2, 5, 6, 7, 8, 9, 3], &[2, 11, 12, 3]], 0, &dev).unwrap();
+        let cell = |i, j, label| CellLabel { i, j, label };
+        let targets = Targets::new(
+            &batch,
+            &[vec![cell(1, 2, 3), cell(4, 5, 0)], vec![cell(1, 1, 1)]],
+            &[vec![cell(1, 4, 4)], vec![]],
+            4,
+            5,
+            &dev,
+        )
+        .unwrap();
+        let run = || {
+            let model = MgeModel::load(&tensors, &cfg).unwrap();
+            loss(&model.forward(&batch, None).unwrap(), &targets).unwrap()
+        };
+        let l = if composed {
+            with_composed_ops(run)
+        } else {
+            run()
+        };
+        let grads = l.total.backward().unwrap();
+        let g = vars
+            .iter()
+            .map(|(n, v)| {
+                let t = grads.get(v).expect("every parameter has a gradient");
+                (n.clone(), t.flatten_all().unwrap().to_vec1().unwrap())
+            })
+            .collect();
+        (l.ner + l.re, g)
+    }
+
+    #[test]
+    fn composed_ops_on_the_cpu_give_the_fused_kernels_loss_and_gradients() {
+        let (fused_loss, fused) = step(false);
+        let (composed_loss, composed) = step(true);
+        assert!(
+            ((fused_loss - composed_loss) / fused_loss).abs() < 1e-5,
+            "{fused_loss} vs {composed_loss}"
+        );
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let global = fused
+            .iter()
+            .map(|(_, g)| norm(g).powi(2))
+            .sum::<f32>()
+            .sqrt();
+        let mut differs = false;
+        for ((name, a), (_, b)) in fused.iter().zip(&composed) {
+            let d: Vec<f32> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+            assert!(
+                norm(&d) <= 1e-4 * norm(a) + 1e-6 * global,
+                "{name}: difference {} of norm {}",
+                norm(&d),
+                norm(a)
+            );
+            differs |= d.iter().any(|&x| x != 0.0);
+        }
+        // The two paths really are different code (fast_exp, the erf approximation, fused
+        // reductions), so some rounding must differ: otherwise the switch did nothing.
+        assert!(differs, "with_composed_ops changed nothing");
+    }
+
+    #[test]
+    fn the_switch_is_restored_and_stays_on_its_thread() {
+        let x = Tensor::new(&[1f32, 2.0], &Device::Cpu).unwrap();
+        assert!(fused(&x));
+        with_composed_ops(|| {
+            assert!(!fused(&x));
+            let other = std::thread::spawn(|| fused(&Tensor::new(&[1f32], &Device::Cpu).unwrap()));
+            assert!(
+                other.join().unwrap(),
+                "another thread keeps the fused kernels"
+            );
+            with_composed_ops(|| assert!(!fused(&x)));
+            assert!(!fused(&x), "a nested call restores the outer setting");
+        });
+        assert!(fused(&x));
+        let caught = std::panic::catch_unwind(|| with_composed_ops(|| panic!("inside")));
+        assert!(caught.is_err());
+        assert!(fused(&x), "restored after a panic");
     }
 }

@@ -1,6 +1,8 @@
 //! `mge`: train and evaluate Multi-Gate Encoder models, extract with them, serve them.
 
+mod check_step;
 mod checkpoint;
+mod compare;
 mod extract_cmd;
 mod optim;
 mod plot;
@@ -48,6 +50,9 @@ enum Command {
     Extract(extract_cmd::ExtractArgs),
     /// Serve the demo page and the extraction API over HTTP (extraction runs on the CPU).
     Serve(serve_cmd::ServeArgs),
+    /// Run the first training step on --device and on --reference from the same weights and
+    /// batch, and compare loss, gradients and one AdamW update (exit 1 outside tolerance).
+    CheckStep(Box<check_step::CheckStepArgs>),
 }
 
 #[derive(Args)]
@@ -471,6 +476,7 @@ fn run() -> Result<()> {
         }
         Command::Extract(a) => extract_cmd::run(&a)?,
         Command::Serve(a) => serve_cmd::run(a)?,
+        Command::CheckStep(a) => check_step::run(&a)?,
         Command::Verify(a) => {
             let bytes = std::fs::read(&a.bundle)
                 .with_context(|| format!("cannot read {}", a.bundle.display()))?;

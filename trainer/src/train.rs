@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
+use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor, Var};
 use indicatif::{ProgressBar, ProgressStyle};
 use mge::align::{examples, Example};
@@ -14,7 +15,7 @@ use mge::eval::evaluate;
 use mge::init::Rng;
 use mge::metrics::EvalReport;
 use mge::model::{init_head_weights, Batch, MgeModel};
-use mge::table::{loss, Targets};
+use mge::table::{loss, Loss, Targets};
 use mge::tokenize::SubwordTokenizer;
 use mge::weights::{load_safetensors, TensorMap};
 use mge::{Gates, MgeConfig, ModelConfig};
@@ -195,6 +196,167 @@ fn as_map(tensors: &[(String, Tensor)]) -> TensorMap {
     tensors.iter().cloned().collect()
 }
 
+/// What a run reads before its first step: the encoder, its tokenizer, the label schema of
+/// the training data, the model configuration and the prepared training and dev examples.
+pub struct RunData {
+    pub encoder: Encoder,
+    pub tokenizer: SubwordTokenizer,
+    pub labels: LabelSchema,
+    pub model: ModelConfig,
+    pub train: Vec<Example>,
+    pub dev: Vec<Example>,
+}
+
+impl RunData {
+    /// Reads everything `cfg` names; the encoder's tensors are loaded onto `device`.
+    pub fn load(cfg: &TrainConfig, device: &Device) -> Result<Self> {
+        let encoder = Encoder::load(&cfg.encoder, device)?;
+        let tokenizer = SubwordTokenizer::from_bytes(encoder.tokenizer_json.as_bytes())?;
+        let train_sentences = data::load_dataset(&cfg.train)?;
+        let dev_sentences = data::load_dataset(&cfg.dev)?;
+        let labels = LabelSchema::from_sentences([train_sentences.as_slice()]);
+        data::validate(
+            &dev_sentences,
+            &cfg.dev.display().to_string(),
+            Some(&labels),
+        )?;
+        let model = ModelConfig {
+            bert: encoder.config.clone(),
+            mge: MgeConfig {
+                hidden: cfg.hidden,
+                gates: cfg.gates,
+                threshold: cfg.threshold,
+                ..MgeConfig::default()
+            },
+            labels: labels.clone(),
+            max_words: cfg.max_words,
+        };
+        model.validate()?;
+        let max_len = model.bert.max_position_embeddings;
+        let joined = data::join_neighbours(&train_sentences, cfg.join_neighbours, cfg.seed);
+        let mut train = examples(&joined, &labels, &tokenizer, cfg.max_words, max_len)?;
+        if let Some(n) = cfg.limit_train {
+            train.truncate(n);
+        }
+        let dev = examples(&dev_sentences, &labels, &tokenizer, cfg.max_words, max_len)?;
+        Ok(Self {
+            encoder,
+            tokenizer,
+            labels,
+            model,
+            train,
+            dev,
+        })
+    }
+
+    /// The parameters a new run starts from: the encoder's, and the MGE layers and heads
+    /// freshly initialized from `seed` on `device`.
+    pub fn initial_weights(&self, seed: u64, device: &Device) -> Result<TensorMap> {
+        let mut map = self.encoder.tensors.clone();
+        map.extend(init_head_weights(&self.model, seed, device)?);
+        Ok(map)
+    }
+}
+
+/// The parameters as variables sorted by name, and AdamW over them: the encoder's learning
+/// rate for `bert.*`, the heads' for the rest, no weight decay on biases and norms.
+pub fn parameters(initial: &TensorMap, cfg: &TrainConfig) -> Result<(Vec<(String, Var)>, AdamW)> {
+    let mut names: Vec<&String> = initial.keys().collect();
+    names.sort();
+    let mut vars = Vec::with_capacity(names.len());
+    let mut groups = Vec::with_capacity(names.len());
+    for name in names {
+        let var = Var::from_tensor(&initial[name])?;
+        let lr = if name.starts_with("bert.") {
+            cfg.lr_encoder
+        } else {
+            cfg.lr_heads
+        };
+        let no_decay =
+            name.ends_with(".bias") || name.contains("LayerNorm") || name.contains(".ln.");
+        groups.push((
+            name.clone(),
+            var.clone(),
+            lr,
+            if no_decay { 0.0 } else { cfg.weight_decay },
+        ));
+        vars.push((name.clone(), var));
+    }
+    Ok((vars, AdamW::new(groups)?))
+}
+
+/// Warm-up steps and all steps of the learning-rate schedule for `train_examples`.
+pub fn schedule_steps(cfg: &TrainConfig, train_examples: usize) -> (usize, usize) {
+    let steps_per_epoch = train_examples.div_ceil(cfg.batch_size.max(1));
+    let total_steps = steps_per_epoch * cfg.epochs;
+    let warmup_steps = (total_steps as f64 * cfg.warmup).round() as usize;
+    (warmup_steps, total_steps)
+}
+
+/// The batches of `epoch` (1-based) in the order they are trained, and the generator that
+/// then draws the epoch's dropout masks.
+pub fn epoch_plan(examples: &[Example], cfg: &TrainConfig, epoch: usize) -> (Vec<Vec<usize>>, Rng) {
+    let mut rng = Rng::new(cfg.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+    let plan = batches(examples, cfg.batch_size.max(1), &mut rng);
+    (plan, rng)
+}
+
+/// The padded batch of examples `idx` and its table targets, on `device`.
+pub fn batch_of(
+    examples: &[Example],
+    idx: &[usize],
+    pad: u32,
+    labels: &LabelSchema,
+    device: &Device,
+) -> Result<(Batch, Targets)> {
+    let seqs: Vec<&[u32]> = idx
+        .iter()
+        .map(|&i| examples[i].pieces.ids.as_slice())
+        .collect();
+    let batch = Batch::new(&seqs, pad, device)?;
+    let ner: Vec<_> = idx.iter().map(|&i| examples[i].ner.clone()).collect();
+    let re: Vec<_> = idx.iter().map(|&i| examples[i].re.clone()).collect();
+    let targets = Targets::new(
+        &batch,
+        &ner,
+        &re,
+        labels.entity_types.len(),
+        labels.relation_types.len(),
+        device,
+    )?;
+    Ok((batch, targets))
+}
+
+/// The dropout mask on the encoder output for `batch`, drawn from `rng` (none when `p` is 0).
+pub fn batch_dropout(
+    batch: &Batch,
+    model: &ModelConfig,
+    p: f64,
+    rng: &mut Rng,
+    device: &Device,
+) -> Result<Option<Tensor>> {
+    let shape = (batch.size(), batch.padded_len(), model.bert.hidden_size);
+    dropout_mask(shape, p, rng, device)
+}
+
+/// The forward pass with the current values of `vars`, the loss and its gradients.
+pub fn forward_backward(
+    vars: &[(String, Var)],
+    model: &ModelConfig,
+    batch: &Batch,
+    targets: &Targets,
+    dropout: Option<&Tensor>,
+) -> Result<(Loss, GradStore)> {
+    let tensors: TensorMap = vars
+        .iter()
+        .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+        .collect();
+    let output = MgeModel::load(&tensors, model)?.forward(batch, dropout)?;
+    let l = loss(&output, targets)?;
+    let grads = l.total.backward()?;
+    Ok((l, grads))
+}
+
 /// Trains (or resumes) a run in `out`.
 pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetrics> {
     let device = parse_device(&cfg.device)?;
@@ -202,35 +364,10 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     let last_dir = out.join("last");
     let best_dir = out.join("best");
 
-    let encoder = Encoder::load(&cfg.encoder, &device)?;
-    let tokenizer = SubwordTokenizer::from_bytes(encoder.tokenizer_json.as_bytes())?;
-    let train_sentences = data::load_dataset(&cfg.train)?;
-    let dev_sentences = data::load_dataset(&cfg.dev)?;
-    let labels = LabelSchema::from_sentences([train_sentences.as_slice()]);
-    data::validate(
-        &dev_sentences,
-        &cfg.dev.display().to_string(),
-        Some(&labels),
-    )?;
-    let model_cfg = ModelConfig {
-        bert: encoder.config.clone(),
-        mge: MgeConfig {
-            hidden: cfg.hidden,
-            gates: cfg.gates,
-            threshold: cfg.threshold,
-            ..MgeConfig::default()
-        },
-        labels: labels.clone(),
-        max_words: cfg.max_words,
-    };
-    model_cfg.validate()?;
+    let run = RunData::load(cfg, &device)?;
+    let (tokenizer, labels, model_cfg) = (&run.tokenizer, &run.labels, &run.model);
+    let (train_ex, dev_ex) = (&run.train, &run.dev);
     let max_len = model_cfg.bert.max_position_embeddings;
-    let joined = data::join_neighbours(&train_sentences, cfg.join_neighbours, cfg.seed);
-    let mut train_ex = examples(&joined, &labels, &tokenizer, cfg.max_words, max_len)?;
-    if let Some(n) = cfg.limit_train {
-        train_ex.truncate(n);
-    }
-    let dev_ex = examples(&dev_sentences, &labels, &tokenizer, cfg.max_words, max_len)?;
 
     // Parameters: the encoder from its checkpoint, the rest freshly initialized; or all of
     // them from `last/` when resuming.
@@ -262,9 +399,7 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
                     out.display()
                 );
             }
-            let mut map = encoder.tensors.clone();
-            map.extend(init_head_weights(&model_cfg, cfg.seed, &device)?);
-            map
+            run.initial_weights(cfg.seed, &device)?
         }
     };
     write_atomic(
@@ -272,29 +407,8 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         serde_json::to_string_pretty(cfg)?.as_bytes(),
     )?;
 
-    let mut names: Vec<String> = initial.keys().cloned().collect();
-    names.sort();
-    let mut vars = Vec::with_capacity(names.len());
-    let mut groups = Vec::with_capacity(names.len());
-    for name in &names {
-        let var = Var::from_tensor(&initial[name])?;
-        let lr = if name.starts_with("bert.") {
-            cfg.lr_encoder
-        } else {
-            cfg.lr_heads
-        };
-        let no_decay =
-            name.ends_with(".bias") || name.contains("LayerNorm") || name.contains(".ln.");
-        groups.push((
-            name.clone(),
-            var.clone(),
-            lr,
-            if no_decay { 0.0 } else { cfg.weight_decay },
-        ));
-        vars.push((name.clone(), var));
-    }
+    let (vars, mut opt) = parameters(&initial, cfg)?;
     let parameters: usize = vars.iter().map(|(_, v)| v.elem_count()).sum();
-    let mut opt = AdamW::new(groups)?;
     if let Some(dir) = &resume_dir {
         let moments =
             load_safetensors(&std::fs::read(dir.join("optimizer.safetensors"))?, &device)?;
@@ -306,17 +420,14 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         );
     }
 
-    let steps_per_epoch = train_ex.len().div_ceil(cfg.batch_size.max(1));
-    let total_steps = steps_per_epoch * cfg.epochs;
-    let warmup_steps = (total_steps as f64 * cfg.warmup).round() as usize;
+    let (warmup_steps, total_steps) = schedule_steps(cfg, train_ex.len());
     let pad = tokenizer.pad_id();
     let tok_json = tokenizer.to_json()?;
     let last_epoch = opts.stop_after.map_or(cfg.epochs, |s| s.min(cfg.epochs));
 
     for epoch in state.epochs_done + 1..=last_epoch {
         let started = Instant::now();
-        let mut rng = Rng::new(cfg.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
-        let plan = batches(&train_ex, cfg.batch_size.max(1), &mut rng);
+        let (plan, mut rng) = epoch_plan(train_ex, cfg, epoch);
         let pb = bar(
             train_ex.len(),
             opts.progress,
@@ -327,31 +438,9 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         );
         let (mut sum, mut sum_ner, mut sum_re) = (0f64, 0f64, 0f64);
         for (k, idx) in plan.iter().enumerate() {
-            let seqs: Vec<&[u32]> = idx
-                .iter()
-                .map(|&i| train_ex[i].pieces.ids.as_slice())
-                .collect();
-            let batch = Batch::new(&seqs, pad, &device)?;
-            let ner: Vec<_> = idx.iter().map(|&i| train_ex[i].ner.clone()).collect();
-            let re: Vec<_> = idx.iter().map(|&i| train_ex[i].re.clone()).collect();
-            let targets = Targets::new(
-                &batch,
-                &ner,
-                &re,
-                labels.entity_types.len(),
-                labels.relation_types.len(),
-                &device,
-            )?;
-            let tensors: TensorMap = vars
-                .iter()
-                .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
-                .collect();
-            let model = MgeModel::load(&tensors, &model_cfg)?;
-            let shape = (batch.size(), batch.padded_len(), model_cfg.bert.hidden_size);
-            let mask = dropout_mask(shape, cfg.dropout, &mut rng, &device)?;
-            let output = model.forward(&batch, mask.as_ref())?;
-            let l = loss(&output, &targets)?;
-            let grads = l.total.backward()?;
+            let (batch, targets) = batch_of(train_ex, idx, pad, labels, &device)?;
+            let mask = batch_dropout(&batch, model_cfg, cfg.dropout, &mut rng, &device)?;
+            let (l, grads) = forward_backward(&vars, model_cfg, &batch, &targets, mask.as_ref())?;
             let lr_scale = linear_schedule(state.step, warmup_steps, total_steps);
             opt.step(&grads, lr_scale, cfg.clip)?;
             state.step += 1;
@@ -365,12 +454,12 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         let train_seconds = started.elapsed().as_secs_f64();
 
         let weights = snapshot(&vars);
-        let model = MgeModel::load(&as_map(&weights), &model_cfg)?;
+        let model = MgeModel::load(&as_map(&weights), model_cfg)?;
         let eval_bar = bar(dev_ex.len(), opts.progress, "dev [{bar:30}] {pos}/{len}");
         let report = evaluate(
             &model,
-            &dev_ex,
-            &labels,
+            dev_ex,
+            labels,
             cfg.eval_batch_size,
             pad,
             &device,
@@ -411,7 +500,7 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
             state.best_score = score;
             save_checkpoint(
                 &best_dir,
-                &model_cfg,
+                model_cfg,
                 &tok_json,
                 &weights,
                 &[("dev_report.json", serde_json::to_vec_pretty(&report)?)],
@@ -420,7 +509,7 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         // The last checkpoint goes last: once it says epoch N, best/ is up to date for N.
         save_checkpoint(
             &last_dir,
-            &model_cfg,
+            model_cfg,
             &tok_json,
             &weights,
             &[
@@ -444,19 +533,19 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
                 evaluate(
                     &model,
                     ex,
-                    &labels,
+                    labels,
                     cfg.eval_batch_size,
                     pad,
                     &device,
                     |_| {},
                 )
             };
-            let dev = score(&dev_ex)?;
+            let dev = score(dev_ex)?;
             let test = match &cfg.test {
                 Some(p) => Some(score(&prepare(
                     p,
-                    &labels,
-                    &tokenizer,
+                    labels,
+                    tokenizer,
                     cfg.max_words,
                     max_len,
                 )?)?),
@@ -468,7 +557,7 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     };
     let metrics = RunMetrics {
         config: cfg.clone(),
-        model: model_cfg,
+        model: model_cfg.clone(),
         seconds_per_epoch: if state.curve.is_empty() {
             0.0
         } else {

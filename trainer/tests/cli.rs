@@ -331,3 +331,143 @@ fn bad_input_gives_clear_errors() {
         assert!(text(&o).contains(expected), "{}", text(&o));
     }
 }
+
+#[test]
+fn check_step_compares_two_runs_of_one_training_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let (enc, data) = toy(dir.path());
+    let check = |name: &str, extra: &[&str]| -> (Output, Option<serde_json::Value>) {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "check-step",
+            "--train",
+            &data,
+            "--dev",
+            &data,
+            "--encoder",
+            &enc,
+            "--hidden",
+            "16",
+            "--batch-size",
+            "4",
+            "--device",
+            "cpu",
+        ];
+        let out_s = out.display().to_string();
+        args.extend(["--out", &out_s]);
+        args.extend(extra);
+        let o = mge(&args);
+        let report = std::fs::read(out.join("check-step.json"))
+            .ok()
+            .map(|b| serde_json::from_slice(&b).unwrap());
+        (o, report)
+    };
+
+    // The same code on the same device: bit for bit, with the exact tolerance.
+    let (o, r) = check("same", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("PASS (tolerance exact)"), "{}", text(&o));
+    let r = r.unwrap();
+    let c = &r["comparison"];
+    assert_eq!(c["passed"], true);
+    assert_eq!(c["tolerance"]["name"], "exact");
+    assert_eq!(c["loss"]["abs"], 0.0);
+    let grads = c["gradients"].as_array().unwrap();
+    assert!(grads.len() > 20);
+    for d in grads.iter().chain(c["updates"].as_array().unwrap()) {
+        assert_eq!(d["diff_norm"], 0.0, "{d}");
+    }
+    assert_eq!(r["tf32"], false);
+    assert_eq!(r["batch"]["position"], 0);
+    assert_eq!(r["batch"]["examples"].as_array().unwrap().len(), 4);
+
+    // The op graph CUDA runs, on the CPU, against the fused kernels: small differences,
+    // within the f32 tolerance.
+    let (o, r) = check(
+        "composed",
+        &["--tested-ops", "composed", "--which-batch", "longest"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let r = r.unwrap();
+    let c = &r["comparison"];
+    assert_eq!(c["tolerance"]["name"], "f32");
+    assert_eq!(r["tested"]["ops"], "composed tensor ops");
+    assert!(
+        c["gradients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["diff_norm"].as_f64().unwrap() > 0.0),
+        "the composed ops must round differently somewhere"
+    );
+    for d in c["gradients"].as_array().unwrap() {
+        assert!(d["ratio"].as_f64().unwrap() < 0.1, "{d}");
+    }
+
+    // The same differences against the exact tolerance: exit status 1 and the failures named.
+    let (o, r) = check(
+        "strict",
+        &["--tested-ops", "composed", "--tolerance", "exact"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("outside the exact tolerance"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(r.unwrap()["comparison"]["passed"], false);
+
+    // The step checked is the one `mge train` takes first, dropout mask included: with an
+    // epoch of one batch, the epoch's training loss is that step's loss.
+    let (o, r) = check("one-batch", &["--limit-train", "4", "--dropout", "0.3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let step_loss = r.unwrap()["reference"]["loss"].as_f64().unwrap();
+    let (_, r) = check("no-dropout", &["--limit-train", "4", "--dropout", "0"]);
+    let plain_loss = r.unwrap()["reference"]["loss"].as_f64().unwrap();
+    // (The mask moves the loss a hundred times more than the agreement asked for below, so
+    // a different mask could not pass.)
+    assert!(
+        (step_loss - plain_loss).abs() > 1e-4 * step_loss,
+        "dropout changes the step ({step_loss} vs {plain_loss})"
+    );
+    let run = dir.path().join("one-batch-run").display().to_string();
+    let o = mge(&[
+        "train",
+        "--train",
+        &data,
+        "--dev",
+        &data,
+        "--encoder",
+        &enc,
+        "--hidden",
+        "16",
+        "--batch-size",
+        "4",
+        "--limit-train",
+        "4",
+        "--dropout",
+        "0.3",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        &run,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(&run).join("metrics.json")).unwrap())
+            .unwrap();
+    let train_loss = metrics["curve"][0]["train_loss"].as_f64().unwrap();
+    assert!(
+        (train_loss - step_loss).abs() <= 1e-6 * step_loss,
+        "train {train_loss} vs check-step {step_loss}"
+    );
+
+    // TF32 only exists on CUDA.
+    let (o, _) = check("tf32", &["--tf32"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--tf32"), "{}", text(&o));
+    let (o, _) = check("batch", &["--which-batch", "99"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("epoch 1 has 2 batches"), "{}", text(&o));
+}
