@@ -55,15 +55,17 @@ capacity=$(python3 -c "import json,sys; print(json.load(open('$tmp/health.json')
 echo "== server: mge serve, $(python3 -c "import json; h=json.load(open('$tmp/health.json')); print(h['workers'], 'workers,', h['capacity'], 'places')")"
 
 "$load" --addr "127.0.0.1:$port" --text "$sentence" --concurrency 1,8,64 \
-  --requests 100000 --duration "$secs" --pid "$server_pid" --json | tee "$tmp/levels.jsonl" |
-  python3 -c '
+  --requests 100000 --duration "$secs" --pid "$server_pid" --json >"$tmp/levels.jsonl"
+python3 - "$tmp/levels.jsonl" <<'PY'
 import json, sys
-print(f"{\"clients\":>7} {\"requests\":>8} {\"ok/s\":>7} {\"ok p50\":>9} {\"ok p99\":>9} {\"503 p50\":>9} {\"503 p99\":>9}  statuses")
-for line in sys.stdin:
+def ms(v):
+    return "-" if v is None else f"{v:.1f}ms"
+print(f"{'clients':>7} {'requests':>8} {'ok/s':>7} {'ok p50':>9} {'ok p99':>9} {'503 p50':>9} {'503 p99':>9}  statuses")
+for line in open(sys.argv[1]):
     r = json.loads(line)
-    f = lambda k: "-" if r[k] is None else f"{r[k]:.1f}ms"
-    print(f"{r[\"clients\"]:>7} {r[\"requests\"]:>8} {r[\"answered_per_second\"]:>7} {f(\"ok_p50_ms\"):>9} {f(\"ok_p99_ms\"):>9} {f(\"shed_p50_ms\"):>9} {f(\"shed_p99_ms\"):>9}  {r[\"statuses\"]}")
-'
+    print(f"{r['clients']:>7} {r['requests']:>8} {r['answered_per_second']:>7} {ms(r['ok_p50_ms']):>9} "
+          f"{ms(r['ok_p99_ms']):>9} {ms(r['shed_p50_ms']):>9} {ms(r['shed_p99_ms']):>9}  {r['statuses']}")
+PY
 
 python3 - "$tmp/levels.jsonl" "$capacity" <<'PY'
 import json, sys
@@ -90,10 +92,12 @@ PY
 if [ $quick = 0 ]; then
   echo "== memory: 8 clients for 60 s, the server's resident memory sampled every second"
   "$load" --addr "127.0.0.1:$port" --text "$sentence" --concurrency 8 --requests 1000000 \
-    --duration 60 --pid "$server_pid" --json | python3 -c '
+    --duration 60 --pid "$server_pid" --json >"$tmp/memory.json"
+  python3 - "$tmp/memory.json" <<'PY'
 import json, sys
-r = json.loads(sys.stdin.read())
-print(f"{r[\"requests\"]} requests, {r[\"answered_per_second\"]} answered/s, statuses {r[\"statuses\"]}, "
-      f"RSS first {r[\"rss_kib_first\"]/1024:.1f} MiB, max {r[\"rss_kib_max\"]/1024:.1f} MiB, last {r[\"rss_kib_last\"]/1024:.1f} MiB")
-'
+r = json.load(open(sys.argv[1]))
+mib = lambda k: r[k] / 1024
+print(f"{r['requests']} requests, {r['answered_per_second']} answered/s, statuses {r['statuses']}, "
+      f"RSS first {mib('rss_kib_first'):.1f} MiB, max {mib('rss_kib_max'):.1f} MiB, last {mib('rss_kib_last'):.1f} MiB")
+PY
 fi
