@@ -57,6 +57,9 @@ step "mge serve: its API against its OpenAPI document (schemathesis, 25 examples
 step "mge serve: a short load test (no failed request, 503 only beyond its places)"
 ./bench/server-load.sh --quick
 
+step "fuzzing, short form: each cargo fuzz target for ${FUZZ_SECONDS:-10} s (scripts/fuzz.sh)"
+./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+
 step "browser toolchain (trunk, wasm-bindgen)"
 ./scripts/install-web-tools.sh
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"

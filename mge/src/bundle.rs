@@ -317,7 +317,9 @@ pub fn read_bundle(bytes: &[u8], device: &Device) -> Result<(BundleInfo, TensorM
                     .map_err(|_| corrupt(format!("int8 tensor `{name}` has no scales")))?;
                 let scales = le_f32(scales.data());
                 let n = view.data().len();
-                if scales.is_empty() || n % scales.len() != 0 {
+                // At least one value per scale: an empty matrix with scales would be cut
+                // into blocks of zero values, a panic (`fuzz/corpus/bundle/i8_empty_matrix`).
+                if scales.is_empty() || n < scales.len() || n % scales.len() != 0 {
                     return Err(corrupt(format!("scales of `{name}` do not match its size")));
                 }
                 let cols = n / scales.len();
@@ -467,5 +469,28 @@ mod tests {
             read_bundle(json, &Device::Cpu),
             Err(BundleError::Foreign(_))
         ));
+    }
+
+    #[test]
+    fn empty_int8_matrix_with_scales_is_corrupt_not_a_panic() {
+        let (_, _, bytes) = bundle(Quantization::Q8);
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+        let scales = f32_bytes(&[0.5, 0.25]);
+        let tensors = [
+            (
+                "x.weight",
+                TensorView::new(Dtype::I8, vec![0, 2], &[]).unwrap(),
+            ),
+            (
+                "x.weight.q8_scale",
+                TensorView::new(Dtype::F32, vec![2, 1], &scales).unwrap(),
+            ),
+        ];
+        let file = safetensors::tensor::serialize(tensors, header.metadata().clone()).unwrap();
+        let err = read_bundle(&file, &Device::Cpu).err();
+        assert!(
+            matches!(&err, Some(BundleError::Corrupt(m)) if m.contains("x.weight")),
+            "{err:?}"
+        );
     }
 }

@@ -1,0 +1,121 @@
+//! Raw text into sentences and words (`mge::segment`): every front end cuts user text this
+//! way before the model sees it. Checks the documented contracts, not just "no panic".
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mge::segment::{self, Segmenter, SentenceSpan};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut counts = [0usize; 3];
+    for (k, seg) in [Segmenter::Lines, Segmenter::Rules, Segmenter::Unicode]
+        .into_iter()
+        .enumerate()
+    {
+        let found = segment::sentences(text, seg);
+        check_sentences(text, &found, seg);
+        counts[k] = found.len();
+        for s in &found {
+            for final_stop in [true, false] {
+                check_words(s.text, final_stop);
+            }
+        }
+        if seg == Segmenter::Rules {
+            // The extractor's sentence spans are the rule-based sentences in chars.
+            let spans: Vec<(usize, usize)> = found
+                .iter()
+                .map(|s| (s.char_start, s.char_start + s.text.chars().count()))
+                .collect();
+            assert_eq!(mge::extract::sentence_spans(text), spans);
+        }
+    }
+    // Rules only join the Unicode pieces of a line, and every line break ends a sentence:
+    // lines <= rules <= unicode.
+    assert!(
+        counts[0] <= counts[1] && counts[1] <= counts[2],
+        "sentence counts lines/rules/unicode: {counts:?}"
+    );
+});
+
+/// Sentences are non-empty, in order, at their stated byte and char offsets, and only
+/// whitespace lies outside them; a line break can only be a sentence's last char.
+fn check_sentences(text: &str, found: &[SentenceSpan<'_>], seg: Segmenter) {
+    let mut byte = 0usize;
+    let mut chars = 0usize;
+    for s in found {
+        assert!(
+            s.byte_start >= byte,
+            "{seg:?}: sentences overlap or go back"
+        );
+        let end = s.byte_start + s.text.len();
+        assert!(end <= text.len(), "{seg:?}: sentence past the end");
+        assert!(text.is_char_boundary(s.byte_start) && text.is_char_boundary(end));
+        assert_eq!(
+            &text[s.byte_start..end],
+            s.text,
+            "{seg:?}: text not at its offset"
+        );
+        let gap = &text[byte..s.byte_start];
+        assert!(
+            gap.trim().is_empty(),
+            "{seg:?}: non-whitespace {gap:?} dropped"
+        );
+        chars += gap.chars().count();
+        assert_eq!(s.char_start, chars, "{seg:?}: char offset");
+        assert!(
+            !s.text.trim().is_empty(),
+            "{seg:?}: whitespace-only sentence"
+        );
+        if let Some(at) = s.text.find('\n') {
+            assert_eq!(
+                at,
+                s.text.len() - 1,
+                "{seg:?}: a line break inside a sentence"
+            );
+        }
+        chars += s.text.chars().count();
+        byte = end;
+    }
+    assert!(
+        text[byte..].trim().is_empty(),
+        "{seg:?}: text after the last sentence"
+    );
+    if seg == Segmenter::Lines {
+        let lines = text.split('\n').filter(|l| !l.trim().is_empty()).count();
+        assert_eq!(found.len(), lines, "one sentence per non-blank line");
+    }
+}
+
+/// Words are char spans in order, never empty, never hold whitespace, and together cover
+/// every other char of the sentence.
+fn check_words(sentence: &str, final_stop: bool) {
+    let chars: Vec<char> = sentence.chars().collect();
+    let spans = segment::words(sentence, final_stop);
+    let mut covered = vec![false; chars.len()];
+    let mut next = 0;
+    for &(a, b) in &spans {
+        assert!(
+            a >= next && a < b && b <= chars.len(),
+            "word {a}..{b} after {next}"
+        );
+        for (c, seen) in chars[a..b].iter().zip(&mut covered[a..b]) {
+            assert!(!c.is_whitespace(), "whitespace in word {a}..{b}");
+            *seen = true;
+        }
+        next = b;
+    }
+    for (c, seen) in chars.iter().zip(&covered) {
+        assert!(*seen || c.is_whitespace(), "{c:?} is in no word");
+    }
+    // Trimming a span of these words keeps a non-empty range inside it.
+    let texts: Vec<String> = spans
+        .iter()
+        .map(|&(a, b)| chars[a..b].iter().collect())
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).take(64).collect();
+    if let Some((a, b)) = segment::trim_span(&refs) {
+        assert!(a < b && b <= refs.len());
+    }
+}
