@@ -10,8 +10,13 @@
 //!   candidates and keeps one where the `sentencex` library (Wikimedia; abbreviation lists,
 //!   initials, numbers), shown the two pieces around it, cuts too, and where a full stop
 //!   stands between spaces as in tokenized text. It never cuts before a lower-case word or
-//!   after a few abbreviations its English list lacks (`vs.`, `Fig.`, `No.`, `Ft.`). Every
-//!   line break also ends a sentence.
+//!   after a few abbreviations its English list lacks (`vs.`, `Fig.`, `No.`, `Ft.`). Where
+//!   the library keeps an abbreviation and the next word together, the cut is made anyway
+//!   when that word is one the training text writes in lower case (`Tenn. Software
+//!   engineers ...`: Punkt's orthographic evidence, [`is_common_lowercase`]) or when a US
+//!   state ends a place (`in Danville, Ala. Springsteen ...`). A wire-service dateline ends
+//!   a sentence of its own (`PERUGIA, Italy (AP) Reagan ...`). Every line break also ends a
+//!   sentence.
 //! - Words: [`words`] splits a sentence at whitespace and around punctuation, keeping the
 //!   joiners of one word together (`U.S.`, `3.5`, `1,000`, `state-of-the-art`, `O'Neil`,
 //!   `AT&T`) and an abbreviation's full stop with it, but splitting off the possessive `'s`
@@ -59,6 +64,72 @@ const NEVER_FINAL: &[&str] = &[
     "sen.", "gov.", "rep.", "gen.", "lt.", "col.", "sgt.", "capt.", "rev.", "ft.", "mt.",
 ];
 
+/// US state abbreviations in the news style (AP), compared with the full stop. After
+/// `City, St.` a capitalized word begins a new sentence: inside a sentence the style puts a
+/// comma after the state (`Nashville, Tenn., police said`).
+const STATES: &[&str] = &[
+    "Ala.", "Ariz.", "Ark.", "Calif.", "Colo.", "Conn.", "Del.", "D.C.", "Fla.", "Ga.", "Ill.",
+    "Ind.", "Kan.", "Kans.", "Ky.", "La.", "Md.", "Mass.", "Mich.", "Minn.", "Miss.", "Mo.",
+    "Mont.", "Neb.", "Nev.", "N.H.", "N.J.", "N.M.", "N.Y.", "N.C.", "N.D.", "Okla.", "Ore.",
+    "Pa.", "R.I.", "S.C.", "S.D.", "Tenn.", "Tex.", "Vt.", "Va.", "Wash.", "W.Va.", "Wis.", "Wyo.",
+];
+
+/// Titles before a name, which begin a new sentence after an abbreviation.
+const TITLES: &[&str] = &[
+    "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Sen.", "Gov.", "Rep.", "Gen.", "Lt.", "Col.", "Sgt.",
+    "Capt.", "Rev.", "Sir", "Mr", "Mrs", "Ms", "Dr",
+];
+
+/// Abbreviations that end the name of a company or a person.
+const NAME_ENDS: &[&str] = &[
+    "Inc.", "Corp.", "Co.", "Cos.", "Ltd.", "Bros.", "Plc.", "Jr.", "Sr.",
+];
+
+/// News agencies whose name in brackets ends a dateline (`LONDON (Reuters) ...`).
+const AGENCIES: &[&str] = &[
+    "AP",
+    "UPI",
+    "AFP",
+    "Reuters",
+    "REUTERS",
+    "XINHUA",
+    "Xinhua",
+    "DPA",
+    "ANSA",
+    "EFE",
+    "TASS",
+    "ITAR-TASS",
+    "PTI",
+    "IANS",
+    "CNN",
+    "BBC",
+    "Bloomberg",
+    "KYODO",
+    "Kyodo",
+    "Yonhap",
+];
+
+/// Time zones written after a clock time (`2 a.m. EST`): not the start of a sentence.
+const TIME_ZONES: &[&str] = &[
+    "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "HST", "GMT", "UTC", "BST",
+    "CET", "CEST", "IST", "JST",
+];
+
+/// Words the training text (CoNLL04 and SciERC train) writes in lower case and capitalizes
+/// after a sentence's first word at most a tenth as often, one per line, sorted; written by
+/// `scripts/make_lowercase_words.py`.
+const LOWERCASE_WORDS: &str = include_str!("../data/lowercase-words.txt");
+
+/// Whether `word` (any case) is one of [`LOWERCASE_WORDS`]: a common word, not a name. The
+/// Punkt method's orthographic evidence: capitalized after an abbreviation, such a word
+/// begins a sentence.
+pub fn is_common_lowercase(word: &str) -> bool {
+    static WORDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let words = WORDS.get_or_init(|| LOWERCASE_WORDS.lines().collect());
+    let lower = word.to_lowercase();
+    words.binary_search(&lower.as_str()).is_ok()
+}
+
 /// A sentence of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SentenceSpan<'a> {
@@ -85,28 +156,60 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
                 }
             }
             Segmenter::Rules => {
-                // Candidates: the Unicode boundaries. Each is kept when the library, shown the
-                // two pieces around it, cuts there too (whole paragraphs are not handed to it:
-                // a list marker such as `(iii)` makes it stop cutting for the rest of the
-                // paragraph), or when a spaced full stop of tokenized text ends the piece.
+                // Candidates: the Unicode boundaries, and the end of a wire-service dateline
+                // (`PERUGIA, Italy (AP) Reagan ...`), which the Unicode rules do not see and
+                // which always ends a sentence. A Unicode boundary is kept when the library,
+                // shown the two pieces around it, cuts there too (whole paragraphs are not
+                // handed to it: a list marker such as `(iii)` makes it stop cutting for the
+                // rest of the paragraph), when a spaced full stop of tokenized text ends the
+                // piece, or when an abbreviation ends the sentence (see the module text).
                 use unicode_segmentation::UnicodeSegmentation;
-                let mut merged: Vec<(usize, usize)> = Vec::new();
-                let mut previous: Option<(usize, usize)> = None;
+                let mut candidates: Vec<(usize, usize, bool)> = Vec::new();
                 let mut at = line_start;
                 for piece in line.split_sentence_bounds() {
-                    let here = (at, at + piece.len());
+                    let mut from = 0;
+                    for end in dateline_ends(piece) {
+                        candidates.push((at + from, at + end, true));
+                        from = end;
+                    }
+                    candidates.push((at + from, at + piece.len(), false));
                     at += piece.len();
-                    let cut = previous.is_none_or(|p| {
-                        let (before, after) = (&text[p.0..p.1], &text[here.0..here.1]);
-                        // The library call is the costly test: last.
-                        ends_with_spaced_stop(before) && opens_sentence(after)
-                            || (is_sentence_start(after, before) && library_cuts(before, after))
+                }
+                // A closing quote of tokenized text (`'' ` or `' ' `) after a sentence's end
+                // belongs to that sentence; the Unicode rules put it with the next.
+                for i in 1..candidates.len() {
+                    let (start, end, _) = candidates[i];
+                    let piece = &text[start..end];
+                    let quote = ["''", "' '"].iter().find_map(|q| {
+                        piece
+                            .strip_prefix(q)
+                            .filter(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+                    });
+                    if let Some(rest) = quote {
+                        let moved = piece.len() - rest.trim_start().len();
+                        candidates[i - 1].1 += moved;
+                        candidates[i].0 += moved;
+                    }
+                }
+                candidates.retain(|(start, end, _)| start < end);
+                let mut merged: Vec<(usize, usize)> = Vec::new();
+                let mut previous: Option<(usize, usize, bool)> = None;
+                for (start, end, dateline) in candidates {
+                    let cut = previous.is_none_or(|(p0, p1, after_dateline)| {
+                        let before = without_closing_quote(&text[p0..p1]);
+                        let after = &text[start..end];
+                        after_dateline
+                            || ends_with_spaced_stop(before) && opens_sentence(after)
+                            || (is_sentence_start(after, before)
+                                && (abbreviation_ends_sentence(before, after)
+                                    // The library call is the costly test: last.
+                                    || library_cuts(before, after)))
                     });
                     match merged.last_mut() {
-                        Some(last) if !cut => last.1 = here.1,
-                        _ => merged.push(here),
+                        Some(last) if !cut => last.1 = end,
+                        _ => merged.push((start, end)),
                     }
-                    previous = Some(here);
+                    previous = Some((start, end, dateline));
                 }
                 pieces.extend(merged);
             }
@@ -147,6 +250,20 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
+/// `piece` without a closing quote of tokenized text at its end (`account. ' ' ` gives
+/// `account. `), so that the tests of a boundary see the sentence's own end.
+fn without_closing_quote(piece: &str) -> &str {
+    let t = piece.trim_end();
+    for q in ["''", "' '"] {
+        if let Some(rest) = t.strip_suffix(q) {
+            if rest.ends_with(char::is_whitespace) {
+                return rest;
+            }
+        }
+    }
+    piece
+}
+
 /// Whether `before` ends with a full stop, question or exclamation mark between spaces, as
 /// tokenized text ends its sentences (`... problems . An attempt ...`, as the datasets and
 /// some pasted text have it).
@@ -178,7 +295,8 @@ fn library_cuts(before: &str, after: &str) -> bool {
 }
 
 /// Whether `next` begins a new sentence after `previous` (the segmenter cut between them):
-/// not when it begins in lower case, and not after a reference abbreviation such as `Fig.`.
+/// not when it begins in lower case, not after a reference abbreviation such as `Fig.`, and
+/// not where a time zone follows a clock time (`2 a.m. EST`).
 fn is_sentence_start(next: &str, previous: &str) -> bool {
     let starts_lower = next
         .trim_start()
@@ -189,7 +307,122 @@ fn is_sentence_start(next: &str, previous: &str) -> bool {
     let abbreviation = NEVER_FINAL
         .iter()
         .any(|a| last_word.len() == a.len() && last_word.eq_ignore_ascii_case(a));
-    !starts_lower && !abbreviation
+    let time_zone = (last_word.eq_ignore_ascii_case("a.m.")
+        || last_word.eq_ignore_ascii_case("p.m."))
+        && TIME_ZONES.contains(&first_word(next));
+    !starts_lower && !abbreviation && !time_zone
+}
+
+/// The first word of `text` without the punctuation around it (`"Software,` and
+/// `` ` ` Software`` give `Software`).
+fn first_word(text: &str) -> &str {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .find(|w| !w.is_empty())
+        .unwrap_or_default()
+}
+
+/// Whether `previous` ends with an abbreviation that also ends the sentence, although the
+/// library keeps it with `next`: the library does not cut before a capitalized word unless
+/// it knows it as a sentence opener, which leaves `Nashville, Tenn. Software engineer David
+/// Lee ...` one sentence. Cut when the next word is a common lower-case word of the training
+/// text written with a capital (Punkt's orthographic evidence: `Software`, `The`, `He`; not
+/// `Navy` or `Paul`, which the text capitalizes inside sentences), or when a US state ends a
+/// place (`Danville, Ala. Springsteen ...`). Never after an initial (`Franklin D.`).
+fn abbreviation_ends_sentence(previous: &str, next: &str) -> bool {
+    let mut words = previous.split_whitespace().rev();
+    let last = words.next().unwrap_or_default();
+    let Some(stem) = last.strip_suffix('.') else {
+        return false;
+    };
+    let letters = stem.chars().filter(|c| c.is_alphabetic()).count();
+    if letters == 0 || (letters == 1 && !stem.contains('.')) {
+        return false;
+    }
+    // A title after an abbreviation that ends a company's or a person's name opens the
+    // next sentence (`Ardent Motors Corp. Dr. Ruth Abara ...`); after a place it may be
+    // part of the name (`U.S. Sen. Bob Dole`, `Tenn. Gov. Ned McWherter`).
+    let next_word = next.split_whitespace().next().unwrap_or_default();
+    if TITLES.contains(&next_word) && NAME_ENDS.contains(&last) {
+        return true;
+    }
+    let word = first_word(next);
+    let mut chars = word.chars();
+    let capitalized = chars.next().is_some_and(char::is_uppercase);
+    if !capitalized {
+        return false;
+    }
+    let titlecase = chars.all(|c| c.is_lowercase());
+    if titlecase && word.chars().count() >= 2 && is_common_lowercase(word) {
+        return true;
+    }
+    let after_comma = words.next().is_some_and(|w| w.ends_with(','));
+    after_comma && STATES.contains(&last)
+}
+
+/// Byte offsets in `piece` where a wire-service dateline ends: a parenthesized agency tag of
+/// capitals (`(AP)`, `(UPI)`, `(XINHUA)`; also `(Reuters)`) after at most six words that
+/// begin with capitals (`NEW ORLEANS (AP)`, `PERUGIA, Italy (AP)`), followed by a capital
+/// or a quote, with an optional dash after the tag (`WASHINGTON (AP) -- The ...`). The
+/// offset is where the next sentence begins.
+fn dateline_ends(piece: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut search = 0;
+    while let Some(open) = piece[search..].find('(').map(|i| search + i) {
+        search = open + 1;
+        let Some(close) = piece[open..].find(')').map(|i| open + i) else {
+            break;
+        };
+        // Tokenized text spaces the brackets: `( AP )`.
+        let tag = piece[open + 1..close].trim();
+        let known = AGENCIES.contains(&tag);
+        let capitals =
+            (2..=9).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_uppercase() || c == '-');
+        if !known && !capitals {
+            continue;
+        }
+        // The place before the tag: one to six capitalized words (commas between them),
+        // from the start of the piece or after a sentence's end.
+        let place = piece[..open].trim_end();
+        let place_start = place
+            .rfind(['.', '!', '?', ';', '"', '\n'])
+            .map_or(0, |i| i + 1);
+        let place_words: Vec<&str> = place[place_start..]
+            .split_whitespace()
+            .filter(|w| *w != ",")
+            .collect();
+        let is_place = (1..=6).contains(&place_words.len())
+            && place_words.iter().all(|w| {
+                w.trim_end_matches(',')
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_uppercase)
+            });
+        // An unknown tag needs a place written as datelines write it: in capitals
+        // (`GIESSEN`), or a city and its country (`Tunis, Tunisia`).
+        let dateline_style = place_words.iter().any(|w| {
+            let w = w.trim_end_matches(',');
+            w.len() >= 2 && w.chars().all(|c| c.is_uppercase() || !c.is_alphabetic())
+        }) || place[place_start..].contains(',');
+        if !is_place || !(known || dateline_style) {
+            continue;
+        }
+        // After the tag: spaces, an optional dash, spaces, then a capital or a quote.
+        let rest = &piece[close + 1..];
+        let after_dash = rest
+            .trim_start()
+            .trim_start_matches(['-', '\u{2013}', '\u{2014}', '_'])
+            .trim_start();
+        let opens = after_dash
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || "\"`'\u{201c}".contains(c));
+        if opens && after_dash.len() < rest.len() {
+            out.push(piece.len() - after_dash.len());
+            search = piece.len() - after_dash.len();
+        }
+    }
+    out
 }
 
 /// Characters that join the parts of one word when they stand between letters or digits.
@@ -402,7 +635,15 @@ mod tests {
                 "Who knows?"
             ]
         );
-        // Tokenized text, as in the datasets.
+        // Tokenized text, as in the datasets: its closing quotes stay with the sentence.
+        assert_eq!(
+            cut("`` It was a one-sided account. ' ' ` ` Either way . '' He left ."),
+            vec![
+                "`` It was a one-sided account. ' '",
+                "` ` Either way . ''",
+                "He left ."
+            ]
+        );
         assert_eq!(
             cut("It works . An attempt failed ! `` Why ? '' he asked . Then more ."),
             vec![
@@ -427,6 +668,82 @@ mod tests {
                 "Berlin is in Germany"
             ]
         );
+    }
+
+    #[test]
+    fn abbreviations_that_end_a_sentence_cut_before_a_common_word_or_after_a_state() {
+        assert_eq!(
+            cut("He moved to Nashville, Tenn. Software engineer David Lee joined him."),
+            vec![
+                "He moved to Nashville, Tenn.",
+                "Software engineer David Lee joined him."
+            ]
+        );
+        assert_eq!(
+            cut("She was born in Danville, Ala. Springsteen was born in Long Branch, N.J. Temperatures fell."),
+            vec![
+                "She was born in Danville, Ala.",
+                "Springsteen was born in Long Branch, N.J.",
+                "Temperatures fell."
+            ]
+        );
+        assert_eq!(
+            cut("He runs Ardent Motors Corp. Dr. Ruth Abara is a surgeon."),
+            vec![
+                "He runs Ardent Motors Corp.",
+                "Dr. Ruth Abara is a surgeon."
+            ]
+        );
+        assert_eq!(
+            cut("Sales rose at Acme Corp. The company said so."),
+            vec!["Sales rose at Acme Corp.", "The company said so."]
+        );
+        // Names and initials stay together: `Navy` and `Paul` are capitalized inside the
+        // training text's sentences; `D.` is an initial; no comma before `Ark.`; a time zone
+        // follows a clock time.
+        for whole in [
+            "The U.S. Navy hired Laura Kim.",
+            "Arthur B. Collins Jr. joined the firm in St. Paul last year.",
+            "Franklin D. Roosevelt Jr. Memorial Park is in Hyde Park, N.Y., near Albany.",
+            "Gov. Bill Clinton of Ark. Democrats met on Tuesday.",
+            "Rain fell at 2 a.m. EST and again at 4 p.m. GMT on Monday.",
+            "He met U.S. Sen. Bob Dole and Tenn. Gov. Ned McWherter.",
+        ] {
+            assert_eq!(cut(whole), vec![whole], "cut inside {whole:?}");
+        }
+    }
+
+    #[test]
+    fn datelines_end_a_sentence() {
+        assert_eq!(
+            cut("PERUGIA, Italy (AP) Reagan sounded positive notes."),
+            vec!["PERUGIA, Italy (AP)", "Reagan sounded positive notes."]
+        );
+        assert_eq!(
+            cut("BONE , Idaho ( AP ) `` Temperatures did n't get too high . ''"),
+            vec![
+                "BONE , Idaho ( AP )",
+                "`` Temperatures did n't get too high . ''"
+            ]
+        );
+        assert_eq!(
+            cut("It rained. NEW ORLEANS (AP) -- The storm moved east. LONDON (Reuters) \u{2014} \"Yes,\" he said."),
+            vec![
+                "It rained.",
+                "NEW ORLEANS (AP) --",
+                "The storm moved east.",
+                "LONDON (Reuters) \u{2014}",
+                "\"Yes,\" he said."
+            ]
+        );
+        // Brackets that are no dateline stay inside the sentence.
+        for whole in [
+            "We train Hidden Markov Models (HMM) Then we test them.",
+            "The model (HMM) Performs well.",
+            "Smith (AP) said it.",
+        ] {
+            assert_eq!(cut(whole), vec![whole], "cut inside {whole:?}");
+        }
     }
 
     #[test]

@@ -79,8 +79,8 @@ fn each_sentence_stays_one_sentence_and_entities_fall_on_word_boundaries() {
             at += s.text.chars().count() + 1;
         }
         // Every cut is a real boundary; a boundary after an abbreviation that also ends the
-        // sentence (`moved to Nashville, Tenn. Software engineer ...`) may be missed, as
-        // the segmentation library prefers not cutting to cutting wrongly.
+        // sentence may be missed when a name follows (`by Apple Inc. Apple's chief ...`),
+        // as the segmenter prefers not cutting to cutting wrongly.
         let wrong: Vec<usize> = cuts
             .iter()
             .copied()
@@ -96,7 +96,7 @@ fn each_sentence_stays_one_sentence_and_entities_fall_on_word_boundaries() {
             starts.len()
         );
         assert!(
-            missed * 5 <= starts.len(),
+            missed * 10 <= starts.len(),
             "{model}: {missed} boundaries missed"
         );
         for s in &mine {
