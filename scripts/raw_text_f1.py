@@ -18,6 +18,12 @@ what segmentation costs.
     mge extract --model BUNDLE TEXT.txt > PRED.jsonl
     scripts/raw_text_f1.py score GOLD.json PRED.jsonl
 
+How the extractor's sentences compare with the dataset's (recall and precision of the
+boundaries; SHOW: print that many missed and extra ones, reading TEXT.txt beside GOLD):
+
+    mge segment --json TEXT.txt > SEGMENTS.jsonl
+    scripts/raw_text_f1.py boundaries GOLD.json SEGMENTS.jsonl [SHOW]
+
 The hand-annotated sentences (mge/tests/fixtures/raw-sentences.jsonl) are scored the same
 way, one model's lines at a time:
 
@@ -68,7 +74,7 @@ def detokenize(tokens):
 
 def make(data_path, text_path, gold_path, runon, detok=False, lines=False):
     sentences = json.load(open(data_path))
-    text, entities, relations = "", [], []
+    text, entities, relations, starts_of_sentences = "", [], [], []
     for s in sentences:
         tokens = list(s["tokens"])
         if runon and tokens and tokens[-1] in (".", "?", "!"):
@@ -80,6 +86,8 @@ def make(data_path, text_path, gold_path, runon, detok=False, lines=False):
         for n, (piece, k, width, space) in enumerate(pieces):
             if text and n == 0:
                 text += "\n" if lines else " "
+            if n == 0:
+                starts_of_sentences.append(len(text))
             elif text and space:
                 text += " "
             for m in range(k, k + width):
@@ -102,7 +110,26 @@ def make(data_path, text_path, gold_path, runon, detok=False, lines=False):
     with open(text_path, "w") as f:
         f.write((json.dumps({"text": text}) if lines else text) + "\n")
     with open(gold_path, "w") as f:
-        json.dump({"entities": entities, "relations": relations}, f)
+        json.dump({"entities": entities, "relations": relations,
+                   "sentences": starts_of_sentences}, f)
+
+
+def boundaries(gold_path, segments_path, show):
+    """How the segmenter's cuts (`mge segment --json`) compare with the dataset's sentence
+    boundaries: recall and precision of the boundaries, and the ones it missed."""
+    gold = json.load(open(gold_path))
+    want = set(gold["sentences"][1:])
+    docs = [json.loads(l) for l in open(segments_path) if l.strip()]
+    if len(docs) != 1:
+        sys.exit(f"{segments_path}: expected one document, found {len(docs)}")
+    got = {s["start"] for s in docs[0]["sentences"][1:]}
+    text = open(gold_path.replace(".gold", ".txt")).read() if show else ""
+    hits = len(want & got)
+    print(f"boundaries: {len(want)} in the dataset, {len(got)} cut, {hits} right: "
+          f"recall {100 * hits / max(len(want), 1):.1f}, precision {100 * hits / max(len(got), 1):.1f}")
+    for kind, points in (("missed", want - got), ("extra", got - want)):
+        for at in sorted(points)[:show]:
+            print(f"  {kind}: ...{text[max(0, at - 50):at]!r} | {text[at:at + 30]!r}")
 
 
 def f1(predicted, gold):
@@ -158,6 +185,8 @@ if __name__ == "__main__":
              "--lines" in flags)
     elif len(sys.argv) == 4 and sys.argv[1] == "score":
         score(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) in (4, 5) and sys.argv[1] == "boundaries":
+        boundaries(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) == 5 else 0)
     elif len(sys.argv) == 5 and sys.argv[1] == "score-fixture":
         score_fixture(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

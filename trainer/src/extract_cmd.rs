@@ -72,7 +72,7 @@ pub enum EntityMode {
 }
 
 /// Reads one line as UTF-8, naming the input and line in the error.
-fn read_line(
+pub(crate) fn read_line(
     reader: &mut impl BufRead,
     buf: &mut Vec<u8>,
     name: &str,
@@ -206,7 +206,7 @@ pub fn brat(r: &Extraction) -> String {
     s
 }
 
-fn text_of(line: String, jsonl: bool, name: &str, n: usize) -> Result<String> {
+pub(crate) fn text_of(line: String, jsonl: bool, name: &str, n: usize) -> Result<String> {
     if !jsonl {
         return Ok(line);
     }

@@ -6,6 +6,7 @@ mod compare;
 mod extract_cmd;
 mod optim;
 mod plot;
+mod segment_cmd;
 mod serve_cmd;
 mod train;
 
@@ -48,6 +49,8 @@ enum Command {
     Verify(VerifyArgs),
     /// Extract entities and relations from raw text (one document per line).
     Extract(extract_cmd::ExtractArgs),
+    /// Print the sentences `mge extract` cuts raw text into (no model needed).
+    Segment(segment_cmd::SegmentArgs),
     /// Serve the demo page and the extraction API over HTTP (extraction runs on the CPU).
     Serve(serve_cmd::ServeArgs),
     /// Run the first training step on --device and on --reference from the same weights and
@@ -475,6 +478,7 @@ fn run() -> Result<()> {
             }
         }
         Command::Extract(a) => extract_cmd::run(&a)?,
+        Command::Segment(a) => segment_cmd::run(&a)?,
         Command::Serve(a) => serve_cmd::run(a)?,
         Command::CheckStep(a) => check_step::run(&a)?,
         Command::Verify(a) => {
