@@ -471,3 +471,38 @@ fn check_step_compares_two_runs_of_one_training_step() {
     assert!(!o.status.success());
     assert!(text(&o).contains("epoch 1 has 2 batches"), "{}", text(&o));
 }
+
+#[test]
+fn segment_prints_the_sentences_extract_reads() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let mut f = std::fs::File::create(&input).unwrap();
+    writeln!(
+        f,
+        "Dr. Smith moved to Nashville, Tenn. Software engineers followed."
+    )
+    .unwrap();
+    writeln!(f, "PERUGIA, Italy (AP) Reagan spoke.").unwrap();
+    drop(f);
+    let path = input.display().to_string();
+    let o = mge(&["segment", &path]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "Dr. Smith moved to Nashville, Tenn.\nSoftware engineers followed.\n\n\
+         PERUGIA, Italy (AP)\nReagan spoke.\n\n"
+    );
+    let o = mge(&["segment", "--json", "--sentences", "lines", &path]);
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(first["sentences"][0]["start"], 0);
+    assert_eq!(first["sentences"][0]["end"], 64);
+    let o = mge(&["segment", "/nonexistent/in.txt"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("cannot open /nonexistent/in.txt"),
+        "{}",
+        text(&o)
+    );
+}
