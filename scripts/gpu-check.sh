@@ -483,7 +483,7 @@ for k in "${!runs[@]}"; do
   tail -n 12 "$res/train-$name.txt"
   echo "$(( $(date +%s) - t0 ))" >"$res/wall-$name.txt"
   cp "$run/metrics.json" "$res/metrics-$name.json" 2>/dev/null
-  cp "$run/curve.png" "$res/curve-$name.png" 2>/dev/null
+  cp "$run/curve.svg" "$res/curve-$name.svg" 2>/dev/null
   if [ $status != 0 ] || [ ! -f "$run/best/test_report.json" ]; then
     [ "$k" = 0 ] && fail "train $name (status $status, no test report)" || notes+=("train $name did not finish (status $status)")
   fi

@@ -127,7 +127,7 @@ struct TrainArgs {
     /// Hugging Face BERT folder.
     #[arg(long, default_value = "encoders/all-MiniLM-L6-v2")]
     encoder: PathBuf,
-    /// Run folder (checkpoints, metrics.json, curve.png).
+    /// Run folder (checkpoints, metrics.json, curve.svg).
     #[arg(long)]
     out: PathBuf,
     /// Continue the run in --out from its last finished epoch.

@@ -1,4 +1,5 @@
-//! The learning-curve PNG of a run.
+//! The learning curve of a run, as SVG (text drawn by the viewer, so no font library is
+//! compiled in).
 
 use std::path::Path;
 
@@ -9,7 +10,7 @@ use crate::Result;
 
 /// Dev NER F1, strict RE F1 and PFN-style RE F1 per epoch.
 pub fn learning_curve(path: &Path, curve: &[EpochRecord], title: &str) -> Result<()> {
-    let root = BitMapBackend::new(path, (800, 480)).into_drawing_area();
+    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
     let epochs = curve.len().max(2) as u32;
     let mut chart = ChartBuilder::on(&root)
@@ -52,4 +53,42 @@ pub fn learning_curve(path: &Path, curve: &[EpochRecord], title: &str) -> Result
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_curve_is_an_svg_with_its_labels_and_three_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("curve.svg");
+        let curve: Vec<EpochRecord> = (1..=4)
+            .map(|epoch| EpochRecord {
+                epoch,
+                dev_ner_f1: 20.0 * epoch as f64,
+                dev_re_f1: 10.0 * epoch as f64,
+                dev_re_pfn_f1: 12.0 * epoch as f64,
+                ..Default::default()
+            })
+            .collect();
+        learning_curve(&path, &curve, "conll04").unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
+        for label in [
+            "conll04: dev F1 per epoch",
+            "epoch",
+            "NER (strict)",
+            "RE (PFN-style)",
+        ] {
+            assert!(svg.contains(label), "no {label:?} in the SVG");
+        }
+        // One line per series, in its colour.
+        for colour in ["#1F77B4", "#D62728", "#2CA02C"] {
+            assert!(
+                svg.contains(&format!("stroke=\"{colour}\" stroke-width=\"2\"")),
+                "no line in {colour}"
+            );
+        }
+    }
 }

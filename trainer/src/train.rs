@@ -65,7 +65,7 @@ pub struct TrainConfig {
 }
 
 /// Scores on dev after one epoch.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct EpochRecord {
     pub epoch: usize,
     pub train_loss: f64,
@@ -520,8 +520,8 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
                 ("state.json", serde_json::to_vec_pretty(&state)?),
             ],
         )?;
-        crate::plot::learning_curve(&out.join("curve.png"), &state.curve, &cfg.dataset)
-            .unwrap_or_else(|e| eprintln!("warning: no curve.png: {e:#}"));
+        crate::plot::learning_curve(&out.join("curve.svg"), &state.curve, &cfg.dataset)
+            .unwrap_or_else(|e| eprintln!("warning: no curve.svg: {e:#}"));
     }
 
     // Final summary: the best checkpoint on dev and (if given) test.
@@ -662,7 +662,7 @@ mod tests {
         // The run folder has everything a user is promised.
         for f in [
             "metrics.json",
-            "curve.png",
+            "curve.svg",
             "train_config.json",
             "best/model.safetensors",
             "best/config.json",
