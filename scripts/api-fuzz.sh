@@ -16,7 +16,12 @@ fi
 # --install-only: just the above (the test command installs it beside other downloads).
 [ "${1:-}" = "--install-only" ] && exit 0
 examples="${1:-100}"
-cargo build --quiet --release -p mge-trainer
+# MGE_PREBUILT=1: the binaries in target/release are current (the test command has just
+# built them with `cargo test --workspace --release`; building one package alone would
+# resolve other features and compile most dependencies again).
+if [ "${MGE_PREBUILT:-0}" != 1 ]; then
+  cargo build --quiet --release -p mge-trainer
+fi
 
 port=$((20000 + RANDOM % 20000))
 log=$(mktemp)

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace on a fresh machine: installs what is missing
-# (the wasm target, the default encoder, the browser toolchain and Chromium, schemathesis),
+# (the wasm target, the default encoder, the browser toolchain and Chromium, schemathesis,
+# cargo-fuzz),
 # then formatting, lints, the native tests, short bounded runs of the API property tests,
 # the server load test and the fuzzers, and the model crate built for wasm32 and tested in
 # headless Chromium against the native results (the browser runs that exact code).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Background steps (downloads, fuzzing) end with the script, also when a step fails.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
 start=$SECONDS
 last=$SECONDS
@@ -24,12 +28,12 @@ fi
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 
-# Downloads (the encoder from PyPI, Chromium from apt, wasm-opt from npm) wait on the
+# Downloads (the encoder and cargo-fuzz from PyPI, Chromium from apt, wasm-opt from npm) wait on the
 # network, not the processor: they run beside the lints and the first build.
-step "downloads in the background: the encoder, Chromium, wasm-opt, schemathesis"
+step "downloads in the background: the encoder, Chromium, wasm-opt, schemathesis, cargo-fuzz"
 downloads_log=$(mktemp)
 (./scripts/fetch-encoder.sh && ./scripts/install-web-tools.sh chromium wasm-opt &&
-  ./scripts/api-fuzz.sh --install-only) >"$downloads_log" 2>&1 &
+  ./scripts/api-fuzz.sh --install-only && ./scripts/fuzz.sh --install-only) >"$downloads_log" 2>&1 &
 downloads=$!
 
 step "cargo fmt --check"
@@ -52,13 +56,17 @@ step "cargo test (native)"
 MGE_E2E_SKIP=1 cargo test --workspace --release
 
 step "mge serve: its API against its OpenAPI document (schemathesis, 25 examples per operation)"
-./scripts/api-fuzz.sh 25
+MGE_PREBUILT=1 ./scripts/api-fuzz.sh 25
 
 step "mge serve: a short load test (no failed request, 503 only beyond its places)"
-./bench/server-load.sh --quick
+MGE_PREBUILT=1 ./bench/server-load.sh --quick
 
-step "fuzzing, short form: each cargo fuzz target for ${FUZZ_SECONDS:-10} s (scripts/fuzz.sh)"
-./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+step "fuzzing, short form, in the background: each cargo fuzz target for ${FUZZ_SECONDS:-10} s"
+# Its own build folder (fuzz/target) and one core while the targets run: it goes on beside
+# the browser toolchain and the wasm build, and is waited for before the browser tests.
+fuzz_log=$(mktemp)
+./scripts/fuzz.sh "${FUZZ_SECONDS:-10}" >"$fuzz_log" 2>&1 &
+fuzz=$!
 
 step "browser toolchain (trunk, wasm-bindgen)"
 ./scripts/install-web-tools.sh
@@ -70,6 +78,15 @@ WASM_BINDGEN_TEST_TIMEOUT=300 cargo test -p mge-web --release --target wasm32-un
 
 step "web crate lints for wasm32"
 cargo clippy -p mge-web --target wasm32-unknown-unknown --release --all-targets -- -D warnings
+
+step "waiting for the fuzzers (scripts/fuzz.sh)"
+fuzz_status=0
+wait "$fuzz" || fuzz_status=$?
+grep -v '^ *Compiling ' "$fuzz_log" || true
+if [ "$fuzz_status" != 0 ]; then
+  echo "error: a fuzz target failed (summary above; inputs in fuzz/artifacts/)" >&2
+  exit 1
+fi
 
 step "demo: trunk build, then end-to-end tests in headless Chromium"
 trunk build --release --offline
