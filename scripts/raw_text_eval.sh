@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Raw-text F1 of the default bundles on a split of CoNLL04 and SciERC, in the three forms of
+# docs/RESULTS.md (spaced, typed, run-on), then on the hand-annotated raw sentences.
+#
+#   scripts/raw_text_eval.sh [dev|test] [OUT_DIR]
+#
+# Uses target/release/mge (cargo build --release first) and scripts/raw_text_f1.py; texts,
+# gold files and predictions stay in OUT_DIR (default: a temporary folder). Reads the data
+# from $MGE_DATA (default ../shared/data).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+split=${1:-dev}
+case $split in dev | test) ;; *) echo "usage: $0 [dev|test] [OUT_DIR]" >&2; exit 2 ;; esac
+out=${2:-$(mktemp -d)}
+mkdir -p "$out"
+data=${MGE_DATA:-../shared/data}
+mge=target/release/mge
+[ -x $mge ] || { echo "build first: cargo build --release" >&2; exit 1; }
+f1=scripts/raw_text_f1.py
+for ds in conll04 scierc; do
+  for form in spaced typed run-on; do
+    flags=()
+    [ $form = typed ] && flags=(--detok)
+    [ $form = run-on ] && flags=(--runon)
+    base="$out/$ds-$split-$form"
+    python3 $f1 make "$data/$ds/$split.json" "$base.txt" "$base.gold" "${flags[@]}"
+    $mge extract --model "models/$ds.safetensors" "$base.txt" >"$base.pred"
+    $mge segment --json "$base.txt" >"$base.seg"
+    printf '%-8s %-5s %-7s %s; %s\n' $ds "$split" $form "$(python3 $f1 score "$base.gold" "$base.pred")" \
+      "$(python3 $f1 boundaries "$base.gold" "$base.seg")"
+  done
+done
+fixture=mge/tests/fixtures/raw-sentences.jsonl
+for ds in conll04 scierc; do
+  grep "\"model\": \"$ds\"" $fixture | $mge extract --jsonl --model "models/$ds.safetensors" >"$out/fixture-$ds.pred"
+  python3 $f1 score-fixture $fixture $ds "$out/fixture-$ds.pred"
+done
+echo "files in $out" >&2
