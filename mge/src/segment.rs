@@ -115,6 +115,20 @@ const TIME_ZONES: &[&str] = &[
     "CET", "CEST", "IST", "JST",
 ];
 
+/// Initials of countries and unions, often written before a noun (`U.S. Navy`).
+const ADJECTIVE_INITIALS: &[&str] = &["U.S.", "U.K.", "U.N.", "E.U.", "U.S.A.", "U.A.E."];
+
+/// Days after a clock time (`at 5 p.m. Monday`, as news style writes it).
+const WEEKDAYS: &[&str] = &[
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
 /// Words the training text (CoNLL04 and SciERC train) writes in lower case and capitalizes
 /// after a sentence's first word at most a tenth as often, one per line, sorted; written by
 /// `scripts/make_lowercase_words.py`.
@@ -195,15 +209,18 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
                 let mut merged: Vec<(usize, usize)> = Vec::new();
                 let mut previous: Option<(usize, usize, bool)> = None;
                 for (start, end, dateline) in candidates {
+                    // The sentence so far: a bare list marker (`1.`) stays with its item.
+                    let so_far = merged.last().map_or("", |&(a, b)| &text[a..b]);
                     let cut = previous.is_none_or(|(p0, p1, after_dateline)| {
                         let before = without_closing_quote(&text[p0..p1]);
                         let after = &text[start..end];
-                        after_dateline
-                            || ends_with_spaced_stop(before) && opens_sentence(after)
-                            || (is_sentence_start(after, before)
-                                && (abbreviation_ends_sentence(before, after)
+                        !is_list_marker(so_far)
+                            && (after_dateline
+                                || ends_with_spaced_stop(before) && opens_sentence(after)
+                                || (is_sentence_start(after, before)
+                                    && (abbreviation_ends_sentence(before, after)
                                     // The library call is the costly test: last.
-                                    || library_cuts(before, after)))
+                                    || library_cuts(before, after))))
                     });
                     match merged.last_mut() {
                         Some(last) if !cut => last.1 = end,
@@ -248,6 +265,20 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         *at += line.len();
         Some((start, line))
     })
+}
+
+/// Whether `piece` is only the marker of a list item (`1.`, `12)`, `b.`, `(iv)`), which
+/// stays with the item's text instead of becoming a sentence of its own.
+fn is_list_marker(piece: &str) -> bool {
+    let t = piece.trim();
+    let inner = t.strip_prefix('(').unwrap_or(t);
+    let Some(label) = inner.strip_suffix(['.', ')']) else {
+        return false;
+    };
+    let digits = (1..=3).contains(&label.len()) && label.chars().all(|c| c.is_ascii_digit());
+    let letter = label.len() == 1 && label.chars().all(|c| c.is_ascii_alphabetic());
+    let roman = (1..=4).contains(&label.len()) && label.chars().all(|c| "ivx".contains(c));
+    digits || letter || roman
 }
 
 /// `piece` without a closing quote of tokenized text at its end (`account. ' ' ` gives
@@ -296,7 +327,7 @@ fn library_cuts(before: &str, after: &str) -> bool {
 
 /// Whether `next` begins a new sentence after `previous` (the segmenter cut between them):
 /// not when it begins in lower case, not after a reference abbreviation such as `Fig.`, and
-/// not where a time zone follows a clock time (`2 a.m. EST`).
+/// not where a time zone or a day follows a clock time (`2 a.m. EST`, `5 p.m. Monday`).
 fn is_sentence_start(next: &str, previous: &str) -> bool {
     let starts_lower = next
         .trim_start()
@@ -307,10 +338,10 @@ fn is_sentence_start(next: &str, previous: &str) -> bool {
     let abbreviation = NEVER_FINAL
         .iter()
         .any(|a| last_word.len() == a.len() && last_word.eq_ignore_ascii_case(a));
-    let time_zone = (last_word.eq_ignore_ascii_case("a.m.")
+    let after_clock = (last_word.eq_ignore_ascii_case("a.m.")
         || last_word.eq_ignore_ascii_case("p.m."))
-        && TIME_ZONES.contains(&first_word(next));
-    !starts_lower && !abbreviation && !time_zone
+        && (TIME_ZONES.contains(&first_word(next)) || WEEKDAYS.contains(&first_word(next)));
+    !starts_lower && !abbreviation && !after_clock
 }
 
 /// The first word of `text` without the punctuation around it (`"Software,` and
@@ -353,7 +384,10 @@ fn abbreviation_ends_sentence(previous: &str, next: &str) -> bool {
         return false;
     }
     let titlecase = chars.all(|c| c.is_lowercase());
-    if titlecase && word.chars().count() >= 2 && is_common_lowercase(word) {
+    // Country and union initials are adjectives as often as they end a sentence (`the U.S.
+    // General Accounting Office`): after them only the library decides.
+    let adjective = ADJECTIVE_INITIALS.contains(&last);
+    if titlecase && !adjective && word.chars().count() >= 2 && is_common_lowercase(word) {
         return true;
     }
     let after_comma = words.next().is_some_and(|w| w.ends_with(','));
@@ -695,6 +729,14 @@ mod tests {
             ]
         );
         assert_eq!(
+            cut("The meeting ended at 5 p.m. The next one starts at 9 a.m. Tomorrow is free."),
+            vec![
+                "The meeting ended at 5 p.m.",
+                "The next one starts at 9 a.m.",
+                "Tomorrow is free."
+            ]
+        );
+        assert_eq!(
             cut("Sales rose at Acme Corp. The company said so."),
             vec!["Sales rose at Acme Corp.", "The company said so."]
         );
@@ -707,10 +749,38 @@ mod tests {
             "Franklin D. Roosevelt Jr. Memorial Park is in Hyde Park, N.Y., near Albany.",
             "Gov. Bill Clinton of Ark. Democrats met on Tuesday.",
             "Rain fell at 2 a.m. EST and again at 4 p.m. GMT on Monday.",
+            "The meeting is at 5 p.m. Monday in Room 4.",
             "He met U.S. Sen. Bob Dole and Tenn. Gov. Ned McWherter.",
+            "The U.S. General Accounting Office and the U.K. Executive agreed.",
         ] {
             assert_eq!(cut(whole), vec![whole], "cut inside {whole:?}");
         }
+    }
+
+    #[test]
+    fn list_markers_stay_with_their_item() {
+        assert_eq!(
+            cut("1. Collect the data. 2. Train the model. 10. Evaluate it."),
+            vec![
+                "1. Collect the data.",
+                "2. Train the model.",
+                "10. Evaluate it."
+            ]
+        );
+        // The Unicode rules see no boundary before a lower-case marker (`(iii)`, `b)`);
+        // such an item stays in the sentence before it.
+        assert_eq!(cut("(a) Collect the data."), vec!["(a) Collect the data."]);
+        assert_eq!(
+            cut("He scored 1. The rest scored 2."),
+            vec!["He scored 1.", "The rest scored 2."]
+        );
+        assert_eq!(
+            cut("Apple reported earnings on Oct. 30. Shares rose 2.3 pct. in New York."),
+            vec![
+                "Apple reported earnings on Oct. 30.",
+                "Shares rose 2.3 pct. in New York."
+            ]
+        );
     }
 
     #[test]
