@@ -8,6 +8,7 @@ mod optim;
 mod plot;
 mod segment_cmd;
 mod serve_cmd;
+mod sweep;
 mod train;
 
 use std::io::IsTerminal;
@@ -39,6 +40,9 @@ enum Command {
     /// Fine-tune an encoder plus the MGE layers on a dataset; evaluates on dev every epoch,
     /// keeps the best checkpoint, and scores it on test at the end.
     Train(Box<TrainArgs>),
+    /// Train over several seeds and gate configurations (the paper's ablation) and write one
+    /// table of means and standard deviations; an interrupted sweep continues.
+    Sweep(Box<sweep::SweepArgs>),
     /// Score a checkpoint on a dataset file (strict and PFN-style micro F1, per type).
     Eval(EvalArgs),
     /// Write a checkpoint as one bundle file (quantized weights, config, tokenizer, provenance).
@@ -106,8 +110,8 @@ enum Preset {
     Ade,
 }
 
-#[derive(Args)]
-struct TrainArgs {
+#[derive(Args, Clone)]
+pub(crate) struct TrainArgs {
     /// Paper settings and data paths for a dataset (data under --data-root).
     #[arg(long, value_enum)]
     preset: Option<Preset>,
@@ -180,6 +184,10 @@ struct TrainArgs {
     /// (datelines, headlines). 0 trains on single sentences.
     #[arg(long, default_value_t = 0.0)]
     join_neighbours: f64,
+    /// Stop early when the dev score (mean of NER and strict RE F1) has not improved for
+    /// this many epochs (default: train all epochs).
+    #[arg(long)]
+    patience: Option<usize>,
     /// Ablate gates (paper Table 4): entity-task, relation-task, entity-interaction,
     /// relation-interaction, task (both task gates), interaction (both interaction gates).
     #[arg(long = "without", value_delimiter = ',')]
@@ -326,6 +334,7 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
         device: a.device.clone(),
         limit_train: a.limit_train,
         join_neighbours: a.join_neighbours,
+        patience: a.patience,
     })
 }
 
@@ -403,6 +412,14 @@ fn run() -> Result<()> {
                 println!("test (best checkpoint):");
                 print_report(t);
             }
+        }
+        Command::Sweep(a) => {
+            sweep::run(&a, |seed, without| {
+                let mut t = a.train.clone();
+                t.seed = seed;
+                t.without = without.to_vec();
+                train_config(&t)
+            })?;
         }
         Command::Export(a) => {
             let q = match a.quantization {

@@ -62,6 +62,10 @@ pub struct TrainConfig {
     /// ([`mge::data::join_neighbours`]).
     #[serde(default)]
     pub join_neighbours: f64,
+    /// Stop when the dev score (mean of NER and strict RE F1) has not improved for this many
+    /// epochs; the best checkpoint is then scored as at the end of a full run.
+    #[serde(default)]
+    pub patience: Option<usize>,
 }
 
 /// Scores on dev after one epoch.
@@ -86,6 +90,9 @@ struct RunState {
     curve: Vec<EpochRecord>,
     best_epoch: Option<usize>,
     best_score: f64,
+    /// The run ended before its last epoch because dev stopped improving (`patience`).
+    #[serde(default)]
+    stopped_early: bool,
 }
 
 /// The run summary written as `metrics.json`.
@@ -423,7 +430,10 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     let (warmup_steps, total_steps) = schedule_steps(cfg, train_ex.len());
     let pad = tokenizer.pad_id();
     let tok_json = tokenizer.to_json()?;
-    let last_epoch = opts.stop_after.map_or(cfg.epochs, |s| s.min(cfg.epochs));
+    let mut last_epoch = opts.stop_after.map_or(cfg.epochs, |s| s.min(cfg.epochs));
+    if state.stopped_early {
+        last_epoch = state.epochs_done;
+    }
 
     for epoch in state.epochs_done + 1..=last_epoch {
         let started = Instant::now();
@@ -498,6 +508,16 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         if improved {
             state.best_epoch = Some(epoch);
             state.best_score = score;
+        }
+        let since_best = epoch - state.best_epoch.unwrap_or(epoch);
+        if cfg.patience.is_some_and(|p| since_best >= p) && epoch < cfg.epochs {
+            state.stopped_early = true;
+            eprintln!(
+                "no better dev score for {since_best} epochs: stopping early (best epoch {})",
+                state.best_epoch.unwrap_or(epoch)
+            );
+        }
+        if improved {
             save_checkpoint(
                 &best_dir,
                 model_cfg,
@@ -522,11 +542,14 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         )?;
         crate::plot::learning_curve(&out.join("curve.svg"), &state.curve, &cfg.dataset)
             .unwrap_or_else(|e| eprintln!("warning: no curve.svg: {e:#}"));
+        if state.stopped_early {
+            break;
+        }
     }
 
     // Final summary: the best checkpoint on dev and (if given) test.
     let (dev, test) = match resolve_dir(&best_dir) {
-        Some(dir) if state.epochs_done == cfg.epochs => {
+        Some(dir) if state.epochs_done == cfg.epochs || state.stopped_early => {
             let ck = Checkpoint::read(&dir, &device)?;
             let model = ck.model()?;
             let score = |ex: &[Example]| {
@@ -646,7 +669,33 @@ mod tests {
             device: "cpu".into(),
             limit_train: None,
             join_neighbours: 0.0,
+            patience: None,
         }
+    }
+
+    #[test]
+    fn patience_stops_a_run_that_no_longer_improves_and_scores_its_best() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = setup(dir.path(), 10);
+        // Nothing learns: dev never beats epoch 1.
+        (cfg.lr_encoder, cfg.lr_heads) = (0.0, 0.0);
+        cfg.patience = Some(2);
+        let out = dir.path().join("run");
+        let m = train(&cfg, &out, &RunOptions::default()).unwrap();
+        assert_eq!(m.curve.len(), 3, "epochs run: {:?}", m.curve);
+        assert_eq!(m.best_epoch, Some(1));
+        assert!(
+            m.dev.is_some() && m.test.is_some(),
+            "a stopped run is scored"
+        );
+        // Resuming a stopped run trains nothing more.
+        let opts = RunOptions {
+            resume: true,
+            ..Default::default()
+        };
+        let again = train(&cfg, &out, &opts).unwrap();
+        assert_eq!(again.curve.len(), 3);
+        assert_eq!(again.test, m.test);
     }
 
     #[test]

@@ -506,3 +506,79 @@ fn segment_prints_the_sentences_extract_reads() {
         text(&o)
     );
 }
+
+#[test]
+fn sweep_runs_seeds_and_configurations_into_one_table_and_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let (enc, data) = toy(dir.path());
+    let out = dir.path().join("sweep");
+    let out_s = out.display().to_string();
+    let sweep = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            "--train",
+            &data,
+            "--dev",
+            &data,
+            "--test",
+            &data,
+            "--encoder",
+            &enc,
+            "--out",
+            &out_s,
+            "--epochs",
+            "2",
+            "--hidden",
+            "16",
+            "--batch-size",
+            "4",
+            "--quiet",
+            "--seeds",
+            "1,2",
+            "--configs",
+            "full,interaction",
+        ];
+        args.extend_from_slice(extra);
+        mge(&args)
+    };
+    // Interrupted after one epoch of the first run: no table line yet for it.
+    let o = sweep(&["--stop-after", "1"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(out.join("full/seed-1/last").exists());
+    // The full sweep continues the four runs and writes the table.
+    let o = sweep(&[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("[1/4] full, seed 1: resuming"), "{t}");
+    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
+    let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(lines.len(), 3, "{md}");
+    assert!(lines[1].starts_with("| full | 1, 2 | "), "{md}");
+    assert!(lines[2].starts_with("| interaction | 1, 2 | "), "{md}");
+    assert!(
+        lines[1].contains(" ± ") && lines[1].ends_with("| 2, 2 |"),
+        "{md}"
+    );
+    let rows: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    // Nothing is trained again.
+    let o = sweep(&[]);
+    assert!(o.status.success());
+    assert_eq!(
+        text(&o).matches("finished before").count(),
+        4,
+        "{}",
+        text(&o)
+    );
+    // Mistakes fail before any training.
+    let o = sweep(&["--configs", "full,no-such-gate"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("unknown gate `no-such-gate`"),
+        "{}",
+        text(&o)
+    );
+    let o = sweep(&["--without", "interaction"]);
+    assert!(text(&o).contains("not --without"), "{}", text(&o));
+}
