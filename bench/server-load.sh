@@ -18,7 +18,12 @@ quick=0
 secs=20
 [ $quick = 1 ] && secs=4
 
-cargo build --quiet --release -p mge-trainer -p mge-server
+# MGE_PREBUILT=1: the binaries in target/release are current (the test command has just
+# built them with `cargo test --workspace --release`; building one package alone would
+# resolve other features and compile most dependencies again).
+if [ "${MGE_PREBUILT:-0}" != 1 ]; then
+  cargo build --quiet --release -p mge-trainer -p mge-server
+fi
 mge=target/release/mge
 load=target/release/mge-load
 sentence="Arthur B. Collins Jr., a banker in St. Paul, joined Wells Fargo in 1990, two years after the U.S. Navy hired Laura Kim as an engineer in Norfolk, Va."
