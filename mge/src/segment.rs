@@ -415,16 +415,11 @@ fn dateline_ends(piece: &str) -> Vec<usize> {
         if !known && !capitals {
             continue;
         }
-        // The place before the tag: one to six capitalized words (commas between them),
-        // from the start of the piece or after a sentence's end.
+        // The place before the tag: one to six capitalized words (commas between them), the
+        // whole of the piece before it (a dateline opens a story; after a sentence's end the
+        // Unicode rules have begun a new piece).
         let place = piece[..open].trim_end();
-        let place_start = place
-            .rfind(['.', '!', '?', ';', '"', '\n'])
-            .map_or(0, |i| i + 1);
-        let place_words: Vec<&str> = place[place_start..]
-            .split_whitespace()
-            .filter(|w| *w != ",")
-            .collect();
+        let place_words: Vec<&str> = place.split_whitespace().filter(|w| *w != ",").collect();
         let is_place = (1..=6).contains(&place_words.len())
             && place_words.iter().all(|w| {
                 w.trim_end_matches(',')
@@ -437,7 +432,7 @@ fn dateline_ends(piece: &str) -> Vec<usize> {
         let dateline_style = place_words.iter().any(|w| {
             let w = w.trim_end_matches(',');
             w.len() >= 2 && w.chars().all(|c| c.is_uppercase() || !c.is_alphabetic())
-        }) || place[place_start..].contains(',');
+        }) || place.contains(',');
         if !is_place || !(known || dateline_style) {
             continue;
         }
@@ -811,6 +806,7 @@ mod tests {
             "We train Hidden Markov Models (HMM) Then we test them.",
             "The model (HMM) Performs well.",
             "Smith (AP) said it.",
+            "Mary works for Acme Corp.K.Jo AT&T (HMM) Apple's unit.",
         ] {
             assert_eq!(cut(whole), vec![whole], "cut inside {whole:?}");
         }
