@@ -6,7 +6,8 @@
 #
 # Uses target/release/mge (cargo build --release first) and scripts/raw_text_f1.py; texts,
 # gold files and predictions stay in OUT_DIR (default: a temporary folder). Reads the data
-# from $MGE_DATA (default ../shared/data).
+# from $MGE_DATA (default ../shared/data). CONLL04_MODEL and SCIERC_MODEL replace the
+# default bundles (models/conll04.safetensors, models/scierc.safetensors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 split=${1:-dev}
@@ -17,6 +18,12 @@ data=${MGE_DATA:-../shared/data}
 mge=target/release/mge
 [ -x $mge ] || { echo "build first: cargo build --release" >&2; exit 1; }
 f1=scripts/raw_text_f1.py
+model_of() {
+  case $1 in
+    conll04) echo "${CONLL04_MODEL:-models/conll04.safetensors}" ;;
+    scierc) echo "${SCIERC_MODEL:-models/scierc.safetensors}" ;;
+  esac
+}
 for ds in conll04 scierc; do
   for form in spaced typed run-on; do
     flags=()
@@ -24,7 +31,7 @@ for ds in conll04 scierc; do
     [ $form = run-on ] && flags=(--runon)
     base="$out/$ds-$split-$form"
     python3 $f1 make "$data/$ds/$split.json" "$base.txt" "$base.gold" "${flags[@]}"
-    $mge extract --model "models/$ds.safetensors" "$base.txt" >"$base.pred"
+    $mge extract --model "$(model_of $ds)" "$base.txt" >"$base.pred"
     $mge segment --json "$base.txt" >"$base.seg"
     printf '%-8s %-5s %-7s %s; %s\n' $ds "$split" $form "$(python3 $f1 score "$base.gold" "$base.pred")" \
       "$(python3 $f1 boundaries "$base.gold" "$base.seg")"
@@ -32,7 +39,7 @@ for ds in conll04 scierc; do
 done
 fixture=mge/tests/fixtures/raw-sentences.jsonl
 for ds in conll04 scierc; do
-  grep "\"model\": \"$ds\"" $fixture | $mge extract --jsonl --model "models/$ds.safetensors" >"$out/fixture-$ds.pred"
+  grep "\"model\": \"$ds\"" $fixture | $mge extract --jsonl --model "$(model_of $ds)" >"$out/fixture-$ds.pred"
   python3 $f1 score-fixture $fixture $ds "$out/fixture-$ds.pred"
 done
 echo "files in $out" >&2
