@@ -414,9 +414,10 @@ fn run() -> Result<()> {
             }
         }
         Command::Sweep(a) => {
-            sweep::run(&a, |seed, without| {
+            sweep::run(&a, |run, without| {
                 let mut t = a.train.clone();
-                t.seed = seed;
+                t.seed = run.seed;
+                t.fold = run.fold.unwrap_or(t.fold);
                 t.without = without.to_vec();
                 train_config(&t)
             })?;

@@ -24,9 +24,43 @@ pub struct SweepArgs {
     /// (`interaction`, `entity-task+relation-task`; names as for `mge train --without`).
     #[arg(long, value_delimiter = ',', default_value = "full")]
     pub configs: Vec<String>,
+    /// ADE folds, comma-separated (with --preset ade; the ADE literature reports the mean
+    /// over its 10 folds): every configuration and seed runs on each fold, and the table
+    /// averages over folds and seeds. Default: the one fold of --fold.
+    #[arg(long, value_delimiter = ',')]
+    pub folds: Vec<usize>,
     /// Write the table from the runs already finished in --out, without training.
     #[arg(long)]
     pub report_only: bool,
+}
+
+/// One run of the sweep: its fold (when the sweep has folds) and seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunKey {
+    pub fold: Option<usize>,
+    pub seed: u64,
+}
+
+impl RunKey {
+    fn label(&self) -> String {
+        match self.fold {
+            Some(f) => format!("fold-{f}-seed-{}", self.seed),
+            None => format!("seed-{}", self.seed),
+        }
+    }
+}
+
+/// Every (fold, seed) pair of the sweep, folds outermost.
+fn keys(a: &SweepArgs) -> Vec<RunKey> {
+    let folds: Vec<Option<usize>> = if a.folds.is_empty() {
+        vec![None]
+    } else {
+        a.folds.iter().map(|&f| Some(f)).collect()
+    };
+    folds
+        .into_iter()
+        .flat_map(|fold| a.seeds.iter().map(move |&seed| RunKey { fold, seed }))
+        .collect()
 }
 
 /// The gates a configuration removes (`full` removes none).
@@ -55,7 +89,8 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Row {
     pub config: String,
-    pub seeds: Vec<u64>,
+    /// The finished runs (`seed-1`, or `fold-0-seed-1` in a sweep over folds).
+    pub runs: Vec<String>,
     /// Mean and standard deviation of each score over the finished runs.
     pub dev_ner: (f64, f64),
     pub dev_re: (f64, f64),
@@ -66,8 +101,9 @@ pub struct Row {
 }
 
 /// The table's line for the finished runs of one configuration.
-pub fn row(config: &str, runs: &[(u64, RunMetrics)]) -> Option<Row> {
-    let finished: Vec<&(u64, RunMetrics)> = runs.iter().filter(|(_, m)| m.dev.is_some()).collect();
+pub fn row(config: &str, runs: &[(String, RunMetrics)]) -> Option<Row> {
+    let finished: Vec<&(String, RunMetrics)> =
+        runs.iter().filter(|(_, m)| m.dev.is_some()).collect();
     if finished.is_empty() {
         return None;
     }
@@ -77,7 +113,7 @@ pub fn row(config: &str, runs: &[(u64, RunMetrics)]) -> Option<Row> {
     };
     Some(Row {
         config: config.to_string(),
-        seeds: finished.iter().map(|(s, _)| *s).collect(),
+        runs: finished.iter().map(|(k, _)| k.clone()).collect(),
         dev_ner: pick(&|m| m.dev.as_ref().map(|r| r.ner.f1))?,
         dev_re: pick(&|m| m.dev.as_ref().map(|r| r.re_strict.f1))?,
         test_ner: pick(&|m| m.test.as_ref().map(|r| r.ner.f1)),
@@ -90,7 +126,7 @@ pub fn row(config: &str, runs: &[(u64, RunMetrics)]) -> Option<Row> {
     })
 }
 
-/// The table as Markdown: F1 as mean ± standard deviation over the seeds.
+/// The table as Markdown: F1 as mean ± standard deviation over the runs.
 pub fn markdown(dataset: &str, rows: &[Row]) -> String {
     let cell = |v: Option<(f64, f64)>| match v {
         Some((m, sd)) => format!("{m:.2} ± {sd:.2}"),
@@ -103,19 +139,15 @@ pub fn markdown(dataset: &str, rows: &[Row]) -> String {
             .join(", ")
     };
     let mut s = format!(
-        "{dataset}: F1 as mean ± standard deviation over seeds (strict RE)\n\n\
-         | configuration | seeds | dev NER | dev RE | test NER | test RE | best epoch | epochs run |\n\
+        "{dataset}: F1 as mean ± standard deviation over runs (strict RE)\n\n\
+         | configuration | runs | dev NER | dev RE | test NER | test RE | best epoch | epochs run |\n\
          |---|---|---|---|---|---|---|---|\n"
     );
     for r in rows {
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.config,
-            r.seeds
-                .iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+            r.runs.join(", "),
             cell(Some(r.dev_ner)),
             cell(Some(r.dev_re)),
             cell(r.test_ner),
@@ -127,8 +159,8 @@ pub fn markdown(dataset: &str, rows: &[Row]) -> String {
     s
 }
 
-fn run_dir(out: &Path, config: &str, seed: u64) -> PathBuf {
-    out.join(config).join(format!("seed-{seed}"))
+fn run_dir(out: &Path, config: &str, key: RunKey) -> PathBuf {
+    out.join(config).join(key.label())
 }
 
 /// The metrics of a run folder, if it has any.
@@ -144,11 +176,17 @@ fn read_metrics(dir: &Path) -> Result<Option<RunMetrics>> {
 }
 
 /// Runs (or continues) the sweep, then writes `sweep.md` and `sweep.json` in the sweep's
-/// folder and prints the table. `config_of(seed, removed gates)` gives each run's settings.
-pub fn run(a: &SweepArgs, config_of: impl Fn(u64, &[String]) -> Result<TrainConfig>) -> Result<()> {
+/// folder and prints the table. `config_of(run, removed gates)` gives each run's settings.
+pub fn run(
+    a: &SweepArgs,
+    config_of: impl Fn(RunKey, &[String]) -> Result<TrainConfig>,
+) -> Result<()> {
     let out = &a.train.out;
     if !a.train.without.is_empty() {
         bail!("mge sweep takes the gates to remove in --configs (for example --configs full,interaction), not --without");
+    }
+    if !a.folds.is_empty() && !matches!(a.train.preset, Some(crate::Preset::Ade)) {
+        bail!("--folds needs --preset ade (the folds are ADE's)");
     }
     if a.seeds.is_empty() || a.configs.is_empty() {
         bail!("give at least one seed (--seeds) and one configuration (--configs)");
@@ -156,10 +194,10 @@ pub fn run(a: &SweepArgs, config_of: impl Fn(u64, &[String]) -> Result<TrainConf
     // Every run's settings first, so that a typo fails before hours of training.
     let mut plan = Vec::new();
     for config in &a.configs {
-        for &seed in &a.seeds {
-            let cfg = config_of(seed, &removed_gates(config))
+        for key in keys(a) {
+            let cfg = config_of(key, &removed_gates(config))
                 .with_context(|| format!("configuration `{config}`"))?;
-            plan.push((config.clone(), seed, cfg));
+            plan.push((config.clone(), key, cfg));
         }
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -168,8 +206,9 @@ pub fn run(a: &SweepArgs, config_of: impl Fn(u64, &[String]) -> Result<TrainConf
         .map(|(_, _, c)| c.dataset.clone())
         .unwrap_or_default();
     let total = plan.len();
-    for (k, (config, seed, cfg)) in plan.iter().enumerate() {
-        let dir = run_dir(out, config, *seed);
+    for (k, (config, key, cfg)) in plan.iter().enumerate() {
+        let dir = run_dir(out, config, *key);
+        let name = key.label();
         let existing = read_metrics(&dir)?;
         if let Some(m) = &existing {
             if m.config != *cfg {
@@ -179,7 +218,7 @@ pub fn run(a: &SweepArgs, config_of: impl Fn(u64, &[String]) -> Result<TrainConf
                 );
             }
             if m.dev.is_some() {
-                eprintln!("[{}/{total}] {config}, seed {seed}: finished before", k + 1);
+                eprintln!("[{}/{total}] {config}, {name}: finished before", k + 1);
                 continue;
             }
         }
@@ -188,7 +227,7 @@ pub fn run(a: &SweepArgs, config_of: impl Fn(u64, &[String]) -> Result<TrainConf
         }
         let resume = dir.join("last").exists();
         eprintln!(
-            "[{}/{total}] {config}, seed {seed}: {} in {}",
+            "[{}/{total}] {config}, {name}: {} in {}",
             k + 1,
             if resume { "resuming" } else { "training" },
             dir.display()
@@ -211,9 +250,9 @@ fn write_table(a: &SweepArgs, out: &Path, dataset: &str) -> Result<String> {
     let mut rows = Vec::new();
     for config in &a.configs {
         let mut runs = Vec::new();
-        for &seed in &a.seeds {
-            if let Some(m) = read_metrics(&run_dir(out, config, seed))? {
-                runs.push((seed, m));
+        for key in keys(a) {
+            if let Some(m) = read_metrics(&run_dir(out, config, key))? {
+                runs.push((key.label(), m));
             }
         }
         rows.extend(row(config, &runs));
@@ -238,6 +277,23 @@ mod tests {
     }
 
     #[test]
+    fn runs_are_named_by_fold_and_seed() {
+        let k = RunKey {
+            fold: Some(3),
+            seed: 2,
+        };
+        assert_eq!(k.label(), "fold-3-seed-2");
+        assert_eq!(
+            RunKey {
+                fold: None,
+                seed: 7
+            }
+            .label(),
+            "seed-7"
+        );
+    }
+
+    #[test]
     fn configurations_name_the_gates_they_remove() {
         assert!(removed_gates("full").is_empty());
         assert_eq!(removed_gates("interaction"), ["interaction"]);
@@ -251,7 +307,7 @@ mod tests {
     fn the_table_shows_mean_and_deviation_per_configuration() {
         let rows = vec![Row {
             config: "interaction".into(),
-            seeds: vec![1, 2],
+            runs: vec!["seed-1".into(), "seed-2".into()],
             dev_ner: (80.0, 1.0),
             dev_re: (55.5, 0.25),
             test_ner: Some((81.0, 0.5)),
@@ -261,7 +317,7 @@ mod tests {
         }];
         let md = markdown("conll04", &rows);
         assert!(
-            md.contains("| interaction | 1, 2 | 80.00 ± 1.00 | 55.50 ± 0.25 | 81.00 ± 0.50 | – | 18, 20 | 20, 20 |"),
+            md.contains("| interaction | seed-1, seed-2 | 80.00 ± 1.00 | 55.50 ± 0.25 | 81.00 ± 0.50 | – | 18, 20 | 20, 20 |"),
             "{md}"
         );
     }

@@ -549,12 +549,15 @@ fn sweep_runs_seeds_and_configurations_into_one_table_and_continues() {
     let o = sweep(&[]);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
-    assert!(t.contains("[1/4] full, seed 1: resuming"), "{t}");
+    assert!(t.contains("[1/4] full, seed-1: resuming"), "{t}");
     let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
     let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
     assert_eq!(lines.len(), 3, "{md}");
-    assert!(lines[1].starts_with("| full | 1, 2 | "), "{md}");
-    assert!(lines[2].starts_with("| interaction | 1, 2 | "), "{md}");
+    assert!(lines[1].starts_with("| full | seed-1, seed-2 | "), "{md}");
+    assert!(
+        lines[2].starts_with("| interaction | seed-1, seed-2 | "),
+        "{md}"
+    );
     assert!(
         lines[1].contains(" ± ") && lines[1].ends_with("| 2, 2 |"),
         "{md}"
@@ -581,4 +584,10 @@ fn sweep_runs_seeds_and_configurations_into_one_table_and_continues() {
     );
     let o = sweep(&["--without", "interaction"]);
     assert!(text(&o).contains("not --without"), "{}", text(&o));
+    let o = sweep(&["--folds", "0,1"]);
+    assert!(
+        text(&o).contains("--folds needs --preset ade"),
+        "{}",
+        text(&o)
+    );
 }
