@@ -850,10 +850,13 @@ fn on_a_narrow_screen_lines_wrap_and_arc_labels_do_not_overlap() {
 fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
     run_e2e("13-raw-text", async |cx| {
         let b = &cx.browser;
-        // Sentences the page once cut after every initial and abbreviation.
+        // Sentences the page once cut after every initial and abbreviation, one that an
+        // abbreviation ends, and a wire-service dateline.
         let text = "Franklin D. Roosevelt was born in Hyde Park, N.Y., in 1882. \
                     Arthur B. Collins Jr., a banker in St. Paul, joined Wells Fargo in 1990. \
-                    Jones was hired by Apple Inc. in Cupertino.";
+                    Jones was hired by Apple Inc. in Cupertino. \
+                    Laura Kim moved to Nashville, Tenn. Software engineer David Lee followed her. \
+                    PERUGIA, Italy (AP) Reagan spoke in Rome.";
         open_with_text(cx, text, "&model=conll04&threshold=0.5").await?;
         b.screenshot("raw-text").await?;
         let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
@@ -879,6 +882,9 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
             "Franklin D. Roosevelt",
             "Arthur B. Collins Jr.",
             "Apple Inc.",
+            "Tenn.",
+            "David Lee",
+            "PERUGIA",
         ] {
             ensure!(
                 ms.iter().any(|m| m.text == name),
