@@ -57,11 +57,13 @@ impl FromStr for Segmenter {
 /// Abbreviations that do not end a sentence and that the segmentation library's English
 /// list lacks (references of scientific text, `Ft.` and `Mt.` before a place name), or
 /// that it still cut after in a paragraph (titles before a name: `fuselage . Ms.
-/// Carpenter`). Compared lower-case, full stop included.
+/// Carpenter`), or that come before a capitalized common word inside a sentence (`a.k.a.
+/// Parser X`, `e.g. Dependency parsers`). Compared lower-case, full stop included.
 const NEVER_FINAL: &[&str] = &[
-    "vs.", "v.", "cf.", "fig.", "figs.", "eq.", "eqs.", "no.", "nos.", "approx.", "ca.", "sec.",
-    "ref.", "refs.", "tab.", "vol.", "pp.", "resp.", "incl.", "mr.", "mrs.", "ms.", "dr.", "prof.",
-    "sen.", "gov.", "rep.", "gen.", "lt.", "col.", "sgt.", "capt.", "rev.", "ft.", "mt.",
+    "vs.", "v.", "cf.", "e.g.", "i.e.", "a.k.a.", "aka.", "w.r.t.", "viz.", "fig.", "figs.", "eq.",
+    "eqs.", "no.", "nos.", "approx.", "ca.", "sec.", "ref.", "refs.", "tab.", "vol.", "pp.",
+    "resp.", "incl.", "mr.", "mrs.", "ms.", "dr.", "prof.", "sen.", "gov.", "rep.", "gen.", "lt.",
+    "col.", "sgt.", "capt.", "rev.", "ft.", "mt.",
 ];
 
 /// US state abbreviations in the news style (AP), compared with the full stop. After
@@ -746,6 +748,7 @@ mod tests {
             "Rain fell at 2 a.m. EST and again at 4 p.m. GMT on Monday.",
             "The meeting is at 5 p.m. Monday in Room 4.",
             "He met U.S. Sen. Bob Dole and Tenn. Gov. Ned McWherter.",
+            "The tool, a.k.a. Parser X, beats others, e.g. Dependency parsers, w.r.t. Speed.",
             "The U.S. General Accounting Office and the U.K. Executive agreed.",
         ] {
             assert_eq!(cut(whole), vec![whole], "cut inside {whole:?}");
