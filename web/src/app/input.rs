@@ -1,0 +1,110 @@
+//! The controls (model picker, threshold, link, download) and the text box with its examples.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use super::state::Ui;
+use crate::models::{ModelKey, MAX_CHARS};
+use crate::query::{format_threshold, THRESHOLD_MAX, THRESHOLD_MIN};
+use crate::stats::grouped;
+
+/// Debounce of typing and of the threshold slider.
+const TYPE_DEBOUNCE: Duration = Duration::from_millis(300);
+const SLIDER_DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// `#model`, `#threshold`, `#copy-link` and `#download-json`, with the link's note.
+#[component]
+pub(super) fn Controls(ui: Ui) -> impl IntoView {
+    view! {
+    <section class="controls">
+        <label>"Model "
+            <select id="model" on:change=move |ev| {
+                if let Some(m) = ModelKey::from_key(&event_target_value(&ev)) {
+                    if m != ui.model.get_untracked() {
+                        ui.model.set(m);
+                        ui.result.set(None);
+                        ui.teach_type.set(None);
+                        ui.load_model_and_send();
+                    }
+                }
+            }>
+                {ModelKey::ALL.iter().map(|&m| view! {
+                    <option value=m.key() prop:selected=move || ui.model.get() == m>{m.label()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+        <label class="threshold">"Threshold "
+            <input id="threshold" type="range" min=THRESHOLD_MIN max=THRESHOLD_MAX step="0.01"
+                prop:value=move || ui.threshold.get().to_string()
+                on:input=move |ev| {
+                    if let Ok(t) = event_target_value(&ev).parse::<f32>() {
+                        if t.is_finite() {
+                            ui.threshold.set(t.clamp(THRESHOLD_MIN, THRESHOLD_MAX));
+                            ui.schedule(SLIDER_DEBOUNCE);
+                        }
+                    }
+                } />
+            <output>{move || format_threshold(ui.threshold.get())}</output>
+        </label>
+        <button id="copy-link" on:click=move |_| ui.copy_link()>"Copy link"</button>
+        <button id="download-json" on:click=move |_| ui.download_json()
+            disabled=move || ui.result.with(|r| r.is_none())>"Download JSON"</button>
+    </section>
+    {move || ui.link_note.get().map(|n| view! { <p class="link-note">{n}</p> })}
+    }
+}
+
+/// `#text`, the example buttons, the character count and the hint or refusal under it.
+#[component]
+pub(super) fn TextInput(ui: Ui) -> impl IntoView {
+    let chars = move || ui.text.with(|t| t.chars().count());
+    let input_notice = move || {
+        let n = chars();
+        let empty = ui.text.with(|t| t.trim().is_empty());
+        if empty {
+            Some(view! { <p class="hint" id="input-hint">"Type or paste English text above (a sentence or a few paragraphs), or pick an example."</p> }.into_any())
+        } else if n > MAX_CHARS {
+            Some(view! {
+                <p class="refuse" id="input-hint" role="alert">
+                    {format!("This text has {} characters; the demo accepts at most {}. Please shorten it or split it into parts.", grouped(n), grouped(MAX_CHARS))}
+                </p>
+            }.into_any())
+        } else {
+            None
+        }
+    };
+    let examples = move || {
+        let m = ui.model.get();
+        m.examples()
+            .iter()
+            .enumerate()
+            .map(|(i, &ex)| {
+                view! {
+                    <button class="example" title=ex on:click=move |_| {
+                        ui.text.set(ex.to_string());
+                        ui.run_now();
+                    }>{format!("Example {}", i + 1)}</button>
+                }
+            })
+            .collect_view()
+    };
+
+    view! {
+    <section class="input">
+        <textarea id="text" rows="5" spellcheck="false" aria-label="Text to analyse"
+            prop:value=move || ui.text.get()
+            on:input=move |ev| {
+                ui.text.set(event_target_value(&ev));
+                ui.schedule(TYPE_DEBOUNCE);
+            }></textarea>
+        <div class="under-input">
+            <div class="examples">"Try: "{examples}</div>
+            <span class=move || { if chars() > MAX_CHARS { "count over" } else { "count" } }>
+                {move || format!("{} / {} characters", grouped(chars()), grouped(MAX_CHARS))}
+            </span>
+        </div>
+        {input_notice}
+    </section>
+    }
+}
