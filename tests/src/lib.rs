@@ -539,9 +539,25 @@ impl Browser {
             .collect()
     }
 
-    /// The arcs with an arrow (one per relation).
+    /// The arcs with an arrow (one per relation; a relation drawn across two lines also has a
+    /// `data-part="continued"` part).
     pub async fn arcs(&self) -> Result<Vec<Rel>> {
-        self.rels(".annotated g.arc[data-relation]").await
+        self.rels(".annotated g.arc[data-part=\"main\"]").await
+    }
+
+    /// Every drawn arc part (`g.arc`) that lacks one of `data-relation`, `data-head`,
+    /// `data-tail`, `data-score` or `data-part`, by its outer HTML.
+    pub async fn arcs_without_contract(&self) -> Result<Vec<String>> {
+        let v = self
+            .js(
+                "return [...document.querySelectorAll('.annotated g.arc')]\
+                   .filter(a => ['data-relation', 'data-head', 'data-tail', 'data-score', 'data-part']\
+                     .some(k => !a.hasAttribute(k) || a.getAttribute(k) === ''))\
+                   .map(a => a.outerHTML.slice(0, 200));",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(v)?)
     }
 
     /// The rows of `#triples` as (subject, relation, object) texts, the type labels left out.

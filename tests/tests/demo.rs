@@ -207,7 +207,8 @@ fn threshold_changes_the_number_of_mentions_monotonically() {
         b.wait_settled("the first result", LOAD, ANY_RESULT).await?;
 
         let mut counts = Vec::new();
-        for t in ["0.5", "0.95", "0.05"] {
+        // Straight from 0.5 to 0.05 and back and forth: every drawn arc keeps its attributes.
+        for t in ["0.5", "0.05", "0.95", "0.3", "0.05"] {
             b.watch_busy().await?;
             b.set_value("threshold", t).await?;
             // The slider's own label shows the value; the result follows after a short debounce.
@@ -223,13 +224,22 @@ fn threshold_changes_the_number_of_mentions_monotonically() {
             .await?;
             let m = b.mentions().await?.len();
             let r = b.arcs().await?.len();
+            let broken = b.arcs_without_contract().await?;
+            ensure!(
+                broken.is_empty(),
+                "at threshold {t}, arcs without the DOM contract: {broken:?}"
+            );
             counts.push((t, m, r));
             b.screenshot(&format!("threshold-{t}")).await?;
         }
         eprintln!("(threshold, mentions, relations): {counts:?}");
         let (_, m50, r50) = counts[0];
-        let (_, m95, r95) = counts[1];
-        let (_, m05, r05) = counts[2];
+        let (_, m05, r05) = counts[1];
+        let (_, m95, r95) = counts[2];
+        ensure!(
+            counts[4].1 == m05 && counts[4].2 == r05,
+            "0.05 twice gave different results: {counts:?}"
+        );
         ensure!(
             m95 <= m50,
             "more mentions at 0.95 ({m95}) than at 0.5 ({m50})"
@@ -490,8 +500,25 @@ const HEATMAP_PIXELS: &str = "const c = document.querySelector('details.teaching
       const v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2]; seen.add(v); h = (h * 31 + v) | 0; }\
     return { colours: seen.size, hash: h, width: c.width, height: c.height };";
 
+/// Clicks `#teach-next` until the walk-through shows step `key`.
+async fn go_to_step(b: &mge_e2e::Browser, key: &str) -> Result<()> {
+    b.wait_for(
+        &format!("step {key}"),
+        RUN,
+        &format!(
+            "const s = document.getElementById('teach-step');\
+             if (s && s.dataset.step === '{key}') return true;\
+             const n = document.getElementById('teach-next');\
+             if (n && !n.disabled) n.click();\
+             return false;"
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
 #[test]
-fn the_teaching_view_shows_tables_and_gates() {
+fn the_teaching_walk_through_goes_from_sub_tokens_to_triples() {
     run_e2e("09-teaching", async |cx| {
         let b = &cx.browser;
         let text = "Maria Gonzalez works for the United Nations in Geneva.";
@@ -501,39 +528,55 @@ fn the_teaching_view_shows_tables_and_gates() {
             .await?
             .click()
             .await?;
-        // Opening the view runs the text again with the tables and gates requested.
-        let ner = b
+        // Opening the view runs the text again with the tables and gates requested; the
+        // walk-through starts at the sub-tokens.
+        let toks = b
             .wait_settled(
-                "the entity heat map",
+                "the sub-tokens",
                 RUN,
-                &format!(
-                    "const rows = document.querySelectorAll('details.teaching table.gates th.gate');\
-                     if (rows.length !== 4) return null; {HEATMAP_PIXELS}"
-                ),
+                "const s = document.getElementById('teach-step');\
+                 const t = document.querySelectorAll('#teach-tokens .tok').length;\
+                 return s && s.dataset.step === 'tokens' && t >= 10 ? t : null;",
             )
-            .await?;
-        b.screenshot("teaching-entities").await?;
-        ensure!(
-            ner["colours"].as_u64().unwrap_or(0) > 3,
-            "the entity heat map is blank: {ner}"
-        );
-
-        // Four gates, one bar per sub-token each, and the bars are not all the same height.
-        let g = b
+            .await?
+            .as_u64()
+            .unwrap_or(0) as usize;
+        b.screenshot("teaching-tokens").await?;
+        let steps = b
             .js(
-                "const t = document.querySelector('details.teaching table.gates');\
-                 const toks = t.querySelectorAll('thead th.tok').length;\
-                 const rows = [...t.querySelectorAll('tbody tr')].map(tr => ({\
-                   gate: tr.querySelector('th.gate').textContent,\
-                   bars: [...tr.querySelectorAll('div.bar')].map(d => d.style.height) }));\
-                 const text = document.querySelector('details.teaching .explain').textContent;\
-                 return { toks, rows, explains: text.includes('task gates') && text.includes('interaction gates') };",
+                "return [...document.querySelectorAll('.steps .step-tab')].map(t => t.dataset.step);",
                 vec![],
             )
             .await?;
-        let toks = g["toks"].as_u64().unwrap_or(0) as usize;
-        // 12 words and a full stop: at least that many sub-tokens ([CLS]/[SEP] left out).
-        ensure!(toks >= 10, "only {toks} sub-tokens in the gate table: {g}");
+        ensure!(
+            steps
+                == json!([
+                    "tokens",
+                    "encoder",
+                    "candidates",
+                    "gates",
+                    "tables",
+                    "triples"
+                ]),
+            "steps: {steps}"
+        );
+
+        // The gates: four rows on a 0–1 axis, one bar and value per sub-token, not all equal.
+        go_to_step(b, "gates").await?;
+        let g = b
+            .js(
+                "const t = document.querySelector('#teach-step table.gates');\
+                 if (!t) return null;\
+                 const rows = [...t.querySelectorAll('tbody tr')].map(tr => ({\
+                   gate: tr.querySelector('th.gate').textContent,\
+                   axis: tr.querySelector('td.axis') ? tr.querySelector('td.axis').textContent : '',\
+                   bars: [...tr.querySelectorAll('div.bar')].map(d => d.style.height),\
+                   values: [...tr.querySelectorAll('.val')].length }));\
+                 const text = document.querySelector('#teach-step .explain').textContent;\
+                 return { rows, explains: text.includes('task gates') && text.includes('interaction gates') };",
+                vec![],
+            )
+            .await?;
         let rows = g["rows"].as_array().cloned().unwrap_or_default();
         ensure!(rows.len() == 4, "gate rows: {g}");
         for row in &rows {
@@ -542,10 +585,15 @@ fn the_teaching_view_shows_tables_and_gates() {
                 .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
                 .unwrap_or_default();
             ensure!(
-                bars.len() == toks,
-                "gate {} has {} bars for {toks} sub-tokens",
+                bars.len() == toks && row["values"].as_u64() == Some(toks as u64),
+                "gate {} has {} bars for {toks} sub-tokens: {row}",
                 row["gate"],
                 bars.len()
+            );
+            ensure!(
+                row["axis"] == json!("10.50"),
+                "gate {} has no 0–1 axis: {row}",
+                row["gate"]
             );
             let distinct: BTreeSet<&str> = bars.iter().copied().collect();
             ensure!(
@@ -554,22 +602,87 @@ fn the_teaching_view_shows_tables_and_gates() {
                 row["gate"]
             );
         }
-        ensure!(g["explains"] == json!(true), "no explanation of the gates");
-
-        // Switching to the relation table redraws the heat map.
+        ensure!(
+            g["explains"] == json!(true),
+            "no explanation of the gates: {g}"
+        );
         b.js(
-            "const s = [...document.querySelectorAll('details.teaching select')]\
-               .find(s => s.querySelector('option[value=re]'));\
-             s.value = 're'; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+            "document.querySelector('details.teaching').scrollIntoView(); return true;",
             vec![],
         )
         .await?;
+        b.screenshot("teaching-gates").await?;
+
+        // The tables: a heat map in the types' colours with a colour scale per type.
+        go_to_step(b, "tables").await?;
+        let ner = b
+            .wait_for("the entity heat map", RUN, &format!("const p = (function() {{ {HEATMAP_PIXELS} }})(); return p && p.colours > 3 ? p : null;"))
+            .await?;
+        let scales = b
+            .js(
+                "return document.querySelectorAll('#teach-step .scale-row').length;",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            scales == json!(CONLL04_TYPES.len()),
+            "one colour scale per entity type: {scales}"
+        );
+        // A click on the cell (first sub-token of "Maria", last of "Gonzalez") marks that span.
+        let clicked = b
+            .js(
+                "const toks = [...document.querySelectorAll('#teach-tokens .tok')];\
+                 const i = toks.findIndex(t => t.dataset.start === '0');\
+                 let j = -1; toks.forEach((t, k) => { if (t.dataset.end === '14') j = k; });\
+                 const c = document.querySelector('canvas.heatmap');\
+                 const r = c.getBoundingClientRect();\
+                 const cell = (r.width - 114) / toks.length;\
+                 const x = r.left + 110 + (j + 0.5) * cell, y = r.top + 110 + (i + 0.5) * cell;\
+                 c.dispatchEvent(new MouseEvent('click', { clientX: x, clientY: y, bubbles: true }));\
+                 return [i, j];",
+                vec![],
+            )
+            .await?;
+        let marked = b
+            .wait_for(
+                "the clicked cell's span",
+                RUN,
+                "const hl = [...document.querySelectorAll('#teach-tokens .tok.hl')];\
+                 return hl.length ? { start: hl[0].dataset.start, end: hl[hl.length - 1].dataset.end,\
+                   readout: document.getElementById('teach-cell').textContent } : null;",
+            )
+            .await?;
+        ensure!(
+            marked["start"] == json!("0")
+                && marked["end"] == json!("14")
+                && marked["readout"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("Maria Gonzalez") && r.contains("Peop")),
+            "clicking cell {clicked} should mark “Maria Gonzalez” as Peop: {marked}"
+        );
+        // The cell is an extracted entity: the annotated text shows it too.
+        b.wait_for(
+            "the clicked entity highlighted in the text",
+            RUN,
+            "const m = document.querySelector('.annotated .mention[data-start=\"0\"]');\
+             return m && m.classList.contains('linked');",
+        )
+        .await?;
+        b.js(
+            "document.querySelector('details.teaching').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+        b.screenshot("teaching-entities").await?;
+
+        // Switching to the relation table redraws the heat map.
+        b.set_value("teach-table", "re").await?;
         let re = b
             .wait_for(
                 "the relation heat map",
                 RUN,
                 &format!(
-                    "const note = document.querySelector('details.teaching .axis-note');\
+                    "const note = document.querySelector('#teach-step .axis-note');\
                      if (!note || !note.textContent.includes('object')) return null;\
                      const p = (function() {{ {HEATMAP_PIXELS} }})();\
                      return p && p.hash !== {} ? p : null;",
@@ -577,11 +690,50 @@ fn the_teaching_view_shows_tables_and_gates() {
                 ),
             )
             .await?;
-        b.screenshot("teaching-relations").await?;
         ensure!(
             re["colours"].as_u64().unwrap_or(0) > 3,
             "the relation heat map is blank: {re}"
         );
+        b.js(
+            "document.querySelector('details.teaching').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+        b.screenshot("teaching-relations").await?;
+
+        // Decoding lists the sentence's triples; the large mode is for a projector.
+        go_to_step(b, "triples").await?;
+        let decoded = b
+            .js(
+                "return document.querySelector('#teach-step .decoded').textContent;",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            decoded
+                .as_str()
+                .is_some_and(|d| d.contains("Work_For") && d.contains("Maria Gonzalez")),
+            "the decoding step does not list the triple: {decoded}"
+        );
+        b.client
+            .find(Locator::Id("teach-present"))
+            .await?
+            .click()
+            .await?;
+        let large = b
+            .wait_for("the large mode", RUN, "const d = document.querySelector('details.teaching');\
+                 return d.classList.contains('large') ? parseFloat(getComputedStyle(d).fontSize) : null;")
+            .await?;
+        ensure!(
+            large.as_f64() >= Some(20.0),
+            "the large mode is not large: {large}"
+        );
+        b.js(
+            "document.querySelector('details.teaching').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+        b.screenshot("teaching-large").await?;
 
         // Two sentences: a picker names each part by its first words.
         let two =
@@ -593,9 +745,8 @@ fn the_teaching_view_shows_tables_and_gates() {
                 RUN,
                 &format!(
                     "if (!(function() {{ {} }})()) return null;\
-                     const l = [...document.querySelectorAll('details.teaching label')]\
-                       .find(l => l.textContent.startsWith('Part'));\
-                     return l ? [...l.querySelectorAll('option')].map(o => o.textContent) : null;",
+                     const p = document.getElementById('teach-part');\
+                     return p ? [...p.querySelectorAll('option')].map(o => o.textContent) : null;",
                     shows_text_script(two)
                 ),
             )
@@ -842,6 +993,263 @@ fn on_a_narrow_screen_lines_wrap_and_arc_labels_do_not_overlap() {
         }
         ensure!(count >= 2, "too few arc labels to check ({count})");
         check_offsets(text, &b.mentions().await?)?;
+        Ok(())
+    });
+}
+
+/// Classes of the linked-reading state: (entity indexes linked, relation indexes linked,
+/// number of elements dimmed, `#focus-info`'s text).
+const LINK_STATE: &str = "\
+    const on = sel => [...document.querySelectorAll(sel)];\
+    return {\
+      mentions: on('.annotated .mention.linked').map(m => +m.dataset.entity),\
+      arcs: on('.annotated g.arc.linked[data-part=\"main\"]').map(a => [a.dataset.relation, +a.dataset.head, +a.dataset.tail]),\
+      triples: on('#triples tr.linked').map(r => +r.dataset.rowRelation),\
+      entities: on('#entities tr.linked').map(r => +r.dataset.rowEntity),\
+      dimmed: on('.unlinked').length,\
+      info: document.getElementById('focus-info').textContent };";
+
+/// [`LINK_STATE`] once something is highlighted, else `null`.
+fn linked_state_script() -> String {
+    format!("const s = (() => {{ {LINK_STATE} }})(); return s.mentions.length ? s : null;")
+}
+
+#[test]
+fn mentions_arcs_and_rows_are_linked_scored_and_fit_a_phone() {
+    run_e2e("16-reading", async |cx| {
+        let b = &cx.browser;
+        let text = "Maria Gonzalez works for the United Nations in Geneva. She met Thomas Menino, \
+                    the mayor of Boston, on Tuesday.";
+        open_with_text(cx, text, "").await?;
+        b.screenshot("desktop").await?;
+        let ms = b.mentions().await?;
+        let maria = find(&ms, "Peop", "Maria Gonzalez")?.clone();
+        let arcs = b.arcs().await?;
+        let maria_rels: BTreeSet<usize> = arcs
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.head == maria.entity || a.tail == maria.entity)
+            .map(|(i, _)| i)
+            .collect();
+        ensure!(
+            !maria_rels.is_empty(),
+            "no relation of Maria Gonzalez: {arcs:?}"
+        );
+
+        // Hover over a mention: its relations, their other ends and their rows light up.
+        b.js(
+            &format!(
+                "document.querySelector('.annotated .mention[data-entity=\"{}\"]')\
+                   .dispatchEvent(new MouseEvent('mouseenter')); return true;",
+                maria.entity
+            ),
+            vec![],
+        )
+        .await?;
+        let state = b
+            .wait_for("the hovered mention's links", RUN, &linked_state_script())
+            .await?;
+        let linked_mentions: BTreeSet<u64> =
+            serde_json::from_value(state["mentions"].clone()).unwrap_or_default();
+        ensure!(
+            linked_mentions.contains(&maria.entity),
+            "the hovered mention is not highlighted: {state}"
+        );
+        for a in &arcs {
+            if a.head == maria.entity || a.tail == maria.entity {
+                ensure!(
+                    linked_mentions.contains(&a.head) && linked_mentions.contains(&a.tail),
+                    "both ends of {a:?} should be highlighted: {state}"
+                );
+            }
+        }
+        let linked_rows = state["triples"].as_array().map(Vec::len).unwrap_or(0);
+        ensure!(
+            linked_rows == maria_rels.len()
+                && state["arcs"].as_array().map(Vec::len) == Some(maria_rels.len()),
+            "hovering Maria Gonzalez should light up her {} relations' arcs and rows: {state}",
+            maria_rels.len()
+        );
+        ensure!(
+            state["entities"]
+                .as_array()
+                .is_some_and(|e| e.len() == linked_mentions.len()),
+            "the entity rows do not follow the mentions: {state}"
+        );
+        let info = state["info"].as_str().unwrap_or_default();
+        ensure!(
+            info.contains("Peop") && info.contains("Maria Gonzalez") && info.contains("score "),
+            "#focus-info does not give type, text and score: {info:?}"
+        );
+        ensure!(
+            state["dimmed"].as_u64().unwrap_or(0) > 0,
+            "nothing else fades: {state}"
+        );
+        b.screenshot("hover-mention").await?;
+        b.js(
+            &format!(
+                "document.querySelector('.annotated .mention[data-entity=\"{}\"]')\
+                   .dispatchEvent(new MouseEvent('mouseleave')); return true;",
+                maria.entity
+            ),
+            vec![],
+        )
+        .await?;
+        b.wait_for(
+            "the highlight to go",
+            RUN,
+            "return document.querySelectorAll('.linked, .unlinked').length === 0;",
+        )
+        .await?;
+
+        // Keyboard: every mention, arc and row is reachable with Tab; focusing an arc shows
+        // its relation and links its two ends.
+        let unreachable = b
+            .js(
+                "return [...document.querySelectorAll('.annotated .mention, .annotated g.arc[data-part=\"main\"], #triples tbody tr[data-row-relation], #entities tbody tr[data-row-entity]')]\
+                   .filter(e => e.tabIndex < 0).length;",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            unreachable.as_u64() == Some(0),
+            "{unreachable} elements cannot be reached by Tab"
+        );
+        let arc = b
+            .client
+            .find(Locator::Css(".annotated g.arc[data-part=\"main\"]"))
+            .await?;
+        let (rel, head, tail) = (
+            arc.attr("data-relation").await?.unwrap_or_default(),
+            arc.attr("data-head").await?.unwrap_or_default(),
+            arc.attr("data-tail").await?.unwrap_or_default(),
+        );
+        b.js(
+            "document.querySelector('.annotated g.arc[data-part=\"main\"]').focus(); return true;",
+            vec![],
+        )
+        .await?;
+        let state = b
+            .wait_for("the focused arc's links", RUN, &linked_state_script())
+            .await?;
+        let ends: BTreeSet<String> = state["mentions"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.to_string()).collect())
+            .unwrap_or_default();
+        ensure!(
+            ends == BTreeSet::from([head.clone(), tail.clone()]),
+            "focusing the {rel} arc should highlight entities {head} and {tail}: {state}"
+        );
+        ensure!(
+            state["info"]
+                .as_str()
+                .is_some_and(|i| i.contains(&rel) && i.contains("score")),
+            "#focus-info does not name the focused relation: {state}"
+        );
+        ensure!(
+            state["triples"].as_array().map(Vec::len) == Some(1),
+            "exactly its row in #triples should light up: {state}"
+        );
+        b.screenshot("focus-arc").await?;
+        // Enter on a row pins it: the highlight stays when the focus moves away.
+        let row = b
+            .client
+            .find(Locator::Css("#entities tbody tr[data-row-entity]"))
+            .await?;
+        b.js(
+            "document.querySelector('#entities tbody tr[data-row-entity]').focus(); return true;",
+            vec![],
+        )
+        .await?;
+        row.send_keys("\u{E007}").await?; // Enter
+        b.js("document.activeElement.blur(); return true;", vec![])
+            .await?;
+        let pinned = b
+            .wait_for(
+                "the pinned row's links",
+                RUN,
+                &format!(
+                    "const s = (() => {{ {LINK_STATE} }})(); return s.entities.length ? s : null;"
+                ),
+            )
+            .await?;
+        ensure!(
+            pinned["info"].as_str().is_some_and(|i| i.contains("kept")),
+            "Enter did not pin the row: {pinned}"
+        );
+
+        // Arcs show their score: a weaker relation is not drawn heavier than a stronger one.
+        let strokes = b
+            .js(
+                "return [...document.querySelectorAll('.annotated g.arc[data-part=\"main\"]')].map(a =>\
+                   [parseFloat(a.dataset.score), parseFloat(a.querySelector('path').getAttribute('stroke-width'))]);",
+                vec![],
+            )
+            .await?;
+        let strokes: Vec<(f64, f64)> = serde_json::from_value(strokes)?;
+        for x in &strokes {
+            for y in &strokes {
+                ensure!(
+                    x.0 <= y.0 || x.1 >= y.1,
+                    "arc stroke does not follow the score: {strokes:?}"
+                );
+            }
+        }
+        let note = b
+            .js(
+                "return document.getElementById('threshold-note').textContent;",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            note.as_str()
+                .is_some_and(|n| n.contains("entities") && n.contains("relation")),
+            "the threshold does not say what it hides: {note}"
+        );
+
+        // A phone: nothing scrolls sideways, every column of both tables is on screen, and
+        // no text in the result is smaller than 12 px.
+        b.client.set_window_size(390, 900).await?;
+        b.wait_for(
+            "the layout at 390 px",
+            RUN,
+            "return window.innerWidth <= 400 && document.querySelectorAll('.annotated .line').length >= 3;",
+        )
+        .await?;
+        let v = b
+            .js(
+                "const w = document.documentElement.clientWidth;\
+                 const cells = [...document.querySelectorAll('#triples th, #triples td, #entities th, #entities td')]\
+                   .map(c => c.getBoundingClientRect()).filter(r => r.width > 0)\
+                   .filter(r => r.left < -0.5 || r.right > w + 0.5).length;\
+                 const px = s => parseFloat(s.fontSize);\
+                 const small = [...document.querySelectorAll('.results *')].filter(e =>\
+                   [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) && px(getComputedStyle(e)) < 12)\
+                   .map(e => e.tagName + '.' + e.getAttribute('class') + ' ' + getComputedStyle(e).fontSize);\
+                 const after = [...document.querySelectorAll('.mention')].map(m => px(getComputedStyle(m, '::after')));\
+                 return { scroll: document.documentElement.scrollWidth, w, cells, small,\
+                          after: Math.min(...after) };",
+                vec![],
+            )
+            .await?;
+        b.js(
+            "document.querySelector('.results').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+        b.screenshot("phone").await?;
+        ensure!(
+            v["scroll"].as_f64() <= v["w"].as_f64(),
+            "the page scrolls sideways at 390 px: {v}"
+        );
+        ensure!(
+            v["cells"].as_u64() == Some(0),
+            "table cells off screen at 390 px: {v}"
+        );
+        ensure!(
+            v["small"].as_array().is_some_and(Vec::is_empty) && v["after"].as_f64() >= Some(12.0),
+            "text under 12 px: {v}"
+        );
         Ok(())
     });
 }

@@ -131,6 +131,85 @@ pub struct Line {
 /// A run wider than the line gets a line of its own and overflows. Spaces at a break stay
 /// at the end of the line they follow, so the lines' text put together is the whole text.
 pub fn break_lines(pieces: &[Piece], widths: &[f64], max_width: f64) -> Vec<Line> {
+    break_lines_at(pieces, widths, max_width, &[])
+}
+
+/// Like [`break_lines`], and a relation whose two ends would fall on different lines is kept
+/// on one line when the text from its first end to its second fits on one: the line break
+/// moves to just before the run of text holding its first end. `ends` are the piece indexes
+/// of each relation's two mentions. A break is never moved where it would part a relation
+/// that the line already holds whole, so each move joins one relation and parts none.
+pub fn break_lines_keeping(
+    pieces: &[Piece],
+    widths: &[f64],
+    max_width: f64,
+    ends: &[(usize, usize)],
+) -> Vec<Line> {
+    let w = |i: usize| widths.get(i).copied().unwrap_or(0.0).max(0.0);
+    let is_text = |i: usize| matches!(pieces[i].kind, PieceKind::Word | PieceKind::Mention(_));
+    let run_start = |mut i: usize| {
+        while i > 0 && is_text(i - 1) {
+            i -= 1;
+        }
+        i
+    };
+    let run_end = |mut i: usize| {
+        while i + 1 < pieces.len() && is_text(i + 1) {
+            i += 1;
+        }
+        i
+    };
+    let ends: Vec<(usize, usize)> = ends
+        .iter()
+        .filter(|&&(a, b)| a < pieces.len() && b < pieces.len() && a != b)
+        .map(|&(a, b)| (a.min(b), a.max(b)))
+        .collect();
+    let mut forced: Vec<usize> = Vec::new();
+    // Each round forces one more break (at a piece not forced before), so this ends.
+    for _ in 0..=ends.len() {
+        let lines = break_lines_at(pieces, widths, max_width, &forced);
+        let mut line_of = vec![0; pieces.len()];
+        let mut first_text = vec![usize::MAX; lines.len()];
+        for (l, line) in lines.iter().enumerate() {
+            for p in &line.items {
+                line_of[p.piece] = l;
+                if is_text(p.piece) && first_text[l] == usize::MAX {
+                    first_text[l] = p.piece;
+                }
+            }
+        }
+        let fits = |a: usize, b: usize| {
+            let (s, e) = (run_start(a), run_end(b));
+            (s..=e).map(w).sum::<f64>() <= max_width
+        };
+        let movable = |a: usize, b: usize| {
+            let s = run_start(a);
+            let l = line_of[a];
+            line_of[b] != l
+                && first_text[l] != s
+                && !forced.contains(&s)
+                && !(s..b).any(|k| pieces[k].kind == PieceKind::Newline)
+                && fits(a, b)
+                // Breaking before `s` must not part a relation the line holds whole.
+                && !ends
+                    .iter()
+                    .any(|&(c, d)| line_of[c] == l && line_of[d] == l && c < s && s <= d)
+        };
+        let next = ends
+            .iter()
+            .filter(|&&(a, b)| movable(a, b))
+            .map(|&(a, _)| run_start(a))
+            .min();
+        match next {
+            Some(s) => forced.push(s),
+            None => return lines,
+        }
+    }
+    break_lines_at(pieces, widths, max_width, &forced)
+}
+
+/// The line breaking itself; a run of text starting at a piece in `forced` starts a line.
+fn break_lines_at(pieces: &[Piece], widths: &[f64], max_width: f64, forced: &[usize]) -> Vec<Line> {
     let w = |i: usize| widths.get(i).copied().unwrap_or(0.0).max(0.0);
     let mut lines = vec![Line::default()];
     let mut x = 0.0;
@@ -166,7 +245,7 @@ pub fn break_lines(pieces: &[Piece], widths: &[f64], max_width: f64) -> Vec<Line
                         .iter()
                         .any(|p| pieces[p.piece].kind != PieceKind::Space)
                 });
-                if line_has_text && x + run > max_width {
+                if line_has_text && (x + run > max_width || forced.contains(&i)) {
                     lines.push(Line::default());
                     x = 0.0;
                 }
@@ -470,6 +549,79 @@ mod tests {
                 })
                 .collect(),
         }]
+    }
+
+    /// "aaaa bb cc dd": a word, then mentions 0 ("bb") and 1 ("dd") around a word, 10 per char.
+    fn four_words() -> (Vec<Piece>, Vec<f64>) {
+        let kinds = [
+            PieceKind::Word,
+            PieceKind::Space,
+            PieceKind::Mention(0),
+            PieceKind::Space,
+            PieceKind::Word,
+            PieceKind::Space,
+            PieceKind::Mention(1),
+        ];
+        let lens = [4, 1, 2, 1, 2, 1, 2];
+        let mut start = 0;
+        let pieces = kinds
+            .iter()
+            .zip(lens)
+            .map(|(&kind, n)| {
+                let p = Piece {
+                    start,
+                    end: start + n,
+                    kind,
+                };
+                start += n;
+                p
+            })
+            .collect();
+        (pieces, lens.iter().map(|&n| n as f64 * 10.0).collect())
+    }
+
+    fn first_pieces(lines: &[Line]) -> Vec<usize> {
+        lines
+            .iter()
+            .filter_map(|l| l.items.first().map(|p| p.piece))
+            .collect()
+    }
+
+    #[test]
+    fn a_relation_that_fits_on_a_line_is_not_parted() {
+        let (p, w) = four_words();
+        // Greedy: "aaaa bb " | "cc dd" parts bb from dd.
+        assert_eq!(first_pieces(&break_lines(&p, &w, 80.0)), vec![0, 4]);
+        // Kept: "aaaa " | "bb cc dd" (80 wide: fits).
+        let kept = break_lines_keeping(&p, &w, 80.0, &[(6, 2)]);
+        assert_eq!(first_pieces(&kept), vec![0, 2]);
+        let text: Vec<usize> = kept
+            .iter()
+            .flat_map(|l| l.items.iter().map(|i| i.piece))
+            .collect();
+        assert_eq!(
+            text,
+            (0..7).collect::<Vec<_>>(),
+            "every piece once, in order"
+        );
+    }
+
+    #[test]
+    fn a_break_moves_only_where_it_parts_nothing_and_the_span_fits() {
+        let (p, w) = four_words();
+        // "aaaa"–"bb" is whole on the first line: moving the break would part it.
+        let kept = break_lines_keeping(&p, &w, 80.0, &[(2, 6), (0, 2)]);
+        assert_eq!(first_pieces(&kept), vec![0, 4]);
+        // "bb cc dd" is 80 wide: at 70 it cannot be kept on one line.
+        assert_eq!(
+            break_lines_keeping(&p, &w, 70.0, &[(2, 6)]),
+            break_lines(&p, &w, 70.0)
+        );
+        // Ends out of range are ignored.
+        assert_eq!(
+            break_lines_keeping(&p, &w, 80.0, &[(2, 60)]),
+            break_lines(&p, &w, 80.0)
+        );
     }
 
     #[test]

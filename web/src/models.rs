@@ -63,6 +63,25 @@ impl ModelKey {
     }
 }
 
+/// Whether `text` is one of the examples of any model (as the buttons put it in the box).
+pub fn is_example(text: &str) -> bool {
+    ModelKey::ALL
+        .iter()
+        .any(|m| m.examples().iter().any(|e| e.trim() == text.trim()))
+}
+
+/// An example's button label: its first `words` words, then "…" when there are more.
+pub fn example_name(text: &str, words: usize) -> String {
+    let all: Vec<&str> = text.split_whitespace().collect();
+    let mut name = all[..all.len().min(words)].join(" ");
+    let name_end = name.trim_end_matches([',', ';', ':', '.']).len();
+    name.truncate(name_end);
+    if all.len() > words {
+        name.push('…');
+    }
+    name
+}
+
 /// The sentence of the warm-latency benchmark (`?bench=1`).
 pub const BENCH_SENTENCE: &str = "Maria Gonzalez, who has worked for the United Nations in Geneva since 2004, met the mayor of Boston, Thomas Menino, on Tuesday to discuss a new office near the harbor.";
 
@@ -106,5 +125,37 @@ mod tests {
             serde_json::to_string(&ModelKey::Scierc).ok().as_deref(),
             Some("\"scierc\"")
         );
+    }
+
+    #[test]
+    fn examples_are_named_by_their_first_words() {
+        assert_eq!(
+            example_name("Siemens, based in Munich, hired Anna Keller.", 4),
+            "Siemens, based in Munich…"
+        );
+        assert_eq!(
+            example_name("John Wilkes Booth shot", 4),
+            "John Wilkes Booth shot"
+        );
+        assert_eq!(
+            example_name("Maria Gonzalez, who has", 2),
+            "Maria Gonzalez…"
+        );
+        // Every button of a model has its own name.
+        for m in ModelKey::ALL {
+            let names: std::collections::BTreeSet<String> =
+                m.examples().iter().map(|e| example_name(e, 4)).collect();
+            assert_eq!(names.len(), m.examples().len(), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn examples_are_recognized_whatever_the_model() {
+        assert!(is_example(ModelKey::Scierc.examples()[2]));
+        assert!(is_example(&format!(
+            " {} ",
+            ModelKey::Conll04.examples()[1]
+        )));
+        assert!(!is_example("My own sentence about Paris."));
     }
 }

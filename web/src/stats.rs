@@ -36,6 +36,11 @@ pub fn grouped(n: usize) -> String {
     out
 }
 
+/// `n` and the noun in the number that fits it ("1 relation", "2 relations", "0 entities").
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", grouped(n), if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +67,12 @@ mod tests {
     fn rounding() {
         assert_eq!(round_to(12.3456, 2), 12.35);
         assert_eq!(round_to(-0.004, 2), -0.0);
+    }
+
+    #[test]
+    fn counts_take_the_right_number() {
+        assert_eq!(counted(1, "relation", "relations"), "1 relation");
+        assert_eq!(counted(0, "entity", "entities"), "0 entities");
+        assert_eq!(counted(12000, "entity", "entities"), "12,000 entities");
     }
 }

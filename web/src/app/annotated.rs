@@ -4,8 +4,12 @@
 use leptos::prelude::*;
 
 use super::browser::measure;
-use crate::layout::{break_lines, layout_arcs, split_pieces, ArcPart, ArcSpec, Piece, PieceKind};
-use crate::palette::{entity_colors, relation_color};
+use super::state::Ui;
+use crate::layout::{
+    break_lines_keeping, layout_arcs, split_pieces, ArcPart, ArcSpec, Piece, PieceKind,
+};
+use crate::linking::Focus;
+use crate::palette::{entity_colors, relation_color, relation_dash};
 use crate::protocol::{ModelInfo, RunResult};
 
 /// Font of the annotated text; the canvas that measures pieces uses the very same string.
@@ -13,13 +17,13 @@ pub(super) const TEXT_FONT: &str =
     "17px system-ui, -apple-system, \"Segoe UI\", Roboto, \"Noto Sans\", \"DejaVu Sans\", sans-serif";
 /// Font of arc labels.
 pub(super) const LABEL_FONT: &str =
-    "11px system-ui, -apple-system, \"Segoe UI\", Roboto, \"Noto Sans\", \"DejaVu Sans\", sans-serif";
+    "12px system-ui, -apple-system, \"Segoe UI\", Roboto, \"Noto Sans\", \"DejaVu Sans\", sans-serif";
 /// Horizontal padding plus border of a mention, both sides together (see `style.css`).
 pub(super) const MENTION_EXTRA: f64 = 6.0;
 /// Horizontal padding plus border of the annotated text's box, both sides (`style.css`).
 pub(super) const ANNOTATED_INSET: f64 = 26.0;
 /// Height of one level of arcs.
-pub(super) const LEVEL_H: f64 = 20.0;
+pub(super) const LEVEL_H: f64 = 22.0;
 /// Space kept above the top level of arcs.
 pub(super) const ARCS_TOP: f64 = 4.0;
 /// Horizontal margin between arcs on one level, and around labels.
@@ -31,7 +35,12 @@ pub(super) fn type_index(types: &[String], label: &str) -> usize {
 }
 
 /// The annotated text: lines of text, each with its band of arcs.
-pub(super) fn annotated_view(res: &RunResult, info: &ModelInfo, width: f64) -> impl IntoView {
+pub(super) fn annotated_view(
+    ui: Ui,
+    res: &RunResult,
+    info: &ModelInfo,
+    width: f64,
+) -> impl IntoView {
     let ex = &res.extraction;
     let chars: Vec<char> = ex.text.chars().collect();
     let spans: Vec<(usize, usize)> = ex.entities.iter().map(|e| (e.start, e.end)).collect();
@@ -68,7 +77,18 @@ pub(super) fn annotated_view(res: &RunResult, info: &ModelInfo, width: f64) -> i
             label_width: w + LABEL_PAD,
         })
         .collect();
-    let lines = break_lines(&pieces, &widths, width);
+    // Both ends of a relation on one line where the text between them fits on one.
+    let ends: Vec<(usize, usize)> = ex
+        .relations
+        .iter()
+        .filter_map(|r| {
+            Some((
+                entity_piece.get(r.head).copied()??,
+                entity_piece.get(r.tail).copied()??,
+            ))
+        })
+        .collect();
+    let lines = break_lines_keeping(&pieces, &widths, width, &ends);
     let arcs = layout_arcs(&lines, &entity_piece, &specs, width, ARC_GAP);
 
     lines
@@ -87,12 +107,12 @@ pub(super) fn annotated_view(res: &RunResult, info: &ModelInfo, width: f64) -> i
                         } else {
                             &continued_widths
                         };
-                        arc_view(p, res, info, widths, h, width)
+                        arc_view(ui, p, res, info, widths, h, width)
                     })
                     .collect_view();
                 view! {
                     <svg class="arcs" width=width height=h viewBox=format!("0 0 {width} {h}")
-                        aria-hidden="true">
+                        role="group" aria-label="Relations of this line">
                         {drawn}
                     </svg>
                 }
@@ -107,7 +127,7 @@ pub(super) fn annotated_view(res: &RunResult, info: &ModelInfo, width: f64) -> i
                         if !plain.is_empty() {
                             nodes.push(std::mem::take(&mut plain).into_any());
                         }
-                        nodes.push(mention_view(res, info, e, &texts[item.piece]).into_any());
+                        nodes.push(mention_view(ui, res, info, e, &texts[item.piece]).into_any());
                     }
                     PieceKind::Newline => {}
                     _ => plain.push_str(&texts[item.piece]),
@@ -126,7 +146,30 @@ pub(super) fn annotated_view(res: &RunResult, info: &ModelInfo, width: f64) -> i
         .collect_view()
 }
 
+/// Event handlers that make an element a handle for linked reading: hover and keyboard
+/// focus show its links, a click, a tap or Enter pins them.
+macro_rules! linkable {
+    ($ui:expr, $focus:expr, $el:expr) => {{
+        use leptos::tachys::html::attribute::global::OnAttribute;
+        let (ui, f) = ($ui, $focus);
+        $el.into_inner()
+            .on(leptos::ev::mouseenter, move |_| ui.hover.set(Some(f)))
+            .on(leptos::ev::mouseleave, move |_| ui.hover.set(None))
+            .on(leptos::ev::focus, move |_| ui.hover.set(Some(f)))
+            .on(leptos::ev::blur, move |_| ui.hover.set(None))
+            .on(leptos::ev::click, move |_| ui.toggle_pin(f))
+            .on(leptos::ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
+                if ev.key() == "Enter" || ev.key() == " " {
+                    ev.prevent_default();
+                    ui.toggle_pin(f);
+                }
+            })
+    }};
+}
+pub(super) use linkable;
+
 pub(super) fn mention_view(
+    ui: Ui,
     res: &RunResult,
     info: &ModelInfo,
     e: usize,
@@ -134,17 +177,36 @@ pub(super) fn mention_view(
 ) -> impl IntoView {
     let ent = &res.extraction.entities[e];
     let (fill, border) = entity_colors(type_index(&info.entity_types, &ent.label));
-    let title = format!("{} · {:.2}", ent.label, ent.score);
+    let label = format!("{} “{}”, score {:.2}", ent.label, ent.text, ent.score);
     // A mention never contains a line break in practice; show one as a space if it does.
     let shown = shown.replace('\n', " ");
-    view! {
-        <span class="mention" data-entity-type=ent.label.clone() data-start=ent.start
-            data-end=ent.end data-entity=e data-label=ent.label.clone() title=title
+    let class = move || {
+        let link = ui.linked.with(|l| l.entity(e));
+        format!("mention {}", link.class())
+    };
+    let el = view! {
+        <span class=class data-entity-type=ent.label.clone() data-start=ent.start
+            data-end=ent.end data-entity=e data-label=ent.label.clone()
+            data-score=format!("{:.3}", ent.score) title=label.clone() tabindex="0"
+            role="button" aria-label=label
+            aria-pressed=move || (ui.pinned.get() == Some(Focus::Entity(e))).to_string()
             style=format!("background:{fill};border-color:{border}")>{shown}</span>
-    }
+    };
+    linkable!(ui, Focus::Entity(e), el)
+}
+
+/// Stroke width and opacity of an arc by its score: a weak relation is drawn thin and pale.
+pub(super) fn arc_strength(score: f32) -> (f64, f64) {
+    let s = if score.is_finite() {
+        score.clamp(0.0, 1.0) as f64
+    } else {
+        0.0
+    };
+    (1.0 + 2.2 * s, 0.45 + 0.55 * s)
 }
 
 pub(super) fn arc_view(
+    ui: Ui,
     p: &ArcPart,
     res: &RunResult,
     info: &ModelInfo,
@@ -152,21 +214,23 @@ pub(super) fn arc_view(
     h: f64,
     width: f64,
 ) -> impl IntoView {
-    let rel = &res.extraction.relations[p.relation];
-    let color = relation_color(type_index(&info.relation_types, &rel.label));
+    let r = p.relation;
+    let rel = &res.extraction.relations[r];
+    let ty = type_index(&info.relation_types, &rel.label);
+    let color = relation_color(ty);
     let base = h;
     let y = h - 2.0 - (p.level as f64 + 0.5) * LEVEL_H;
     let (a, b) = (p.from_x, p.to_x);
     let dir = if b >= a { 1.0 } else { -1.0 };
-    let r = (5.0f64).min((b - a).abs() / 2.0);
+    let rad = (5.0f64).min((b - a).abs() / 2.0);
     let mut d = String::new();
     if p.open_from {
         d.push_str(&format!("M{a:.1},{y:.1}"));
     } else {
         d.push_str(&format!(
             "M{a:.1},{base:.1}L{a:.1},{:.1}Q{a:.1},{y:.1} {:.1},{y:.1}",
-            y + r,
-            a + dir * r
+            y + rad,
+            a + dir * rad
         ));
     }
     if p.open_to {
@@ -174,64 +238,80 @@ pub(super) fn arc_view(
     } else {
         d.push_str(&format!(
             "L{:.1},{y:.1}Q{b:.1},{y:.1} {b:.1},{:.1}L{b:.1},{:.1}",
-            b - dir * r,
-            y + r,
+            b - dir * rad,
+            y + rad,
             base - 1.0
         ));
     }
+    let (stroke, opacity) = arc_strength(rel.score);
     let arrow = (p.main && !p.open_to).then(|| {
         view! {
             <polygon points=format!("{:.1},{:.1} {:.1},{:.1} {b:.1},{base:.1}", b - 4.0, base - 7.0, b + 4.0, base - 7.0)
                 fill=color />
         }
     });
-    let lw = label_widths.get(p.relation).copied().unwrap_or(30.0) + LABEL_PAD;
-    let mid = ((a + b) / 2.0).clamp(lw / 2.0, (width - lw / 2.0).max(lw / 2.0));
+    let lw = label_widths.get(r).copied().unwrap_or(30.0) + LABEL_PAD;
+    // A part that runs to the line's edge keeps its label clear of its one closed end (the
+    // arrow, or the stem at the subject), so a short part's label never sits on the arrow.
+    let mut mid = (a + b) / 2.0;
+    let closed = if p.open_from && !p.open_to {
+        Some(b)
+    } else if p.open_to && !p.open_from {
+        Some(a)
+    } else {
+        None
+    };
+    if let Some(c) = closed {
+        let edge = if c == b { a } else { b };
+        mid = if edge < c {
+            mid.min(c - 8.0 - lw / 2.0)
+        } else {
+            mid.max(c + 8.0 + lw / 2.0)
+        };
+    }
+    let mid = mid.clamp(lw / 2.0, (width - lw / 2.0).max(lw / 2.0));
+    let name = |i: usize| {
+        res.extraction
+            .entities
+            .get(i)
+            .map(|e| e.text.clone())
+            .unwrap_or_else(|| "?".into())
+    };
     let title = format!(
-        "{} → {} : {} · {:.2}",
-        res.extraction
-            .entities
-            .get(rel.head)
-            .map(|e| e.text.as_str())
-            .unwrap_or("?"),
-        res.extraction
-            .entities
-            .get(rel.tail)
-            .map(|e| e.text.as_str())
-            .unwrap_or("?"),
+        "{}: {} → {}, score {:.2}",
         rel.label,
+        name(rel.head),
+        name(rel.tail),
         rel.score
     );
+    let aria = title.clone();
     let label = if p.main {
         rel.label.clone()
     } else {
         format!("{} …", rel.label)
     };
-    let body = view! {
-        <path d=d fill="none" stroke=color stroke-width="1.6" />
-        {arrow}
-        <rect x=mid - lw / 2.0 y=y - 7.5 width=lw height="15" rx="3" fill="#ffffff" stroke=color
-            stroke-width="0.6" />
-        <text x=mid y=y + 0.5 fill=color text-anchor="middle" dominant-baseline="middle"
-            style=format!("font: {LABEL_FONT}")>{label}</text>
+    let main = p.main;
+    let class = move || {
+        let link = ui.linked.with(|l| l.relation(r));
+        let part = if main { "arc" } else { "arc arc-part" };
+        format!("{part} {}", link.class())
     };
-    if p.main {
-        view! {
-            <g class="arc" data-relation=rel.label.clone() data-head=rel.head data-tail=rel.tail
-                aria-label=title>
-                {body}
-            </g>
-        }
-        .into_any()
-    } else {
-        view! {
-            <g class="arc arc-part" data-continues=rel.label.clone() data-part-head=rel.head
-                data-part-tail=rel.tail aria-label=title>
-                {body}
-            </g>
-        }
-        .into_any()
-    }
+    let el = view! {
+        <g class=class data-relation=rel.label.clone() data-head=rel.head data-tail=rel.tail
+            data-score=format!("{:.3}", rel.score) data-part=if p.main { "main" } else { "continued" }
+            tabindex=if p.main { Some("0") } else { None } role="button" aria-label=aria
+            opacity=format!("{opacity:.2}")>
+            <title>{title}</title>
+            <path d=d fill="none" stroke=color stroke-width=format!("{stroke:.2}")
+                stroke-dasharray=relation_dash(ty) />
+            {arrow}
+            <rect x=mid - lw / 2.0 y=y - 8.0 width=lw height="16" rx="3" fill="#ffffff" stroke=color
+                stroke-width="0.6" />
+            <text x=mid y=y + 0.5 fill=color text-anchor="middle" dominant-baseline="middle"
+                style=format!("font: {LABEL_FONT}")>{label}</text>
+        </g>
+    };
+    linkable!(ui, Focus::Relation(r), el)
 }
 
 pub(super) fn legend_view(info: &ModelInfo) -> impl IntoView {
@@ -257,7 +337,10 @@ pub(super) fn legend_view(info: &ModelInfo) -> impl IntoView {
             let color = relation_color(i);
             view! {
                 <li class="legend-relation">
-                    <span class="swatch-line" style=format!("background:{color}")></span>
+                    <svg class="swatch-line" width="26" height="8" aria-hidden="true">
+                        <line x1="1" y1="4" x2="25" y2="4" stroke=color stroke-width="2.6"
+                            stroke-dasharray=relation_dash(i) />
+                    </svg>
                     {t.clone()}
                 </li>
             }

@@ -5,13 +5,46 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use super::state::Ui;
-use crate::models::{ModelKey, MAX_CHARS};
+use crate::models::{example_name, is_example, ModelKey, MAX_CHARS};
 use crate::query::{format_threshold, THRESHOLD_MAX, THRESHOLD_MIN};
-use crate::stats::grouped;
+use crate::stats::{counted, grouped};
 
 /// Debounce of typing and of the threshold slider.
 const TYPE_DEBOUNCE: Duration = Duration::from_millis(300);
 const SLIDER_DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// The loaded model's test scores, where the model is picked: how far to trust it.
+fn model_scores(ui: Ui) -> Option<String> {
+    let info = ui.loaded.get()?;
+    match (info.test_ner_f1, info.test_re_f1) {
+        (Some(n), Some(r)) => Some(format!(
+            "F1 on its test set: entities {n:.1}, relations {r:.1}{}",
+            if r < 70.0 {
+                " (expect missed and wrong relations)"
+            } else {
+                ""
+            }
+        )),
+        _ => None,
+    }
+}
+
+/// What the threshold does to the result shown (`#threshold-note`).
+fn threshold_note(ui: Ui) -> String {
+    let t = format_threshold(ui.threshold.get());
+    let shown = ui.result.with(|r| {
+        r.as_ref()
+            .map(|r| (r.extraction.entities.len(), r.extraction.relations.len()))
+    });
+    match shown {
+        Some((e, r)) => format!(
+            "Hides entities and relations scoring below {t}: {} and {} shown.",
+            counted(e, "entity", "entities"),
+            counted(r, "relation", "relations")
+        ),
+        None => format!("Hides entities and relations scoring below {t}."),
+    }
+}
 
 /// `#model`, `#threshold`, `#copy-link` and `#download-json`, with the link's note.
 #[component]
@@ -22,6 +55,13 @@ pub(super) fn Controls(ui: Ui) -> impl IntoView {
             <select id="model" on:change=move |ev| {
                 if let Some(m) = ModelKey::from_key(&event_target_value(&ev)) {
                     if m != ui.model.get_untracked() {
+                        // An example of the old model makes no sense to the new one (a
+                        // person's name read as a Method): the new model's first example
+                        // takes its place. Text the visitor wrote stays.
+                        let example = ui.text.with_untracked(|t| t.trim().is_empty() || is_example(t));
+                        if example {
+                            ui.text.set(m.examples()[0].to_string());
+                        }
                         ui.model.set(m);
                         ui.result.set(None);
                         ui.teach_type.set(None);
@@ -34,6 +74,7 @@ pub(super) fn Controls(ui: Ui) -> impl IntoView {
                 }).collect_view()}
             </select>
         </label>
+        <span id="model-scores" class="model-scores">{move || model_scores(ui)}</span>
         <label class="threshold">"Threshold "
             <input id="threshold" type="range" min=THRESHOLD_MIN max=THRESHOLD_MAX step="0.01"
                 prop:value=move || ui.threshold.get().to_string()
@@ -47,6 +88,7 @@ pub(super) fn Controls(ui: Ui) -> impl IntoView {
                 } />
             <output>{move || format_threshold(ui.threshold.get())}</output>
         </label>
+        <span id="threshold-note" class="threshold-note">{move || threshold_note(ui)}</span>
         <button id="copy-link" on:click=move |_| ui.copy_link()>"Copy link"</button>
         <button id="download-json" on:click=move |_| ui.download_json()
             disabled=move || ui.result.with(|r| r.is_none())>"Download JSON"</button>
@@ -78,13 +120,12 @@ pub(super) fn TextInput(ui: Ui) -> impl IntoView {
         let m = ui.model.get();
         m.examples()
             .iter()
-            .enumerate()
-            .map(|(i, &ex)| {
+            .map(|&ex| {
                 view! {
                     <button class="example" title=ex on:click=move |_| {
                         ui.text.set(ex.to_string());
                         ui.run_now();
-                    }>{format!("Example {}", i + 1)}</button>
+                    }>{example_name(ex, 4)}</button>
                 }
             })
             .collect_view()

@@ -218,6 +218,10 @@ impl Ui {
                 if self.teach_sentence.get_untracked() >= sentences {
                     self.teach_sentence.set(0);
                 }
+                // Indexes of the old result mean nothing in the new one.
+                self.hover.set(None);
+                self.pinned.set(None);
+                self.teach_cell.set(None);
                 self.result.set(Some(*result));
                 self.run_progress.set(None);
                 self.phase.set(Phase::Ready);

@@ -1,16 +1,71 @@
-//! The result of the latest run: the legend, the annotated text, the timings and the triples.
+//! The result of the latest run: the legend, the readout of what is pointed at, the annotated
+//! text, the timings, the triples and the entities.
 
 use leptos::prelude::*;
 
 use super::annotated::{annotated_view, legend_view};
 use super::state::{Phase, Ui};
 use super::status::timing_view;
-use super::triples::triples_view;
+use super::triples::{at, entities_view, triples_view};
+use crate::linking::Focus;
+use crate::stats::counted;
+
+/// What the focused or pinned element is, with its type, text and score (`#focus-info`).
+fn focus_text(ui: Ui) -> String {
+    let Some(focus) = ui.focus() else {
+        return "Point at a mention, an arc or a row (or Tab to it) to see what it is linked to \
+                and its score; click or press Enter to keep it."
+            .to_string();
+    };
+    let pinned = if ui.pinned.get() == Some(focus) {
+        " (kept: click it again to let go)"
+    } else {
+        ""
+    };
+    ui.result.with(|r| {
+        let Some(ex) = r.as_ref().map(|r| &r.extraction) else {
+            return String::new();
+        };
+        let name = |i: usize| {
+            ex.entities
+                .get(i)
+                .map(|e| format!("“{}”", e.text))
+                .unwrap_or_else(|| "?".into())
+        };
+        match focus {
+            Focus::Entity(e) => ex.entities.get(e).map(|ent| {
+                let n = ex
+                    .relations
+                    .iter()
+                    .filter(|r| r.head == e || r.tail == e)
+                    .count();
+                format!(
+                    "{} {} · score {:.2} · {} · in {}{pinned}",
+                    ent.label,
+                    name(e),
+                    ent.score,
+                    at(ent.start, ent.end),
+                    counted(n, "relation", "relations")
+                )
+            }),
+            Focus::Relation(i) => ex.relations.get(i).map(|rel| {
+                format!(
+                    "{}: {} → {} · score {:.2}{pinned}",
+                    rel.label,
+                    name(rel.head),
+                    name(rel.tail),
+                    rel.score
+                )
+            }),
+        }
+        .unwrap_or_default()
+    })
+}
 
 /// Everything the latest result shows, greyed while a newer run is under way.
 #[component]
 pub(super) fn Results(ui: Ui) -> impl IntoView {
-    let results = move || {
+    move || {
         let info = ui.loaded.get()?;
         let width = ui.width.get();
         let stale = ui.phase.get() == Phase::Busy;
@@ -20,16 +75,20 @@ pub(super) fn Results(ui: Ui) -> impl IntoView {
                 view! {
                     <div class={ if stale { "results stale" } else { "results" } }>
                         {legend_view(&info)}
-                        <div class="annotated" aria-label="Text with entities and relations">
-                            {annotated_view(r, &info, width)}
+                        <p id="focus-info" class=move || if ui.focus().is_some() { "focus-info on" } else { "focus-info" }
+                            aria-live="polite">{move || focus_text(ui)}</p>
+                        <div class=move || if ui.focus().is_some() { "annotated focusing" } else { "annotated" }
+                            aria-label="Text with entities and relations">
+                            {annotated_view(ui, r, &info, width)}
                         </div>
                         {timing_view(&r.timings, r.chunks, ui.backend.get_untracked(), ui.simd.get_untracked())}
-                        {triples_view(r)}
+                        <div class="tables">
+                            {triples_view(ui, r)}
+                            {entities_view(ui, r)}
+                        </div>
                     </div>
                 }
             })
         })
-    };
-
-    results
+    }
 }

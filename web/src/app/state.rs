@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use web_sys::Worker;
 
 use super::browser::save_file;
+use crate::linking::{Focus, Linked};
 use crate::models::{ModelKey, ANALYZE_MAX_CHARS, BENCH_SENTENCE, BENCH_SENTENCES_URL, MAX_CHARS};
 use crate::protocol::{BenchReport, LoadStage, ModelInfo, RunResult, ToWorker};
 use crate::query::{build_query, Backend, PageQuery};
@@ -90,11 +91,20 @@ pub(super) struct Ui {
     /// `None`: the maximum over types; otherwise a type index.
     pub(super) teach_type: RwSignal<Option<usize>>,
     pub(super) teach_hover: RwSignal<String>,
+    /// The walk-through's step, the table cell clicked (row, column) and the large mode.
+    pub(super) teach_step: RwSignal<usize>,
+    pub(super) teach_cell: RwSignal<Option<(usize, usize)>>,
+    pub(super) teach_large: RwSignal<bool>,
     pub(super) bench: RwSignal<BenchUi>,
     pub(super) cold_start_ms: RwSignal<Option<f64>>,
     pub(super) simd: RwSignal<bool>,
     pub(super) link_note: RwSignal<Option<String>>,
     pub(super) width: RwSignal<f64>,
+    /// Linked reading: what the pointer or keyboard focus is on, what a click or Enter pinned,
+    /// and what is linked to whichever of the two applies (the hovered one first).
+    pub(super) hover: RwSignal<Option<Focus>>,
+    pub(super) pinned: RwSignal<Option<Focus>>,
+    pub(super) linked: Memo<Linked>,
     pub(super) worker: StoredValue<Option<Worker>, LocalStorage>,
     /// Where the model runs now, and why it runs on the server when it does.
     pub(super) backend: RwSignal<Backend>,
@@ -118,7 +128,28 @@ impl Ui {
                 .clone()
                 .unwrap_or_else(|| model.examples()[0].to_string())
         };
+        let result: RwSignal<Option<RunResult>> = RwSignal::new(None);
+        let hover = RwSignal::new(None);
+        let pinned = RwSignal::new(None);
+        let linked = Memo::new(move |_| {
+            let focus = hover.get().or(pinned.get());
+            result.with(|r| match r {
+                Some(r) => {
+                    let ends: Vec<(usize, usize)> = r
+                        .extraction
+                        .relations
+                        .iter()
+                        .map(|x| (x.head, x.tail))
+                        .collect();
+                    Linked::of(focus, r.extraction.entities.len(), &ends)
+                }
+                None => Linked::default(),
+            })
+        });
         Ui {
+            hover,
+            pinned,
+            linked,
             query_bench: q.bench,
             text: RwSignal::new(text),
             model: RwSignal::new(model),
@@ -129,7 +160,7 @@ impl Ui {
             loaded: RwSignal::new(None),
             load_progress: RwSignal::new(None),
             load_error: RwSignal::new(None),
-            result: RwSignal::new(None),
+            result,
             run_error: RwSignal::new(None),
             run_progress: RwSignal::new(None),
             teach_open: RwSignal::new(false),
@@ -137,6 +168,9 @@ impl Ui {
             teach_table: RwSignal::new(TableKind::Ner),
             teach_type: RwSignal::new(None),
             teach_hover: RwSignal::new(String::new()),
+            teach_step: RwSignal::new(0),
+            teach_cell: RwSignal::new(None),
+            teach_large: RwSignal::new(false),
             bench: RwSignal::new(BenchUi::default()),
             cold_start_ms: RwSignal::new(None),
             simd: RwSignal::new(false),
@@ -154,6 +188,17 @@ impl Ui {
             latest_bench: StoredValue::new(0),
             debounce: StoredValue::new(0),
         }
+    }
+
+    /// The element linked reading starts from: the hovered or focused one, else the pinned one.
+    pub(super) fn focus(&self) -> Option<Focus> {
+        self.hover.get().or(self.pinned.get())
+    }
+
+    /// A click, tap or Enter on an element: pins it, or unpins it when it was pinned.
+    pub(super) fn toggle_pin(&self, f: Focus) {
+        let was = self.pinned.get_untracked() == Some(f);
+        self.pinned.set((!was).then_some(f));
     }
 
     pub(super) fn fresh_id(&self) -> u64 {
