@@ -20,6 +20,14 @@ use crate::segment::{self, Segmenter};
 use crate::table::{DecodedTriple, ScoredCell, TableDecoding};
 use crate::tokenize::SubwordTokenizer;
 
+/// Writes a probability with 4 decimals. The digits beyond them differ between the CPU's
+/// and the browser's arithmetic (different vector units sum in different orders), so every
+/// front end writes the same bytes for the same result only when they are left out; no
+/// decision needs them.
+fn four_decimals<S: serde::Serializer>(score: &f32, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64((*score as f64 * 1e4).round() / 1e4)
+}
+
 /// An entity mention.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -33,7 +41,8 @@ pub struct EntityMention {
     /// Entity type, one of the model's.
     #[serde(rename = "type")]
     pub label: String,
-    /// The model's probability for this span and type.
+    /// The model's probability for this span and type (written with 4 decimals).
+    #[serde(serialize_with = "four_decimals")]
     pub score: f32,
 }
 
@@ -48,7 +57,8 @@ pub struct RelationMention {
     /// Relation type, one of the model's.
     #[serde(rename = "type")]
     pub label: String,
-    /// The model's probability for this relation.
+    /// The model's probability for this relation (written with 4 decimals).
+    #[serde(serialize_with = "four_decimals")]
     pub score: f32,
 }
 

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod extract;
+pub mod formats;
 pub mod init;
 pub mod layers;
 pub mod metrics;
