@@ -1255,6 +1255,191 @@ fn mentions_arcs_and_rows_are_linked_scored_and_fit_a_phone() {
 }
 
 #[test]
+fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_would() {
+    run_e2e("17-documents", async |cx| {
+        let b = &cx.browser;
+        b.goto(&cx.server.url()).await?;
+        b.wait_settled("the first result", LOAD, ANY_RESULT).await?;
+        let dir = tempfile::tempdir()?;
+        let news = [
+            "Maria Gonzalez works for the United Nations in Geneva.",
+            "",
+            "John Wilkes Booth shot President Abraham Lincoln at Ford's Theatre in Washington.",
+        ];
+        let jsonl = [
+            "Siemens, based in Munich, hired Anna Keller as its chief engineer.",
+            "Rome is the capital of Italy.",
+        ];
+        let csv = [
+            "Thomas Menino, the mayor of Boston, met Maria Gonzalez.",
+            "Paris is in France.",
+        ];
+        let files = [
+            ("news.txt", format!("{}\n", news.join("\r\n")).into_bytes()),
+            (
+                "more.jsonl",
+                jsonl
+                    .iter()
+                    .map(|t| format!("{}\n", json!({ "id": 1, "text": t })))
+                    .collect::<String>()
+                    .into_bytes(),
+            ),
+            ("broken.txt", b"Valid start \xff\xfe not UTF-8\n".to_vec()),
+            (
+                "table.csv",
+                format!("id,text\n1,\"{}\"\n2,{}\n", csv[0], csv[1]).into_bytes(),
+            ),
+            ("slides.pdf", b"%PDF-1.4".to_vec()),
+        ];
+        let mut paths = Vec::new();
+        for (name, bytes) in &files {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes)?;
+            paths.push(p.to_string_lossy().to_string());
+        }
+        // WebDriver hands several files to a `multiple` input as one newline-separated value.
+        b.client
+            .find(Locator::Id("files"))
+            .await?
+            .send_keys(&paths.join("\n"))
+            .await?;
+        let state = b
+            .wait_settled(
+                "the documents to finish",
+                LOAD,
+                "const docs = [...document.querySelectorAll('#documents [data-doc]')];\
+                 const files = [...document.querySelectorAll('#documents .doc-file')];\
+                 if (files.length < 5 || docs.some(d => ['waiting', 'running'].includes(d.dataset.status))) return null;\
+                 return { docs: docs.map(d => [d.dataset.file, d.dataset.status, +d.dataset.entities, +d.dataset.relations]),\
+                          errors: files.map(f => f.dataset.fileError),\
+                          progress: document.getElementById('docs-progress').value };",
+            )
+            .await?;
+        b.js(
+            "document.querySelector('.documents').scrollIntoView(); return true;",
+            vec![],
+        )
+        .await?;
+        b.screenshot("documents").await?;
+        let docs = state["docs"].as_array().cloned().unwrap_or_default();
+        ensure!(docs.len() == 7, "3 + 2 + 2 documents expected: {state}");
+        ensure!(
+            docs.iter().all(|d| d[1] == json!("done")),
+            "every document should be done: {state}"
+        );
+        let errors: Vec<String> = serde_json::from_value(state["errors"].clone())?;
+        ensure!(
+            errors.iter().filter(|e| e.contains("UTF-8")).count() == 1
+                && errors
+                    .iter()
+                    .filter(|e| e.contains("not a file the page reads"))
+                    .count()
+                    == 1
+                && errors.iter().filter(|e| e.is_empty()).count() == 3,
+            "the broken and the unknown file should say why, the others none: {errors:?}"
+        );
+        ensure!(
+            docs[0][2].as_u64() >= Some(3) && docs[0][3].as_u64() >= Some(1),
+            "the first news line should have its entities and relation: {state}"
+        );
+
+        // The JSONL export is what `mge extract` writes for the same documents and model.
+        b.js(
+            "window.__mgeSaved = [];\
+             const create = URL.createObjectURL;\
+             URL.createObjectURL = function (blob) { window.__mgeSaved.push(blob); return create.call(URL, blob); };\
+             HTMLAnchorElement.prototype.click = function () { window.__mgeSavedName = this.download; };\
+             return true;",
+            vec![],
+        )
+        .await?;
+        b.client
+            .find(Locator::Id("export-jsonl"))
+            .await?
+            .click()
+            .await?;
+        let saved = b
+            .wait_for(
+                "the JSONL export",
+                RUN,
+                "return window.__mgeSaved.length ? window.__mgeSaved[0].text()\
+                   .then(t => ({ name: window.__mgeSavedName, body: t })) : null;",
+            )
+            .await?;
+        let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
+        let ex = mge::extract::Extractor::from_bundle(&bundle)?;
+        let texts: Vec<&str> = news.iter().chain(&jsonl).chain(&csv).copied().collect();
+        let want: String = ex
+            .extract_many(&texts)?
+            .iter()
+            .map(|r| format!("{}\n", mge::formats::jsonl_line(r)))
+            .collect();
+        let got = saved["body"].as_str().unwrap_or_default();
+        ensure!(
+            saved["name"]
+                .as_str()
+                .is_some_and(|n| n.ends_with(".jsonl")),
+            "export name {}",
+            saved["name"]
+        );
+        ensure!(
+            got == want,
+            "the page's JSONL differs from mge extract's:\npage:   {got}\nnative: {want}"
+        );
+
+        // The triples CSV and the brat zip come out too.
+        b.js("window.__mgeSaved = []; return true;", vec![]).await?;
+        b.client
+            .find(Locator::Id("export-csv"))
+            .await?
+            .click()
+            .await?;
+        let csv_out = b
+            .wait_for(
+                "the CSV export",
+                RUN,
+                "return window.__mgeSaved.length ? window.__mgeSaved[0].text() : null;",
+            )
+            .await?;
+        let csv_out = csv_out.as_str().unwrap_or_default();
+        ensure!(
+            csv_out.starts_with("file,document,subject,")
+                && csv_out.contains("news.txt,1,Maria Gonzalez,Peop,0,14,"),
+            "CSV export: {csv_out}"
+        );
+        b.js("window.__mgeSaved = []; return true;", vec![]).await?;
+        b.client
+            .find(Locator::Id("export-brat"))
+            .await?
+            .click()
+            .await?;
+        let zip = b
+            .wait_for(
+                "the brat export",
+                RUN,
+                "return window.__mgeSaved.length ? window.__mgeSaved[0].arrayBuffer()\
+                   .then(a => ({ size: a.byteLength, head: String.fromCharCode(...new Uint8Array(a).slice(0, 4)), type: window.__mgeSaved[0].type })) : null;",
+            )
+            .await?;
+        ensure!(
+            zip["head"] == json!("PK\u{3}\u{4}") && zip["type"] == json!("application/zip"),
+            "brat export is not a zip: {zip}"
+        );
+
+        // Opening a document shows it in the annotated view.
+        b.client
+            .find(Locator::Css("#documents [data-doc='3'] .doc-open"))
+            .await?
+            .click()
+            .await?;
+        b.wait_settled("the opened document", RUN, &shows_text_script(jsonl[0]))
+            .await?;
+        find(&b.mentions().await?, "Org", "Siemens")?;
+        Ok(())
+    });
+}
+
+#[test]
 fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
     run_e2e("13-raw-text", async |cx| {
         let b = &cx.browser;

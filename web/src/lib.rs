@@ -6,6 +6,7 @@
 
 pub mod arcs;
 pub mod chunks;
+pub mod documents;
 pub mod layout;
 pub mod linking;
 pub mod models;

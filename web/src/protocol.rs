@@ -23,6 +23,16 @@ pub enum ToWorker {
         threshold: f32,
         analyze: bool,
     },
+    /// Extract from one document of the visitor's files: like `Extract`, without the length
+    /// limit and the tables, answered with `Progress` per chunk and `Done` or `Failed`.
+    Document {
+        id: u64,
+        model: ModelKey,
+        text: String,
+        threshold: f32,
+    },
+    /// Stop the document under way (between two chunks); nothing answers it.
+    Cancel,
     /// The in-page benchmark (`?bench=1`).
     Bench {
         id: u64,

@@ -111,6 +111,13 @@ pub async fn answer(msg: ToWorker) -> Vec<FromWorker> {
             threshold,
             analyze: _,
         } => vec![extract(id, model, text, threshold).await],
+        // The visitor's files never leave the page: no document goes to the server.
+        ToWorker::Document { id, .. } => vec![FromWorker::Failed {
+            id,
+            error: "documents are read only by the model in this browser, and it cannot run here"
+                .into(),
+        }],
+        ToWorker::Cancel => Vec::new(),
         ToWorker::Bench { id, .. } => vec![FromWorker::BenchFailed {
             id,
             error: "the benchmark measures the in-browser model; this page runs on the server"

@@ -101,6 +101,14 @@ fn pump() {
                     threshold,
                     analyze,
                 } => extract(id, model, &text, threshold, analyze).await,
+                ToWorker::Document {
+                    id,
+                    model,
+                    text,
+                    threshold,
+                } => document(id, model, &text, threshold).await,
+                // Seen by `superseded` while a document runs; nothing to do on its own.
+                ToWorker::Cancel => {}
                 ToWorker::Bench {
                     id,
                     model,
@@ -130,13 +138,22 @@ fn next_request() -> Option<ToWorker> {
     })
 }
 
-/// Whether a newer extraction is waiting (the current one is then not worth finishing).
-fn superseded() -> bool {
+/// Whether the current run is not worth finishing: a newer extraction is waiting (for a
+/// typed text), or the visitor cancelled (for a document).
+fn superseded(kind: Run) -> bool {
     QUEUE.with(|q| {
-        q.borrow()
-            .iter()
-            .any(|m| matches!(m, ToWorker::Extract { .. }))
+        q.borrow().iter().any(|m| match kind {
+            Run::Text => matches!(m, ToWorker::Extract { .. }),
+            Run::Document => matches!(m, ToWorker::Cancel),
+        })
     })
+}
+
+/// What a chunked run is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Text,
+    Document,
 }
 
 /// Lets queued messages in (a macrotask turn).
@@ -334,9 +351,26 @@ fn append_shifted(whole: &mut Extraction, part: Extraction, char_start: usize) {
         }));
 }
 
+async fn document(id: u64, model: ModelKey, text: &str, threshold: f32) {
+    run_chunks(id, model, text, threshold, false, Run::Document).await;
+}
+
 async fn extract(id: u64, model: ModelKey, text: &str, threshold: f32, analyze: bool) {
+    run_chunks(id, model, text, threshold, analyze, Run::Text).await;
+}
+
+/// Extracts from `text` chunk by chunk (whole sentences), reporting progress and giving up
+/// between chunks when the run is superseded.
+async fn run_chunks(
+    id: u64,
+    model: ModelKey,
+    text: &str,
+    threshold: f32,
+    analyze: bool,
+    kind: Run,
+) {
     let n = text.chars().count();
-    if n > MAX_CHARS {
+    if kind == Run::Text && n > MAX_CHARS {
         post(&FromWorker::Failed {
             id,
             error: format!("the text has {n} characters; the limit is {MAX_CHARS}"),
@@ -353,7 +387,7 @@ async fn extract(id: u64, model: ModelKey, text: &str, threshold: f32, analyze: 
     for (k, c) in chunks.iter().enumerate() {
         if k > 0 {
             yield_now().await;
-            if superseded() {
+            if superseded(kind) {
                 return;
             }
         }

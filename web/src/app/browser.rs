@@ -24,18 +24,31 @@ pub(super) fn cache_offline(url: &str) {
     }
 }
 
-pub(super) fn save_file(name: &str, content: &str, mime: &str) -> Result<(), JsValue> {
-    let parts = js_sys::Array::of1(&JsValue::from_str(content));
+/// Hands `content` to the browser as a download named `name`.
+pub(super) fn save_bytes(name: &str, content: &[u8], mime: &str) -> Result<(), JsValue> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(content));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts)?;
+    download(&blob, name)
+}
+
+fn download(blob: &web_sys::Blob, name: &str) -> Result<(), JsValue> {
+    let url = web_sys::Url::create_object_url_with_blob(blob)?;
     let a: web_sys::HtmlAnchorElement = document().create_element("a")?.unchecked_into();
     a.set_href(&url);
     a.set_download(name);
     a.click();
     web_sys::Url::revoke_object_url(&url)?;
     Ok(())
+}
+
+pub(super) fn save_file(name: &str, content: &str, mime: &str) -> Result<(), JsValue> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(content));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)?;
+    download(&blob, name)
 }
 
 thread_local! {

@@ -207,6 +207,15 @@ impl Ui {
                     self.show_load_error(failure);
                 }
             }
+            FromWorker::Progress { id, done, total } if id == self.latest_doc.get_value() => {
+                self.doc_progress(done, total);
+            }
+            FromWorker::Done { id, result } if id == self.latest_doc.get_value() => {
+                self.doc_finished(Ok(result.extraction));
+            }
+            FromWorker::Failed { id, error } if id == self.latest_doc.get_value() => {
+                self.doc_finished(Err(error));
+            }
             FromWorker::Progress { id, done, total } if id == self.latest_extract.get_value() => {
                 self.run_progress.set(Some((done, total)));
             }

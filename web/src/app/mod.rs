@@ -10,6 +10,7 @@
 mod annotated;
 mod bench;
 mod browser;
+mod documents;
 mod input;
 mod messages;
 mod results;
@@ -23,6 +24,7 @@ use wasm_bindgen::JsCast;
 
 use annotated::ANNOTATED_INSET;
 use bench::BenchPanel;
+use documents::Documents;
 use input::{Controls, TextInput};
 use results::Results;
 use state::Ui;
@@ -66,6 +68,7 @@ pub fn App() -> impl IntoView {
             <div class="measure" node_ref=text_box></div>
             <Results ui=ui />
         </section>
+        <Documents ui=ui />
         <Teaching ui=ui />
         {ui.query_bench.then(|| view! { <BenchPanel ui=ui /> })}
         <PageFooter ui=ui />

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use web_sys::Worker;
 
 use super::browser::save_file;
+use super::documents::Docs;
 use crate::linking::{Focus, Linked};
 use crate::models::{ModelKey, ANALYZE_MAX_CHARS, BENCH_SENTENCE, BENCH_SENTENCES_URL, MAX_CHARS};
 use crate::protocol::{BenchReport, LoadStage, ModelInfo, RunResult, ToWorker};
@@ -105,6 +106,13 @@ pub(super) struct Ui {
     pub(super) hover: RwSignal<Option<Focus>>,
     pub(super) pinned: RwSignal<Option<Focus>>,
     pub(super) linked: Memo<Linked>,
+    /// The visitor's documents, the id of the request for the running one, the CSV column
+    /// to read, whether files are dragged over the page, and a note about opening one.
+    pub(super) docs: RwSignal<Docs>,
+    pub(super) latest_doc: StoredValue<u64>,
+    pub(super) csv_column: RwSignal<String>,
+    pub(super) drop_active: RwSignal<bool>,
+    pub(super) docs_note: RwSignal<Option<String>>,
     pub(super) worker: StoredValue<Option<Worker>, LocalStorage>,
     /// Where the model runs now, and why it runs on the server when it does.
     pub(super) backend: RwSignal<Backend>,
@@ -147,6 +155,11 @@ impl Ui {
             })
         });
         Ui {
+            docs: RwSignal::new(Docs::default()),
+            latest_doc: StoredValue::new(0),
+            csv_column: RwSignal::new("text".to_string()),
+            drop_active: RwSignal::new(false),
+            docs_note: RwSignal::new(None),
             hover,
             pinned,
             linked,

@@ -152,7 +152,7 @@ pub(super) fn PageFooter(ui: Ui) -> impl IntoView {
         <footer>
             <p>{footer_model}</p>
             <p>{format!(
-                "Limits: up to {} characters per text (longer pastes are refused); texts over a few sentences are processed sentence by sentence with progress; the teaching view's tables are drawn for texts up to {} characters. After the first visit the page, its code and the models are cached and work offline.",
+                "Limits: up to {} characters per text (longer pastes are refused); texts over a few sentences are processed sentence by sentence with progress (your documents, below, have no limit); the walk-through is drawn for texts up to {} characters. After the first visit the page, its code and the models are cached and work offline.",
                 grouped(MAX_CHARS),
                 grouped(ANALYZE_MAX_CHARS)
             )}</p>

@@ -1,0 +1,415 @@
+//! Documents: the visitor's own files (opened or dropped on the page), read in the browser and
+//! sent to the worker one document at a time, with progress, Cancel, a list of results that
+//! opens each document in the annotated view, and exports in the formats of `mge extract`.
+//! Nothing is uploaded: with the model on the server, documents are refused.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::browser::{page_now, save_bytes, save_file};
+use super::state::Ui;
+use crate::api::Timings;
+use crate::documents::{documents, export_brat_zip, export_csv, export_jsonl};
+use crate::models::MAX_CHARS;
+use crate::protocol::{RunResult, ToWorker};
+use crate::query::Backend;
+use crate::stats::{counted, grouped};
+
+/// One document of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Doc {
+    pub(super) file: usize,
+    /// Its number in the file, from 1 (the line, or the CSV row after the header).
+    pub(super) n: usize,
+    pub(super) text: String,
+    pub(super) chars: usize,
+    pub(super) result: Option<mge::extract::Extraction>,
+    pub(super) error: Option<String>,
+    pub(super) cancelled: bool,
+}
+
+/// A file the visitor gave, with its documents or why it has none.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct DocFile {
+    pub(super) name: String,
+    pub(super) error: Option<String>,
+    pub(super) docs: usize,
+}
+
+/// The documents and how far their extraction is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Docs {
+    pub(super) files: Vec<DocFile>,
+    pub(super) docs: Vec<Doc>,
+    /// The document the worker has now, and the one after it to send.
+    pub(super) running: Option<usize>,
+    pub(super) next: usize,
+    /// Chunks done of the running document (from the worker's progress).
+    pub(super) chunk: (usize, usize),
+    /// Characters of finished documents, and when this run started (page time, ms).
+    pub(super) chars_done: usize,
+    pub(super) started_ms: f64,
+    pub(super) cancelled: bool,
+}
+
+impl Docs {
+    fn chars_total(&self) -> usize {
+        self.docs.iter().map(|d| d.chars).sum()
+    }
+
+    fn finished(&self) -> usize {
+        self.docs
+            .iter()
+            .filter(|d| d.result.is_some() || d.error.is_some() || d.cancelled)
+            .count()
+    }
+}
+
+impl Ui {
+    /// Reads the files (in the browser), adds their documents and starts the run if idle.
+    pub(super) fn add_files(self, files: web_sys::FileList) {
+        let list: Vec<web_sys::File> = (0..files.length()).filter_map(|i| files.get(i)).collect();
+        let column = self.csv_column.get_untracked();
+        leptos::task::spawn_local(async move {
+            for f in list {
+                let name = f.name();
+                let bytes = match JsFuture::from(f.array_buffer()).await {
+                    Ok(buf) => Ok(js_sys::Uint8Array::new(&buf).to_vec()),
+                    Err(_) => Err("the browser could not read the file".to_string()),
+                };
+                let parsed =
+                    bytes.and_then(|b| documents(&name, &b, &column).map_err(|e| e.to_string()));
+                self.docs.update(|d| {
+                    let file = d.files.len();
+                    match parsed {
+                        Ok(texts) => {
+                            d.files.push(DocFile {
+                                name,
+                                error: None,
+                                docs: texts.len(),
+                            });
+                            for (i, text) in texts.into_iter().enumerate() {
+                                d.docs.push(Doc {
+                                    file,
+                                    n: i + 1,
+                                    chars: text.chars().count(),
+                                    text,
+                                    result: None,
+                                    error: None,
+                                    cancelled: false,
+                                });
+                            }
+                        }
+                        Err(error) => d.files.push(DocFile {
+                            name,
+                            error: Some(error),
+                            docs: 0,
+                        }),
+                    }
+                });
+            }
+            if self.docs.with_untracked(|d| d.running.is_none()) {
+                self.docs.update(|d| {
+                    d.cancelled = false;
+                    d.started_ms = page_now();
+                    d.chars_done = d
+                        .docs
+                        .iter()
+                        .filter(|x| x.result.is_some() || x.error.is_some())
+                        .map(|x| x.chars)
+                        .sum();
+                });
+                self.send_next_doc();
+            }
+        });
+    }
+
+    /// Sends the next waiting document to the worker, if any.
+    fn send_next_doc(&self) {
+        let next = self.docs.with_untracked(|d| {
+            (d.next..d.docs.len()).find(|&i| {
+                let x = &d.docs[i];
+                x.result.is_none() && x.error.is_none() && !x.cancelled
+            })
+        });
+        let Some(i) = next else {
+            self.docs.update(|d| {
+                d.running = None;
+                d.next = d.docs.len();
+            });
+            return;
+        };
+        let id = self.fresh_id();
+        self.latest_doc.set_value(id);
+        let text = self.docs.with_untracked(|d| d.docs[i].text.clone());
+        self.docs.update(|d| {
+            d.running = Some(i);
+            d.next = i + 1;
+            d.chunk = (0, 0);
+        });
+        self.send(&ToWorker::Document {
+            id,
+            model: self.model.get_untracked(),
+            text,
+            threshold: self.threshold.get_untracked(),
+        });
+    }
+
+    pub(super) fn doc_progress(&self, done: usize, total: usize) {
+        self.docs.update(|d| d.chunk = (done, total));
+    }
+
+    /// The worker's answer for the running document: its result or why it failed.
+    pub(super) fn doc_finished(&self, outcome: Result<mge::extract::Extraction, String>) {
+        self.docs.update(|d| {
+            if let Some(i) = d.running.take() {
+                d.chars_done += d.docs[i].chars;
+                match outcome {
+                    Ok(r) => d.docs[i].result = Some(r),
+                    Err(e) => d.docs[i].error = Some(e),
+                }
+            }
+        });
+        if !self.docs.with_untracked(|d| d.cancelled) {
+            self.send_next_doc();
+        }
+    }
+
+    /// Stops after the chunk under way: the documents done stay, the rest are marked.
+    fn cancel_docs(&self) {
+        self.send(&ToWorker::Cancel);
+        self.latest_doc.set_value(self.fresh_id());
+        self.docs.update(|d| {
+            d.cancelled = true;
+            d.running = None;
+            for x in d.docs.iter_mut() {
+                if x.result.is_none() && x.error.is_none() {
+                    x.cancelled = true;
+                }
+            }
+        });
+    }
+
+    /// Shows document `i` in the annotated view, as if typed (without running it again).
+    fn open_doc(&self, i: usize) {
+        let Some((text, result)) = self.docs.with_untracked(|d| {
+            d.docs
+                .get(i)
+                .and_then(|x| Some((x.text.clone(), x.result.clone()?)))
+        }) else {
+            return;
+        };
+        if text.chars().count() > MAX_CHARS {
+            self.docs_note.set(Some(format!(
+                "This document has {} characters, more than the {} the text box shows; its results are in the exports.",
+                grouped(text.chars().count()),
+                grouped(MAX_CHARS)
+            )));
+            return;
+        }
+        self.docs_note.set(None);
+        self.debounce.update_value(|g| *g += 1);
+        self.latest_extract.set_value(self.fresh_id());
+        self.text.set(text);
+        self.hover.set(None);
+        self.pinned.set(None);
+        self.result.set(Some(RunResult {
+            model: self.model.get_untracked(),
+            threshold: self.threshold.get_untracked(),
+            extraction: result,
+            timings: Timings::default(),
+            sentences: Vec::new(),
+            chunks: 1,
+        }));
+        if let Some(el) = document().get_element_by_id("text") {
+            el.scroll_into_view();
+        }
+    }
+
+    fn export(&self, kind: &str) {
+        let saved = self.docs.with_untracked(|d| {
+            let done: Vec<&Doc> = d.docs.iter().filter(|x| x.result.is_some()).collect();
+            let results = done.iter().filter_map(|x| x.result.as_ref());
+            match kind {
+                "jsonl" => save_file(
+                    "mge-documents.jsonl",
+                    &export_jsonl(results),
+                    "application/x-ndjson",
+                ),
+                "csv" => save_file(
+                    "mge-triples.csv",
+                    &export_csv(done.iter().filter_map(|x| {
+                        Some((d.files.get(x.file)?.name.as_str(), x.n, x.result.as_ref()?))
+                    })),
+                    "text/csv",
+                ),
+                _ => save_bytes("mge-brat.zip", &export_brat_zip(results), "application/zip"),
+            }
+        });
+        if let Err(e) = saved {
+            web_sys::console::error_2(&"export failed".into(), &e);
+        }
+    }
+}
+
+/// The first words of a document, for its entry in the list.
+fn preview(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().take(8).collect();
+    let mut s = words.join(" ");
+    if text.split_whitespace().count() > 8 {
+        s.push('…');
+    }
+    if s.is_empty() {
+        "(empty)".into()
+    } else {
+        s
+    }
+}
+
+#[component]
+pub(super) fn Documents(ui: Ui) -> impl IntoView {
+    let on_files = move |ev: leptos::ev::Event| {
+        let input = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+        if let Some(input) = input {
+            if let Some(files) = input.files() {
+                ui.add_files(files);
+            }
+            // The same file may be chosen again later.
+            input.set_value("");
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        ui.drop_active.set(false);
+        if let Some(files) = ev.data_transfer().and_then(|d| d.files()) {
+            ui.add_files(files);
+        }
+    };
+    let server = move || ui.backend.get() == Backend::Server;
+    let summary = move || {
+        ui.docs.with(|d| {
+            if d.docs.is_empty() && d.files.is_empty() {
+                return None;
+            }
+            let total = d.chars_total().max(1);
+            let running_part = d
+                .running
+                .and_then(|i| (d.docs[i].chars * d.chunk.0).checked_div(d.chunk.1))
+                .unwrap_or(0);
+            let done_chars = (d.chars_done + running_part).min(total);
+            let secs = ((page_now() - d.started_ms) / 1000.0).max(0.001);
+            let finished = d.finished();
+            let rate = finished as f64 / secs;
+            let left = if done_chars > 0 && d.running.is_some() {
+                let per_char = secs / done_chars as f64;
+                format!(", about {:.0} s left", per_char * (total - done_chars) as f64)
+            } else {
+                String::new()
+            };
+            let state = if d.running.is_some() {
+                format!("{rate:.1} documents/s{left}")
+            } else if d.cancelled {
+                "cancelled".to_string()
+            } else {
+                "done".to_string()
+            };
+            Some(view! {
+                <p class="docs-progress">
+                    <progress id="docs-progress" max=total value=done_chars></progress>
+                    {format!(" {} of {} · {state}", grouped(finished), counted(d.docs.len(), "document", "documents"))}
+                </p>
+            })
+        })
+    };
+    let list = move || {
+        ui.docs.with(|d| {
+            let files = d
+                .files
+                .iter()
+                .enumerate()
+                .map(|(f, file)| {
+                    let items = d
+                        .docs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, x)| x.file == f)
+                        .map(|(i, x)| {
+                            let (status, ents, rels) = match (&x.result, &x.error) {
+                                (Some(r), _) => ("done", r.entities.len(), r.relations.len()),
+                                (None, Some(_)) => ("error", 0, 0),
+                                _ if x.cancelled => ("cancelled", 0, 0),
+                                _ if d.running == Some(i) => ("running", 0, 0),
+                                _ => ("waiting", 0, 0),
+                            };
+                            let what = match (&x.result, &x.error) {
+                                (Some(_), _) => format!(
+                                    "{}, {}",
+                                    counted(ents, "entity", "entities"),
+                                    counted(rels, "relation", "relations")
+                                ),
+                                (None, Some(e)) => format!("failed: {e}"),
+                                _ => status.to_string(),
+                            };
+                            view! {
+                                <li data-doc=i data-file=file.name.clone() data-status=status
+                                    data-entities=ents data-relations=rels>
+                                    <button class="doc-open" disabled=status != "done"
+                                        on:click=move |_| ui.open_doc(i)>
+                                        {format!("#{} ", x.n)}<span class="doc-preview">{preview(&x.text)}</span>
+                                    </button>
+                                    <span class="doc-counts">{what}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view();
+                    let head = match &file.error {
+                        Some(e) => format!("{}: {e}", file.name),
+                        None => format!("{} · {}", file.name, counted(file.docs, "document", "documents")),
+                    };
+                    view! {
+                        <li class="doc-file" data-file-error=file.error.clone().unwrap_or_default()>
+                            <span class=if file.error.is_some() { "file-name refuse" } else { "file-name" }>{head}</span>
+                            <ul>{items}</ul>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! { <ul id="documents">{files}</ul> }
+        })
+    };
+    let any_done = move || ui.docs.with(|d| d.docs.iter().any(|x| x.result.is_some()));
+    view! {
+        <section class=move || if ui.drop_active.get() { "documents dropping" } else { "documents" }
+            aria-label="Documents"
+            on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); ui.drop_active.set(true); }
+            on:dragleave=move |_| ui.drop_active.set(false)
+            on:drop=on_drop>
+            <h2>"Your documents"</h2>
+            <p class="hint-plain">"Open or drop files: plain text and Markdown (one document per line, as "
+                <code>"mge extract"</code>" reads them), JSONL with a "<code>"text"</code>
+                " field, or CSV with a text column. They are read and analysed in this browser; nothing is uploaded."</p>
+            <div class="docs-controls">
+                <label class="file-button">"Open files "
+                    <input id="files" type="file" multiple accept=".txt,.md,.markdown,.text,.jsonl,.ndjson,.csv"
+                        disabled=server on:change=on_files />
+                </label>
+                <label>"CSV column "
+                    <input id="csv-column" type="text" size="10" prop:value=move || ui.csv_column.get()
+                        on:input=move |ev| ui.csv_column.set(event_target_value(&ev)) />
+                </label>
+                <button id="docs-cancel" disabled=move || ui.docs.with(|d| d.running.is_none())
+                    on:click=move |_| ui.cancel_docs()>"Cancel"</button>
+                <button id="export-jsonl" disabled=move || !any_done() on:click=move |_| ui.export("jsonl")>"Export JSONL"</button>
+                <button id="export-brat" disabled=move || !any_done() on:click=move |_| ui.export("brat")>"Export brat (.zip)"</button>
+                <button id="export-csv" disabled=move || !any_done() on:click=move |_| ui.export("csv")>"Export triples (CSV)"</button>
+            </div>
+            {move || server().then(|| view! { <p class="refuse">"The model runs on this page's server now; your files would have to be uploaded, so documents are off."</p> })}
+            {move || ui.docs_note.get().map(|n| view! { <p class="hint">{n}</p> })}
+            {summary}
+            {list}
+        </section>
+    }
+}

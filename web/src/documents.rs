@@ -1,0 +1,406 @@
+//! Documents from the visitor's files, and the files the page writes from their results.
+//!
+//! Reading follows `mge extract`: a text file holds one document per line, a JSONL file one
+//! JSON object with a `text` field per line; a CSV file one document per row, from a chosen
+//! column. Writing gives the same bytes as `mge extract` for JSONL (`mge::formats`), brat
+//! standoff in a zip (`doc-N.txt` and `doc-N.ann`, numbered as `mge extract --format brat`
+//! numbers them) and a CSV of the triples. Pure code: tested natively.
+
+use mge::extract::Extraction;
+use mge::formats::{brat, jsonl_line};
+
+/// Kinds of input file, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Text,
+    Jsonl,
+    Csv,
+}
+
+impl FileKind {
+    /// The kind of a file by its extension; `None` for one the page does not read.
+    pub fn of(name: &str) -> Option<Self> {
+        let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+        match ext.as_str() {
+            "txt" | "text" | "md" | "markdown" => Some(FileKind::Text),
+            "jsonl" | "ndjson" => Some(FileKind::Jsonl),
+            "csv" => Some(FileKind::Csv),
+            _ => None,
+        }
+    }
+}
+
+/// Why a file gives no documents; shown for that file while the others go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("not a file the page reads (use .txt, .md, .jsonl or .csv)")]
+    UnknownKind,
+    #[error("the file is empty")]
+    Empty,
+    #[error("not valid UTF-8 text (byte {0})")]
+    NotUtf8(usize),
+    #[error("line {0}: not a JSON object with a string field `text`")]
+    NoText(usize),
+    #[error("no column `{0}` in the CSV header (columns: {1})")]
+    NoColumn(String, String),
+    #[error("row {0}: a quoted field is not closed")]
+    OpenQuote(usize),
+}
+
+/// The documents of a file, in order.
+pub fn documents(name: &str, bytes: &[u8], csv_column: &str) -> Result<Vec<String>, FileError> {
+    let kind = FileKind::of(name).ok_or(FileError::UnknownKind)?;
+    let text = std::str::from_utf8(bytes).map_err(|e| FileError::NotUtf8(e.valid_up_to() + 1))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(FileError::Empty);
+    }
+    match kind {
+        FileKind::Text => Ok(lines(text).map(str::to_string).collect()),
+        FileKind::Jsonl => lines(text)
+            .enumerate()
+            .map(|(i, l)| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v.get("text")?.as_str().map(str::to_string))
+                    .ok_or(FileError::NoText(i + 1))
+            })
+            .collect(),
+        FileKind::Csv => csv_column_values(text, csv_column),
+    }
+}
+
+/// The lines of a text as `mge extract` reads them: split at line feeds, each without its
+/// trailing line feed and carriage returns; a final line feed ends the last line.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split_inclusive('\n')
+        .map(|l| l.trim_end_matches(['\n', '\r']))
+}
+
+/// Rows of a CSV text (RFC 4180: quoted fields may hold commas, quotes doubled, line breaks).
+fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, FileError> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() => quoted = true,
+            ',' => row.push(std::mem::take(&mut field)),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            _ => field.push(c),
+        }
+    }
+    if quoted {
+        return Err(FileError::OpenQuote(rows.len() + 1));
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The values of column `column` (by its header name) in the rows after the header.
+fn csv_column_values(text: &str, column: &str) -> Result<Vec<String>, FileError> {
+    let rows = csv_rows(text)?;
+    let Some((header, body)) = rows.split_first() else {
+        return Err(FileError::Empty);
+    };
+    let at = header
+        .iter()
+        .position(|h| h.trim() == column.trim())
+        .ok_or_else(|| FileError::NoColumn(column.to_string(), header.join(", ")))?;
+    Ok(body
+        .iter()
+        .filter(|r| !(r.len() == 1 && r[0].is_empty()))
+        .map(|r| r.get(at).cloned().unwrap_or_default())
+        .collect())
+}
+
+/// JSONL of extractions, one line each: what `mge extract --format jsonl` writes.
+pub fn export_jsonl<'a>(docs: impl IntoIterator<Item = &'a Extraction>) -> String {
+    let mut s = String::new();
+    for d in docs {
+        s.push_str(&jsonl_line(d));
+        s.push('\n');
+    }
+    s
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// CSV of every triple: its document (file name and document number in it), subject,
+/// relation, object, their scores and character offsets.
+pub fn export_csv<'a>(docs: impl IntoIterator<Item = (&'a str, usize, &'a Extraction)>) -> String {
+    let mut s = String::from(
+        "file,document,subject,subject_type,subject_start,subject_end,subject_score,relation,relation_score,object,object_type,object_start,object_end,object_score\n",
+    );
+    for (file, n, ex) in docs {
+        for r in &ex.relations {
+            let (Some(h), Some(t)) = (ex.entities.get(r.head), ex.entities.get(r.tail)) else {
+                continue;
+            };
+            let fields = [
+                csv_field(file),
+                n.to_string(),
+                csv_field(&h.text),
+                csv_field(&h.label),
+                h.start.to_string(),
+                h.end.to_string(),
+                format!("{:.4}", h.score),
+                csv_field(&r.label),
+                format!("{:.4}", r.score),
+                csv_field(&t.text),
+                csv_field(&t.label),
+                t.start.to_string(),
+                t.end.to_string(),
+                format!("{:.4}", t.score),
+            ];
+            s.push_str(&fields.join(","));
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// brat standoff of every document in one zip: `doc-N.txt` and `doc-N.ann`, N counting from
+/// 1 over all documents, as `mge extract --format brat` names them.
+pub fn export_brat_zip<'a>(docs: impl IntoIterator<Item = &'a Extraction>) -> Vec<u8> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, d) in docs.into_iter().enumerate() {
+        files.push((format!("doc-{}.txt", i + 1), d.text.as_bytes().to_vec()));
+        files.push((format!("doc-{}.ann", i + 1), brat(d).into_bytes()));
+    }
+    zip_stored(&files)
+}
+
+/// CRC-32 (IEEE), as zip needs it.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A zip archive of `files` stored without compression (text compresses, but any unzip
+/// reads stored entries and this needs no compression library in the page).
+pub fn zip_stored(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    let le16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
+    let le32 = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+    for (name, data) in files {
+        let offset = out.len() as u32;
+        let crc = crc32(data);
+        let (size, name_len) = (data.len() as u32, name.len() as u16);
+        // Local file header: version 2.0, UTF-8 names (flag bit 11), stored, no time.
+        le32(&mut out, 0x0403_4b50);
+        le16(&mut out, 20);
+        le16(&mut out, 0x0800);
+        le16(&mut out, 0);
+        le16(&mut out, 0);
+        le16(&mut out, 0x21);
+        le32(&mut out, crc);
+        le32(&mut out, size);
+        le32(&mut out, size);
+        le16(&mut out, name_len);
+        le16(&mut out, 0);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        // Its central directory entry.
+        le32(&mut central, 0x0201_4b50);
+        le16(&mut central, 20);
+        le16(&mut central, 20);
+        le16(&mut central, 0x0800);
+        le16(&mut central, 0);
+        le16(&mut central, 0);
+        le16(&mut central, 0x21);
+        le32(&mut central, crc);
+        le32(&mut central, size);
+        le32(&mut central, size);
+        le16(&mut central, name_len);
+        for _ in 0..4 {
+            le16(&mut central, 0); // extra, comment, disk, internal attributes
+        }
+        le32(&mut central, 0); // external attributes
+        le32(&mut central, offset);
+        central.extend_from_slice(name.as_bytes());
+    }
+    let (dir_at, dir_len) = (out.len() as u32, central.len() as u32);
+    out.extend_from_slice(&central);
+    le32(&mut out, 0x0605_4b50);
+    le16(&mut out, 0);
+    le16(&mut out, 0);
+    le16(&mut out, files.len() as u16);
+    le16(&mut out, files.len() as u16);
+    le32(&mut out, dir_len);
+    le32(&mut out, dir_at);
+    le16(&mut out, 0);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mge::extract::{EntityMention, RelationMention};
+
+    fn ex(text: &str) -> Extraction {
+        Extraction {
+            text: text.to_string(),
+            entities: vec![
+                EntityMention {
+                    start: 0,
+                    end: 4,
+                    text: "Rome".into(),
+                    label: "Loc".into(),
+                    score: 0.99,
+                },
+                EntityMention {
+                    start: 11,
+                    end: 16,
+                    text: "Italy".into(),
+                    label: "Loc".into(),
+                    score: 0.875,
+                },
+            ],
+            relations: vec![RelationMention {
+                head: 0,
+                tail: 1,
+                label: "Located_In".into(),
+                score: 0.5,
+            }],
+        }
+    }
+
+    #[test]
+    fn text_files_have_a_document_per_line_as_mge_extract_reads_them() {
+        let docs = documents("a.txt", b"One.\r\n\nTwo.\nThree.\n", "text");
+        assert_eq!(
+            docs,
+            Ok(vec![
+                "One.".into(),
+                "".into(),
+                "Two.".into(),
+                "Three.".into()
+            ])
+        );
+        assert_eq!(
+            documents("b.MD", b"\xef\xbb\xbfOnly", "text"),
+            Ok(vec!["Only".into()])
+        );
+    }
+
+    #[test]
+    fn jsonl_takes_the_text_field_and_names_a_bad_line() {
+        let ok = documents(
+            "a.jsonl",
+            b"{\"text\":\"A.\",\"id\":1}\n{\"text\":\"B\\nC\"}\n",
+            "",
+        );
+        assert_eq!(ok, Ok(vec!["A.".into(), "B\nC".into()]));
+        let bad = documents("a.jsonl", b"{\"text\":\"A.\"}\n{\"title\":\"B\"}\n", "");
+        assert_eq!(bad, Err(FileError::NoText(2)));
+        assert_eq!(
+            documents("a.jsonl", b"not json", ""),
+            Err(FileError::NoText(1))
+        );
+    }
+
+    #[test]
+    fn csv_reads_the_chosen_column_with_quotes() {
+        let csv = b"id,text,source\n1,\"Rome, the capital.\",x\n2,\"She said \"\"hi\"\"\nthen left.\",y\r\n3,Plain,z";
+        let docs = documents("t.csv", csv, "text");
+        assert_eq!(
+            docs,
+            Ok(vec![
+                "Rome, the capital.".into(),
+                "She said \"hi\"\nthen left.".into(),
+                "Plain".into()
+            ])
+        );
+        assert_eq!(
+            documents("t.csv", csv, "body"),
+            Err(FileError::NoColumn(
+                "body".into(),
+                "id, text, source".into()
+            ))
+        );
+        assert_eq!(
+            documents("t.csv", b"text\n\"open", "text"),
+            Err(FileError::OpenQuote(2))
+        );
+    }
+
+    #[test]
+    fn bad_files_say_why() {
+        assert_eq!(documents("x.pdf", b"%PDF", ""), Err(FileError::UnknownKind));
+        assert_eq!(documents("noext", b"text", ""), Err(FileError::UnknownKind));
+        assert_eq!(documents("e.txt", b" \n\n", ""), Err(FileError::Empty));
+        assert_eq!(
+            documents("u.txt", b"ok \xff no", ""),
+            Err(FileError::NotUtf8(4))
+        );
+    }
+
+    #[test]
+    fn exports_match_the_command_line_formats() {
+        let docs = [ex("Rome is in Italy."), ex("Rome is in Italy, too.")];
+        let jsonl = export_jsonl(&docs);
+        assert_eq!(jsonl.lines().count(), 2);
+        assert_eq!(jsonl.lines().next(), Some(jsonl_line(&docs[0]).as_str()));
+        let csv = export_csv([("a, b.txt", 1, &docs[0]), ("c.txt", 3, &docs[1])]);
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[1],
+            "\"a, b.txt\",1,Rome,Loc,0,4,0.9900,Located_In,0.5000,Italy,Loc,11,16,0.8750"
+        );
+    }
+
+    #[test]
+    fn the_zip_is_well_formed() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        let zip = export_brat_zip(&[ex("Rome is in Italy.")]);
+        // Local header, then the first file's name and data.
+        assert_eq!(&zip[..4], b"PK\x03\x04");
+        assert_eq!(&zip[30..39], b"doc-1.txt");
+        assert_eq!(&zip[39..56], b"Rome is in Italy.");
+        // End of central directory: two entries, directory right after the data.
+        let end = &zip[zip.len() - 22..];
+        assert_eq!(&end[..4], b"PK\x05\x06");
+        assert_eq!(u16::from_le_bytes([end[10], end[11]]), 2);
+        let dir_at = u32::from_le_bytes([end[16], end[17], end[18], end[19]]) as usize;
+        assert_eq!(&zip[dir_at..dir_at + 4], b"PK\x01\x02");
+    }
+}
