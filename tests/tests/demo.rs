@@ -1343,6 +1343,53 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
             "the first news line should have its entities and relation: {state}"
         );
 
+        // All triples across documents: searched, filtered by type, sorted by score.
+        const ROWS: &str = "return [...document.querySelectorAll('#all-triples tbody tr')]\
+            .map(r => [r.dataset.relation, r.textContent, parseFloat(r.lastElementChild.textContent)]);";
+        let rows = |v: serde_json::Value| -> Vec<(String, String, f64)> {
+            serde_json::from_value(v).unwrap_or_default()
+        };
+        let all = rows(b.js(ROWS, vec![]).await?);
+        let relations: u64 = docs.iter().filter_map(|d| d[3].as_u64()).sum();
+        ensure!(
+            all.len() as u64 == relations && relations > 3,
+            "#all-triples has {} rows for {relations} relations",
+            all.len()
+        );
+        b.set_value("triples-search", "maria").await?;
+        let found = rows(
+            b.wait_for(
+                "the search",
+                RUN,
+                &format!(
+                    "const r = (() => {{ {ROWS} }})(); return r.length < {} ? r : null;",
+                    all.len()
+                ),
+            )
+            .await?,
+        );
+        ensure!(
+            !found.is_empty() && found.iter().all(|r| r.1.contains("Maria")),
+            "searching “maria”: {found:?}"
+        );
+        b.set_value("triples-search", "").await?;
+        let kind = all[0].0.clone();
+        b.set_value("triples-filter", &kind).await?;
+        b.set_value("triples-order", "down").await?;
+        let sorted = rows(
+            b.wait_for(
+                "the filter",
+                RUN,
+                &format!("const r = (() => {{ {ROWS} }})(); return r.length && r.every(x => x[0] === {}) ? r : null;", json!(kind)),
+            )
+            .await?,
+        );
+        ensure!(
+            sorted.len() == all.iter().filter(|r| r.0 == kind).count()
+                && sorted.windows(2).all(|w| w[0].2 >= w[1].2),
+            "{kind} triples by score, highest first: {sorted:?}"
+        );
+
         // The JSONL export is what `mge extract` writes for the same documents and model.
         b.js(
             "window.__mgeSaved = [];\

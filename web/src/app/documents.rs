@@ -267,6 +267,87 @@ fn preview(text: &str) -> String {
     }
 }
 
+/// How the table of all triples is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Document,
+    ScoreDown,
+    ScoreUp,
+}
+
+/// Rows the table of all triples shows at most (the CSV export has them all).
+const MAX_ROWS: usize = 500;
+
+/// Every triple of every finished document, filtered by relation type and a search over
+/// the two entities and the file name, in document order or by score (`#all-triples`).
+fn all_triples_view(
+    ui: Ui,
+    filter: RwSignal<String>,
+    search: RwSignal<String>,
+    order: RwSignal<Order>,
+) -> impl IntoView {
+    move || {
+        let (f, q, o) = (filter.get(), search.get().to_lowercase(), order.get());
+        ui.docs.with(|d| {
+            let mut rows = Vec::new();
+            for (i, x) in d.docs.iter().enumerate() {
+                let Some(r) = &x.result else { continue };
+                let file = d.files.get(x.file).map(|f| f.name.as_str()).unwrap_or("");
+                for rel in &r.relations {
+                    let (Some(h), Some(t)) = (r.entities.get(rel.head), r.entities.get(rel.tail))
+                    else {
+                        continue;
+                    };
+                    if !f.is_empty() && rel.label != f {
+                        continue;
+                    }
+                    // An empty search matches everything.
+                    let hit = |s: &str| s.to_lowercase().contains(&q);
+                    if !(hit(&h.text) || hit(&t.text) || hit(file)) {
+                        continue;
+                    }
+                    rows.push((i, file, x.n, h, rel, t));
+                }
+            }
+            match o {
+                Order::Document => {}
+                Order::ScoreDown => rows.sort_by(|a, b| b.4.score.total_cmp(&a.4.score)),
+                Order::ScoreUp => rows.sort_by(|a, b| a.4.score.total_cmp(&b.4.score)),
+            }
+            let total = rows.len();
+            let body = rows
+                .into_iter()
+                .take(MAX_ROWS)
+                .map(|(i, file, n, h, rel, t)| {
+                    view! {
+                        <tr data-doc-row=i data-relation=rel.label.clone() tabindex="0"
+                            on:click=move |_| ui.open_doc(i)
+                            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" { ui.open_doc(i) }>
+                            <td class="where">{format!("{file} #{n}")}</td>
+                            <td><span class="name">{h.text.clone()}</span>" "<small>{h.label.clone()}</small></td>
+                            <td class="rel">{rel.label.clone()}</td>
+                            <td><span class="name">{t.text.clone()}</span>" "<small>{t.label.clone()}</small></td>
+                            <td class="num">{format!("{:.2}", rel.score)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            let caption = if total > MAX_ROWS {
+                format!("{} of {} triples (the CSV export has all)", grouped(MAX_ROWS), grouped(total))
+            } else {
+                counted(total, "triple", "triples")
+            };
+            view! {
+                <table id="all-triples" class="result-table">
+                    <caption>{caption}</caption>
+                    <thead><tr><th>"Document"</th><th>"Subject"</th><th>"Relation"</th><th>"Object"</th><th class="num">"Score"</th></tr></thead>
+                    <tbody>{body}</tbody>
+                </table>
+            }
+        })
+    }
+}
+
 #[component]
 pub(super) fn Documents(ui: Ui) -> impl IntoView {
     let on_files = move |ev: leptos::ev::Event| {
@@ -381,6 +462,64 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
         })
     };
     let any_done = move || ui.docs.with(|d| d.docs.iter().any(|x| x.result.is_some()));
+    let filter = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    let order = RwSignal::new(Order::Document);
+    let relation_types = move || {
+        ui.docs.with(|d| {
+            let mut t: Vec<String> = d
+                .docs
+                .iter()
+                .filter_map(|x| x.result.as_ref())
+                .flat_map(|r| r.relations.iter().map(|x| x.label.clone()))
+                .collect();
+            t.sort();
+            t.dedup();
+            t
+        })
+    };
+    let triples = move || {
+        any_done().then(|| {
+            let options = relation_types()
+                .into_iter()
+                .map(|t| {
+                    let selected = {
+                        let t = t.clone();
+                        move || filter.get() == t
+                    };
+                    view! { <option value=t.clone() prop:selected=selected>{t.clone()}</option> }
+                })
+                .collect_view();
+            view! {
+                <h3>"All triples"</h3>
+                <div class="docs-controls triples-controls">
+                    <label>"Relation "
+                        <select id="triples-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
+                            <option value="" prop:selected=move || filter.get().is_empty()>"all"</option>
+                            {options}
+                        </select>
+                    </label>
+                    <label>"Search "
+                        <input id="triples-search" type="search" placeholder="entity or file"
+                            prop:value=move || search.get()
+                            on:input=move |ev| search.set(event_target_value(&ev)) />
+                    </label>
+                    <label>"Order "
+                        <select id="triples-order" on:change=move |ev| order.set(match event_target_value(&ev).as_str() {
+                            "down" => Order::ScoreDown,
+                            "up" => Order::ScoreUp,
+                            _ => Order::Document,
+                        })>
+                            <option value="doc">"as in the documents"</option>
+                            <option value="down">"score, highest first"</option>
+                            <option value="up">"score, lowest first"</option>
+                        </select>
+                    </label>
+                </div>
+                {all_triples_view(ui, filter, search, order)}
+            }
+        })
+    };
     view! {
         <section class=move || if ui.drop_active.get() { "documents dropping" } else { "documents" }
             aria-label="Documents"
@@ -410,6 +549,7 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
             {move || ui.docs_note.get().map(|n| view! { <p class="hint">{n}</p> })}
             {summary}
             {list}
+            {triples}
         </section>
     }
 }
