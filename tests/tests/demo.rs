@@ -1473,6 +1473,74 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
             "brat export is not a zip: {zip}"
         );
 
+        // A longer file: the progress bar moves, and Cancel stops within a second and keeps
+        // what was done.
+        let long: String = (0..400)
+            .map(|i| {
+                format!(
+                    "Reporter {i} of the Daily Herald met Mayor Ann Lee in Springfield on day {i}.\n"
+                )
+            })
+            .collect();
+        let long_path = dir.path().join("long.txt");
+        std::fs::write(&long_path, long)?;
+        b.client
+            .find(Locator::Id("files"))
+            .await?
+            .send_keys(&long_path.to_string_lossy())
+            .await?;
+        const LONG: &str =
+            "const d = [...document.querySelectorAll('#documents [data-file=\"long.txt\"]')];\
+            return { done: d.filter(x => x.dataset.status === 'done').length,\
+                     running: d.filter(x => x.dataset.status === 'running').length,\
+                     cancelled: d.filter(x => x.dataset.status === 'cancelled').length,\
+                     total: d.length, progress: document.getElementById('docs-progress').value };";
+        let early = b
+            .wait_for(
+                "a few long documents",
+                LOAD,
+                &format!("const s = (() => {{ {LONG} }})(); return s.done >= 3 ? s : null;"),
+            )
+            .await?;
+        let later = b
+            .wait_for(
+                "more long documents",
+                LOAD,
+                &format!(
+                    "const s = (() => {{ {LONG} }})(); return s.done >= {} ? s : null;",
+                    early["done"].as_u64().unwrap_or(0) + 3
+                ),
+            )
+            .await?;
+        ensure!(
+            later["progress"].as_f64() > early["progress"].as_f64(),
+            "the progress bar did not move: {early} then {later}"
+        );
+        b.client
+            .find(Locator::Id("docs-cancel"))
+            .await?
+            .click()
+            .await?;
+        let t0 = std::time::Instant::now();
+        let stopped = b
+            .wait_for("Cancel to stop", RUN, &format!("const s = (() => {{ {LONG} }})(); return s.running === 0 && s.cancelled > 0 ? s : null;"))
+            .await?;
+        ensure!(
+            t0.elapsed() < Duration::from_secs(1),
+            "Cancel took {:?}",
+            t0.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let after = b.js(LONG, vec![]).await?;
+        ensure!(
+            after["done"] == stopped["done"]
+                && after["done"].as_u64() >= later["done"].as_u64()
+                && after["total"] == json!(400)
+                && after["done"].as_u64().unwrap_or(0) + after["cancelled"].as_u64().unwrap_or(0)
+                    == 400,
+            "after Cancel nothing more runs and what was done stays: {stopped} then {after}"
+        );
+
         // Opening a document shows it in the annotated view.
         b.client
             .find(Locator::Css("#documents [data-doc='3'] .doc-open"))
