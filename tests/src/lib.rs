@@ -604,6 +604,22 @@ impl Browser {
         Ok(())
     }
 
+    /// Keeps every file the page hands to the browser as a download in
+    /// `window.__mgeSaved` (its blobs) and `window.__mgeSavedName` (the last name), instead
+    /// of downloading it.
+    pub async fn keep_downloads(&self) -> Result<()> {
+        self.js(
+            "window.__mgeSaved = [];\
+             const create = URL.createObjectURL;\
+             URL.createObjectURL = function (blob) { window.__mgeSaved.push(blob); return create.call(URL, blob); };\
+             HTMLAnchorElement.prototype.click = function () { window.__mgeSavedName = this.download; };\
+             return true;",
+            vec![],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Sets a form control's value as a user would and fires `input` and `change`.
     pub async fn set_value(&self, id: &str, value: &str) -> Result<()> {
         self.js(

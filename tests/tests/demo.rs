@@ -853,15 +853,7 @@ fn download_json_saves_the_shown_result_in_the_shared_schema() {
         let text = "Maria Gonzalez works for the United Nations in Geneva.";
         open_with_text(cx, text, "").await?;
         // Keep the file the page hands to the browser instead of letting it download.
-        b.js(
-            "window.__mgeSaved = [];\
-             const create = URL.createObjectURL;\
-             URL.createObjectURL = function (blob) { window.__mgeSaved.push(blob); return create.call(URL, blob); };\
-             HTMLAnchorElement.prototype.click = function () { window.__mgeSavedName = this.download; };\
-             return true;",
-            vec![],
-        )
-        .await?;
+        b.keep_downloads().await?;
         b.client
             .find(Locator::Id("download-json"))
             .await?
@@ -1391,15 +1383,7 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
         );
 
         // The JSONL export is what `mge extract` writes for the same documents and model.
-        b.js(
-            "window.__mgeSaved = [];\
-             const create = URL.createObjectURL;\
-             URL.createObjectURL = function (blob) { window.__mgeSaved.push(blob); return create.call(URL, blob); };\
-             HTMLAnchorElement.prototype.click = function () { window.__mgeSavedName = this.download; };\
-             return true;",
-            vec![],
-        )
-        .await?;
+        b.keep_downloads().await?;
         b.client
             .find(Locator::Id("export-jsonl"))
             .await?
