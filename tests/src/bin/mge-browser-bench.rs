@@ -24,6 +24,8 @@ struct Args {
     rounds: usize,
     fp32: bool,
     json: Option<String>,
+    /// `--documents FILE`: time the page's documents on FILE beside the native extractor.
+    documents: Option<String>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -31,6 +33,7 @@ fn parse_args() -> Result<Args> {
         rounds: 3,
         fp32: true,
         json: None,
+        documents: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -43,9 +46,16 @@ fn parse_args() -> Result<Args> {
                     .ok_or_else(|| anyhow!("--rounds needs a positive number"))?
             }
             "--no-fp32" => a.fp32 = false,
+            "--documents" => {
+                a.documents = Some(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--documents needs a text file"))?,
+                )
+            }
             "--json" => a.json = Some(it.next().ok_or_else(|| anyhow!("--json needs a path"))?),
             "-h" | "--help" => {
                 println!("mge-browser-bench [--rounds N] [--no-fp32] [--json PATH]");
+                println!("mge-browser-bench --documents FILE [--rounds N]   (text file, a document per line)");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other} (try --help)"),
@@ -125,8 +135,91 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     }
 }
 
+/// The page's documents (`#files`) on `file`, `rounds` times with a fresh browser each, beside
+/// the native extractor on the same lines in this process (`RAYON_NUM_THREADS` sets its
+/// threads; the page's worker has one).
+fn bench_documents(file: &str, rounds: usize) -> Result<()> {
+    let path = std::fs::canonicalize(file).with_context(|| format!("cannot read {file}"))?;
+    let text = std::fs::read_to_string(&path)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let dist = dist_dir();
+    preflight(&dist)?;
+    let srv = StaticServer::start(ServerConfig::root(&dist))?;
+    let driver = Chromedriver::start()?;
+    let mut page_ms = Vec::new();
+    for round in 1..=rounds {
+        eprintln!("round {round}/{rounds}: the page …");
+        let ms = block_on(async {
+            let b = Browser::open(&driver, "bench-docs").await?;
+            b.goto(&srv.url()).await?;
+            b.wait_for(
+                "the first result",
+                PAGE_TIMEOUT,
+                "return document.querySelectorAll('.annotated .line-text').length > 0;",
+            )
+            .await?;
+            b.client
+                .find(fantoccini::Locator::Id("files"))
+                .await?
+                .send_keys(&path.to_string_lossy())
+                .await?;
+            let v = b
+                .wait_for(
+                    "the documents",
+                    PAGE_TIMEOUT,
+                    "const p = document.querySelector('.docs-progress[data-elapsed-ms]');\
+                     return p ? [parseFloat(p.dataset.elapsedMs), +p.dataset.finished] : null;",
+                )
+                .await?;
+            b.close().await?;
+            let done = v[1].as_u64().unwrap_or(0) as usize;
+            if done != lines.len() {
+                bail!("the page finished {done} of {} documents", lines.len());
+            }
+            v[0].as_f64().ok_or_else(|| anyhow!("no elapsed time: {v}"))
+        })?;
+        page_ms.push(ms);
+    }
+    let bundle = std::fs::read(repo_root().join("models/conll04.safetensors"))?;
+    let ex = mge::extract::Extractor::from_bundle(&bundle)?;
+    let mut native_ms = Vec::new();
+    for _ in 0..rounds {
+        let t0 = std::time::Instant::now();
+        for chunk in lines.chunks(32) {
+            ex.extract_many(chunk)?;
+        }
+        native_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (p, n) = (median(&mut page_ms), median(&mut native_ms));
+    let per_s = |ms: f64| lines.len() as f64 / (ms / 1e3);
+    println!(
+        "{} documents ({} bytes), medians of {rounds}:",
+        lines.len(),
+        text.len()
+    );
+    println!(
+        "  page (worker, wasm):  {:>8.0} ms  {:>6.1} documents/s",
+        p,
+        per_s(p)
+    );
+    println!(
+        "  native (this process): {:>7.0} ms  {:>6.1} documents/s",
+        n,
+        per_s(n)
+    );
+    println!("  page / native: {:.2}x the time", p / n);
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args = parse_args()?;
+    if let Some(file) = &args.documents {
+        return bench_documents(file, args.rounds);
+    }
     let root = repo_root();
     let dist = dist_dir();
     let ort_dir = root.join("bench").join("ort");

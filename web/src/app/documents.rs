@@ -50,6 +50,8 @@ pub(super) struct Docs {
     /// Characters of finished documents, and when this run started (page time, ms).
     pub(super) chars_done: usize,
     pub(super) started_ms: f64,
+    /// When the last document of the run finished (page time, ms; 0 while running).
+    pub(super) finished_ms: f64,
     pub(super) cancelled: bool,
 }
 
@@ -113,6 +115,7 @@ impl Ui {
                 self.docs.update(|d| {
                     d.cancelled = false;
                     d.started_ms = page_now();
+                    d.finished_ms = 0.0;
                     d.chars_done = d
                         .docs
                         .iter()
@@ -137,6 +140,7 @@ impl Ui {
             self.docs.update(|d| {
                 d.running = None;
                 d.next = d.docs.len();
+                d.finished_ms = page_now();
             });
             return;
         };
@@ -397,8 +401,11 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
             } else {
                 "done".to_string()
             };
+            // For benchmarks: the run's wall time once it has finished.
+            let elapsed = (d.running.is_none() && d.finished_ms > 0.0)
+                .then(|| format!("{:.1}", d.finished_ms - d.started_ms));
             Some(view! {
-                <p class="docs-progress">
+                <p class="docs-progress" data-elapsed-ms=elapsed data-finished=finished>
                     <progress id="docs-progress" max=total value=done_chars></progress>
                     {format!(" {} of {} · {state}", grouped(finished), counted(d.docs.len(), "document", "documents"))}
                 </p>
