@@ -1330,6 +1330,17 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
                 && errors.iter().filter(|e| e.is_empty()).count() == 3,
             "the broken and the unknown file should say why, the others none: {errors:?}"
         );
+        let bars = b
+            .js(
+                "return [...document.querySelectorAll('#documents .doc-file progress.file-progress')]\
+                   .map(p => [p.value, p.max]);",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            bars == json!([[3, 3], [2, 2], [2, 2]]),
+            "one full progress bar per readable file: {bars}"
+        );
         ensure!(
             docs[0][2].as_u64() >= Some(3) && docs[0][3].as_u64() >= Some(1),
             "the first news line should have its entities and relation: {state}"

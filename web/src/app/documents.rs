@@ -457,9 +457,19 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
                         Some(e) => format!("{}: {e}", file.name),
                         None => format!("{} · {}", file.name, counted(file.docs, "document", "documents")),
                     };
+                    // The file's own progress: its documents finished (done, failed or cancelled).
+                    let finished = d
+                        .docs
+                        .iter()
+                        .filter(|x| x.file == f && (x.result.is_some() || x.error.is_some() || x.cancelled))
+                        .count();
+                    let bar = (file.error.is_none() && file.docs > 0).then(|| {
+                        view! { <progress class="file-progress" max=file.docs value=finished></progress> }
+                    });
                     view! {
                         <li class="doc-file" data-file-error=file.error.clone().unwrap_or_default()>
                             <span class=if file.error.is_some() { "file-name refuse" } else { "file-name" }>{head}</span>
+                            " "{bar}
                             <ul>{items}</ul>
                         </li>
                     }
