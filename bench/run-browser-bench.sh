@@ -4,6 +4,8 @@
 #
 #   bench/ort/setup.sh                       # once (onnxruntime-web, the ONNX files, tokens.js)
 #   bench/run-browser-bench.sh [--rounds 3] [--no-fp32] [--json results.json]
+#   bench/run-browser-bench.sh --documents FILE [--rounds 3]   # the page's documents on FILE (a
+#                                     document per line) beside the native extractor
 #
 # Builds nothing of the demo: it serves dist/ (or $MGE_DIST) as it is; build it first with
 # trunk (web/README.md). Only the small runner (tests/, mge-browser-bench) is compiled.

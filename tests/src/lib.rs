@@ -636,6 +636,10 @@ impl Browser {
     }
 }
 
+/// Script body: true once the page shows a result (any annotated line).
+pub const ANY_RESULT: &str =
+    "return document.querySelectorAll('.annotated .line-text').length > 0;";
+
 /// Script expression: `#status` went `busy` since [`Browser::watch_busy`].
 pub const SAW_BUSY: &str = "window.__mgeSawBusy === true";
 

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use anyhow::{anyhow, ensure, Result};
 use fantoccini::Locator;
-use mge_e2e::{encode_query_value, run_e2e, shows_text_script, Browser, Ctx, Mention, SAW_BUSY};
+use mge_e2e::{
+    encode_query_value, run_e2e, shows_text_script, Browser, Ctx, Mention, ANY_RESULT, SAW_BUSY,
+};
 use serde_json::json;
 
 /// Page load to first result: downloading and preparing a 27 MB bundle on a busy machine.
@@ -28,8 +30,6 @@ const SCIERC_TYPES: [&str; 6] = [
     "OtherScientificTerm",
     "Task",
 ];
-
-const ANY_RESULT: &str = "return document.querySelectorAll('.annotated .line-text').length > 0;";
 
 /// Every mention's offsets (characters) select exactly its text in `text`.
 fn check_offsets(text: &str, mentions: &[Mention]) -> Result<()> {

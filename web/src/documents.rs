@@ -220,36 +220,32 @@ pub fn zip_stored(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut central = Vec::new();
     let le16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
     let le32 = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+    // The fields that a file's local header and its central directory entry share, from
+    // "version needed" to the name's length: version 2.0, UTF-8 names (flag bit 11), stored,
+    // no time, a fixed date.
+    let shared = |v: &mut Vec<u8>, crc: u32, size: u32, name_len: u16| {
+        le16(v, 20);
+        le16(v, 0x0800);
+        le16(v, 0);
+        le16(v, 0);
+        le16(v, 0x21);
+        le32(v, crc);
+        le32(v, size);
+        le32(v, size);
+        le16(v, name_len);
+    };
     for (name, data) in files {
         let offset = out.len() as u32;
         let crc = crc32(data);
         let (size, name_len) = (data.len() as u32, name.len() as u16);
-        // Local file header: version 2.0, UTF-8 names (flag bit 11), stored, no time.
         le32(&mut out, 0x0403_4b50);
-        le16(&mut out, 20);
-        le16(&mut out, 0x0800);
-        le16(&mut out, 0);
-        le16(&mut out, 0);
-        le16(&mut out, 0x21);
-        le32(&mut out, crc);
-        le32(&mut out, size);
-        le32(&mut out, size);
-        le16(&mut out, name_len);
-        le16(&mut out, 0);
+        shared(&mut out, crc, size, name_len);
+        le16(&mut out, 0); // no extra field
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(data);
-        // Its central directory entry.
         le32(&mut central, 0x0201_4b50);
-        le16(&mut central, 20);
-        le16(&mut central, 20);
-        le16(&mut central, 0x0800);
-        le16(&mut central, 0);
-        le16(&mut central, 0);
-        le16(&mut central, 0x21);
-        le32(&mut central, crc);
-        le32(&mut central, size);
-        le32(&mut central, size);
-        le16(&mut central, name_len);
+        le16(&mut central, 20); // version made by
+        shared(&mut central, crc, size, name_len);
         for _ in 0..4 {
             le16(&mut central, 0); // extra, comment, disk, internal attributes
         }

@@ -100,13 +100,13 @@ fn pump() {
                     text,
                     threshold,
                     analyze,
-                } => extract(id, model, &text, threshold, analyze).await,
+                } => run_chunks(id, model, &text, threshold, analyze, Run::Text).await,
                 ToWorker::Document {
                     id,
                     model,
                     text,
                     threshold,
-                } => document(id, model, &text, threshold).await,
+                } => run_chunks(id, model, &text, threshold, false, Run::Document).await,
                 // Seen by `superseded` while a document runs; nothing to do on its own.
                 ToWorker::Cancel => {}
                 ToWorker::Bench {
@@ -349,14 +349,6 @@ fn append_shifted(whole: &mut Extraction, part: Extraction, char_start: usize) {
             r.tail += base;
             r
         }));
-}
-
-async fn document(id: u64, model: ModelKey, text: &str, threshold: f32) {
-    run_chunks(id, model, text, threshold, false, Run::Document).await;
-}
-
-async fn extract(id: u64, model: ModelKey, text: &str, threshold: f32, analyze: bool) {
-    run_chunks(id, model, text, threshold, analyze, Run::Text).await;
 }
 
 /// Extracts from `text` chunk by chunk (whole sentences), reporting progress and giving up

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use mge_e2e::{block_on, dist_dir, preflight, repo_root, Browser, Chromedriver};
+use mge_e2e::{block_on, dist_dir, preflight, repo_root, Browser, Chromedriver, ANY_RESULT};
 use mge_e2e::{ServerConfig, StaticServer};
 use serde_json::{json, Value};
 
@@ -146,18 +146,14 @@ fn bench_documents(file: &str, rounds: usize) -> Result<()> {
     preflight(&dist)?;
     let srv = StaticServer::start(ServerConfig::root(&dist))?;
     let driver = Chromedriver::start()?;
-    let mut page_ms = Vec::new();
+    let mut page_ms: Vec<f64> = Vec::new();
     for round in 1..=rounds {
         eprintln!("round {round}/{rounds}: the page …");
         let ms = block_on(async {
             let b = Browser::open(&driver, "bench-docs").await?;
             b.goto(&srv.url()).await?;
-            b.wait_for(
-                "the first result",
-                PAGE_TIMEOUT,
-                "return document.querySelectorAll('.annotated .line-text').length > 0;",
-            )
-            .await?;
+            b.wait_for("the first result", PAGE_TIMEOUT, ANY_RESULT)
+                .await?;
             b.client
                 .find(fantoccini::Locator::Id("files"))
                 .await?
@@ -190,11 +186,9 @@ fn bench_documents(file: &str, rounds: usize) -> Result<()> {
         }
         native_ms.push(t0.elapsed().as_secs_f64() * 1e3);
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+    let (Some(p), Some(n)) = (median(page_ms), median(native_ms)) else {
+        bail!("no rounds measured");
     };
-    let (p, n) = (median(&mut page_ms), median(&mut native_ms));
     let per_s = |ms: f64| lines.len() as f64 / (ms / 1e3);
     println!(
         "{} documents ({} bytes), medians of {rounds}:",

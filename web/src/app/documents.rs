@@ -11,7 +11,7 @@ use super::browser::{page_now, save_bytes, save_file};
 use super::state::Ui;
 use crate::api::Timings;
 use crate::documents::{documents, export_brat_zip, export_csv, export_jsonl};
-use crate::models::MAX_CHARS;
+use crate::models::{example_name, MAX_CHARS};
 use crate::protocol::{RunResult, ToWorker};
 use crate::query::Backend;
 use crate::stats::{counted, grouped};
@@ -29,6 +29,18 @@ pub(super) struct Doc {
     pub(super) cancelled: bool,
 }
 
+impl Doc {
+    /// Whether the worker has answered for it (a result or an error).
+    fn answered(&self) -> bool {
+        self.result.is_some() || self.error.is_some()
+    }
+
+    /// Whether nothing more will happen to it in this run.
+    fn finished(&self) -> bool {
+        self.answered() || self.cancelled
+    }
+}
+
 /// A file the visitor gave, with its documents or why it has none.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct DocFile {
@@ -42,29 +54,39 @@ pub(super) struct DocFile {
 pub(super) struct Docs {
     pub(super) files: Vec<DocFile>,
     pub(super) docs: Vec<Doc>,
-    /// The document the worker has now, and the one after it to send.
+    /// The document the worker has now.
     pub(super) running: Option<usize>,
-    pub(super) next: usize,
-    /// Chunks done of the running document (from the worker's progress).
-    pub(super) chunk: (usize, usize),
-    /// Characters of finished documents, and when this run started (page time, ms).
-    pub(super) chars_done: usize,
+    /// When this run started (page time, ms), and the documents and characters answered by
+    /// then (for the speed of this run).
     pub(super) started_ms: f64,
+    pub(super) start_docs: usize,
+    pub(super) start_chars: usize,
     /// When the last document of the run finished (page time, ms; 0 while running).
     pub(super) finished_ms: f64,
     pub(super) cancelled: bool,
 }
 
 impl Docs {
+    /// Characters of the documents that are or will be processed (not cancelled).
     fn chars_total(&self) -> usize {
-        self.docs.iter().map(|d| d.chars).sum()
+        self.docs
+            .iter()
+            .filter(|d| !d.cancelled)
+            .map(|d| d.chars)
+            .sum()
+    }
+
+    /// Characters of the documents answered.
+    fn chars_answered(&self) -> usize {
+        self.docs
+            .iter()
+            .filter(|d| d.answered())
+            .map(|d| d.chars)
+            .sum()
     }
 
     fn finished(&self) -> usize {
-        self.docs
-            .iter()
-            .filter(|d| d.result.is_some() || d.error.is_some() || d.cancelled)
-            .count()
+        self.docs.iter().filter(|d| d.finished()).count()
     }
 }
 
@@ -116,12 +138,8 @@ impl Ui {
                     d.cancelled = false;
                     d.started_ms = page_now();
                     d.finished_ms = 0.0;
-                    d.chars_done = d
-                        .docs
-                        .iter()
-                        .filter(|x| x.result.is_some() || x.error.is_some())
-                        .map(|x| x.chars)
-                        .sum();
+                    d.start_docs = d.finished();
+                    d.start_chars = d.chars_answered();
                 });
                 self.send_next_doc();
             }
@@ -130,16 +148,12 @@ impl Ui {
 
     /// Sends the next waiting document to the worker, if any.
     fn send_next_doc(&self) {
-        let next = self.docs.with_untracked(|d| {
-            (d.next..d.docs.len()).find(|&i| {
-                let x = &d.docs[i];
-                x.result.is_none() && x.error.is_none() && !x.cancelled
-            })
-        });
+        let next = self
+            .docs
+            .with_untracked(|d| d.docs.iter().position(|x| !x.finished()));
         let Some(i) = next else {
             self.docs.update(|d| {
                 d.running = None;
-                d.next = d.docs.len();
                 d.finished_ms = page_now();
             });
             return;
@@ -147,11 +161,8 @@ impl Ui {
         let id = self.fresh_id();
         self.latest_doc.set_value(id);
         let text = self.docs.with_untracked(|d| d.docs[i].text.clone());
-        self.docs.update(|d| {
-            d.running = Some(i);
-            d.next = i + 1;
-            d.chunk = (0, 0);
-        });
+        self.doc_chunk.set((0, 0));
+        self.docs.update(|d| d.running = Some(i));
         self.send(&ToWorker::Document {
             id,
             model: self.model.get_untracked(),
@@ -160,15 +171,16 @@ impl Ui {
         });
     }
 
+    /// Chunks done of the running document: a signal of its own, so that the list of
+    /// documents is not redrawn for every chunk.
     pub(super) fn doc_progress(&self, done: usize, total: usize) {
-        self.docs.update(|d| d.chunk = (done, total));
+        self.doc_chunk.set((done, total));
     }
 
     /// The worker's answer for the running document: its result or why it failed.
     pub(super) fn doc_finished(&self, outcome: Result<mge::extract::Extraction, String>) {
         self.docs.update(|d| {
             if let Some(i) = d.running.take() {
-                d.chars_done += d.docs[i].chars;
                 match outcome {
                     Ok(r) => d.docs[i].result = Some(r),
                     Err(e) => d.docs[i].error = Some(e),
@@ -187,10 +199,8 @@ impl Ui {
         self.docs.update(|d| {
             d.cancelled = true;
             d.running = None;
-            for x in d.docs.iter_mut() {
-                if x.result.is_none() && x.error.is_none() {
-                    x.cancelled = true;
-                }
+            for x in d.docs.iter_mut().filter(|x| !x.answered()) {
+                x.cancelled = true;
             }
         });
     }
@@ -259,15 +269,11 @@ impl Ui {
 
 /// The first words of a document, for its entry in the list.
 fn preview(text: &str) -> String {
-    let words: Vec<&str> = text.split_whitespace().take(8).collect();
-    let mut s = words.join(" ");
-    if text.split_whitespace().count() > 8 {
-        s.push('…');
-    }
-    if s.is_empty() {
+    let name = example_name(text, 8);
+    if name.is_empty() {
         "(empty)".into()
     } else {
-        s
+        name
     }
 }
 
@@ -375,6 +381,7 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
     };
     let server = move || ui.backend.get() == Backend::Server;
     let summary = move || {
+        let (chunk, chunks) = ui.doc_chunk.get();
         ui.docs.with(|d| {
             if d.docs.is_empty() && d.files.is_empty() {
                 return None;
@@ -382,14 +389,16 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
             let total = d.chars_total().max(1);
             let running_part = d
                 .running
-                .and_then(|i| (d.docs[i].chars * d.chunk.0).checked_div(d.chunk.1))
+                .and_then(|i| (d.docs[i].chars * chunk).checked_div(chunks))
                 .unwrap_or(0);
-            let done_chars = (d.chars_done + running_part).min(total);
+            let done_chars = (d.chars_answered() + running_part).min(total);
             let secs = ((page_now() - d.started_ms) / 1000.0).max(0.001);
             let finished = d.finished();
-            let rate = finished as f64 / secs;
-            let left = if done_chars > 0 && d.running.is_some() {
-                let per_char = secs / done_chars as f64;
+            // Speed and time left count this run's work only.
+            let rate = finished.saturating_sub(d.start_docs) as f64 / secs;
+            let this_run = done_chars.saturating_sub(d.start_chars);
+            let left = if this_run > 0 && d.running.is_some() {
+                let per_char = secs / this_run as f64;
                 format!(", about {:.0} s left", per_char * (total - done_chars) as f64)
             } else {
                 String::new()
@@ -458,11 +467,7 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
                         None => format!("{} · {}", file.name, counted(file.docs, "document", "documents")),
                     };
                     // The file's own progress: its documents finished (done, failed or cancelled).
-                    let finished = d
-                        .docs
-                        .iter()
-                        .filter(|x| x.file == f && (x.result.is_some() || x.error.is_some() || x.cancelled))
-                        .count();
+                    let finished = d.docs.iter().filter(|x| x.file == f && x.finished()).count();
                     let bar = (file.error.is_none() && file.docs > 0).then(|| {
                         view! { <progress class="file-progress" max=file.docs value=finished></progress> }
                     });

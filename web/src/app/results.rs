@@ -6,13 +6,13 @@ use leptos::prelude::*;
 use super::annotated::{annotated_view, legend_view};
 use super::state::{Phase, Ui};
 use super::status::timing_view;
-use super::triples::{at, entities_view, triples_view};
+use super::triples::{at, entities_view, relations_of, triples_view};
 use crate::linking::Focus;
 use crate::stats::counted;
 
 /// What the focused or pinned element is, with its type, text and score (`#focus-info`).
 fn focus_text(ui: Ui) -> String {
-    let Some(focus) = ui.focus() else {
+    let Some(focus) = ui.focus.get() else {
         return "Point at a mention, an arc or a row (or Tab to it) to see what it is linked to \
                 and its score; click or press Enter to keep it."
             .to_string();
@@ -34,11 +34,7 @@ fn focus_text(ui: Ui) -> String {
         };
         match focus {
             Focus::Entity(e) => ex.entities.get(e).map(|ent| {
-                let n = ex
-                    .relations
-                    .iter()
-                    .filter(|r| r.head == e || r.tail == e)
-                    .count();
+                let n = relations_of(ex, e);
                 format!(
                     "{} {} · score {:.2} · {} · in {}{pinned}",
                     ent.label,
@@ -75,9 +71,9 @@ pub(super) fn Results(ui: Ui) -> impl IntoView {
                 view! {
                     <div class={ if stale { "results stale" } else { "results" } }>
                         {legend_view(&info)}
-                        <p id="focus-info" class=move || if ui.focus().is_some() { "focus-info on" } else { "focus-info" }
+                        <p id="focus-info" class=move || if ui.focus.get().is_some() { "focus-info on" } else { "focus-info" }
                             aria-live="polite">{move || focus_text(ui)}</p>
-                        <div class=move || if ui.focus().is_some() { "annotated focusing" } else { "annotated" }
+                        <div class=move || if ui.focus.get().is_some() { "annotated focusing" } else { "annotated" }
                             aria-label="Text with entities and relations">
                             {annotated_view(ui, r, &info, width)}
                         </div>

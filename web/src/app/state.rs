@@ -105,11 +105,13 @@ pub(super) struct Ui {
     /// and what is linked to whichever of the two applies (the hovered one first).
     pub(super) hover: RwSignal<Option<Focus>>,
     pub(super) pinned: RwSignal<Option<Focus>>,
+    pub(super) focus: Memo<Option<Focus>>,
     pub(super) linked: Memo<Linked>,
     /// The visitor's documents, the id of the request for the running one, the CSV column
     /// to read, whether files are dragged over the page, and a note about opening one.
     pub(super) docs: RwSignal<Docs>,
     pub(super) latest_doc: StoredValue<u64>,
+    pub(super) doc_chunk: RwSignal<(usize, usize)>,
     pub(super) csv_column: RwSignal<String>,
     pub(super) drop_active: RwSignal<bool>,
     pub(super) docs_note: RwSignal<Option<String>>,
@@ -139,8 +141,10 @@ impl Ui {
         let result: RwSignal<Option<RunResult>> = RwSignal::new(None);
         let hover = RwSignal::new(None);
         let pinned = RwSignal::new(None);
+        // Linked reading starts from the hovered or focused element, else the pinned one.
+        let focus = Memo::new(move |_| hover.get().or(pinned.get()));
         let linked = Memo::new(move |_| {
-            let focus = hover.get().or(pinned.get());
+            let focus = focus.get();
             result.with(|r| match r {
                 Some(r) => {
                     let ends: Vec<(usize, usize)> = r
@@ -157,11 +161,13 @@ impl Ui {
         Ui {
             docs: RwSignal::new(Docs::default()),
             latest_doc: StoredValue::new(0),
+            doc_chunk: RwSignal::new((0, 0)),
             csv_column: RwSignal::new("text".to_string()),
             drop_active: RwSignal::new(false),
             docs_note: RwSignal::new(None),
             hover,
             pinned,
+            focus,
             linked,
             query_bench: q.bench,
             text: RwSignal::new(text),
@@ -201,11 +207,6 @@ impl Ui {
             latest_bench: StoredValue::new(0),
             debounce: StoredValue::new(0),
         }
-    }
-
-    /// The element linked reading starts from: the hovered or focused one, else the pinned one.
-    pub(super) fn focus(&self) -> Option<Focus> {
-        self.hover.get().or(self.pinned.get())
     }
 
     /// A click, tap or Enter on an element: pins it, or unpins it when it was pinned.

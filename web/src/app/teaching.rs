@@ -12,6 +12,7 @@ use crate::api::SentenceTables;
 use crate::linking::Focus;
 use crate::models::ANALYZE_MAX_CHARS;
 use crate::palette::{entity_colors, heat_of, relation_color};
+use crate::protocol::{ModelInfo, RunResult};
 use crate::query::Backend;
 use crate::stats::grouped;
 
@@ -29,6 +30,14 @@ pub(super) const STEPS: [(&str, &str); 6] = [
 const MARGIN: f64 = 110.0;
 fn cell_size(n: usize) -> f64 {
     (480.0 / n.max(1) as f64).floor().clamp(16.0, 26.0)
+}
+
+/// The model's type names for the table `kind`.
+fn type_names(info: &ModelInfo, kind: TableKind) -> &[String] {
+    match kind {
+        TableKind::Ner => &info.entity_types,
+        TableKind::Re => &info.relation_types,
+    }
 }
 
 /// Colour of type `t` of the table `kind` (the entity border or the relation colour).
@@ -176,30 +185,39 @@ fn highlighted(kind: TableKind, cell: Option<(usize, usize)>, k: usize) -> bool 
 }
 
 /// What a clicked or hovered cell means, in words.
-fn describe_cell(ui: Ui, i: usize, j: usize) -> Option<String> {
-    let (kind, ty, s) = (
+/// `f` on cell (i, j) of the table shown: the result, the sentence, the char spans of
+/// sub-tokens i and j, and the table's kind; `None` when there is no such cell.
+fn at_cell<T>(
+    ui: Ui,
+    i: usize,
+    j: usize,
+    f: impl FnOnce(&RunResult, &SentenceTables, (usize, usize), (usize, usize), TableKind) -> Option<T>,
+) -> Option<T> {
+    let (kind, s) = (
         ui.teach_table.get_untracked(),
-        ui.teach_type.get_untracked(),
         ui.teach_sentence.get_untracked(),
     );
     ui.result.with_untracked(|r| {
         let r = r.as_ref()?;
         let st = r.sentences.get(s)?;
+        let (oi, oj) = (*st.offsets.get(i)?, *st.offsets.get(j)?);
+        f(r, st, oi, oj, kind)
+    })
+}
+
+fn describe_cell(ui: Ui, i: usize, j: usize) -> Option<String> {
+    let ty = ui.teach_type.get_untracked();
+    at_cell(ui, i, j, |r, st, oi, oj, kind| {
         let info = ui.loaded.get_untracked()?;
         let n = st.tokens.len();
         let (table, k) = table_of(st, kind);
         let (p, t) = table_value(table, n, k, kind, ty, i, j)?;
-        let types = match kind {
-            TableKind::Ner => &info.entity_types,
-            TableKind::Re => &info.relation_types,
-        };
-        let name = types.get(t).cloned().unwrap_or_default();
+        let name = type_names(&info, kind).get(t).cloned().unwrap_or_default();
         let chars: Vec<char> = r.extraction.text.chars().collect();
         let text = |a: usize, b: usize| -> String {
             let (a, b) = (a.min(chars.len()), b.min(chars.len()));
             chars[a..b.max(a)].iter().collect()
         };
-        let (oi, oj) = (*st.offsets.get(i)?, *st.offsets.get(j)?);
         Some(match kind {
             TableKind::Ner => format!(
                 "Cell ({i}, {j}): the span “{}” (chars {}–{}) is {name} with p = {p:.3}",
@@ -217,14 +235,7 @@ fn describe_cell(ui: Ui, i: usize, j: usize) -> Option<String> {
 
 /// The extracted entity (NER table) or relation (RE table) that cell (i, j) stands for.
 fn extracted_at(ui: Ui, i: usize, j: usize) -> Option<Focus> {
-    let (kind, s) = (
-        ui.teach_table.get_untracked(),
-        ui.teach_sentence.get_untracked(),
-    );
-    ui.result.with_untracked(|r| {
-        let r = r.as_ref()?;
-        let st = r.sentences.get(s)?;
-        let (oi, oj) = (*st.offsets.get(i)?, *st.offsets.get(j)?);
+    at_cell(ui, i, j, |r, _, oi, oj, kind| {
         let ex = &r.extraction;
         match kind {
             TableKind::Ner => ex
@@ -381,10 +392,7 @@ fn TablesStep(ui: Ui) -> impl IntoView {
     };
     let types = move || {
         let info = ui.loaded.get()?;
-        Some(match ui.teach_table.get() {
-            TableKind::Ner => info.entity_types,
-            TableKind::Re => info.relation_types,
-        })
+        Some(type_names(&info, ui.teach_table.get()).to_vec())
     };
     let type_options = move || {
         types()

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::annotated::linkable;
 use super::state::Ui;
+use crate::api::Extraction;
 use crate::linking::Focus;
 use crate::protocol::RunResult;
 use crate::stats::counted;
@@ -12,6 +13,14 @@ use crate::stats::counted;
 /// Where a span is, in characters of the text ("chars 4–18").
 pub(super) fn at(start: usize, end: usize) -> String {
     format!("chars {start}–{end}")
+}
+
+/// How many relations entity `e` takes part in.
+pub(super) fn relations_of(ex: &Extraction, e: usize) -> usize {
+    ex.relations
+        .iter()
+        .filter(|r| r.head == e || r.tail == e)
+        .count()
 }
 
 /// A score as a number with a bar of its size behind it.
@@ -88,11 +97,7 @@ pub(super) fn entities_view(ui: Ui, res: &RunResult) -> impl IntoView {
             .into_iter()
             .map(|e| {
                 let ent = &ex.entities[e];
-                let links = ex
-                    .relations
-                    .iter()
-                    .filter(|r| r.head == e || r.tail == e)
-                    .count();
+                let links = relations_of(ex, e);
                 let class = move || ui.linked.with(|l| l.entity(e).class());
                 let row = view! {
                     <tr class=class data-row-entity=e tabindex="0"
