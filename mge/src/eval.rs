@@ -58,3 +58,67 @@ pub fn evaluate(
     }
     Ok(ev.report())
 }
+
+/// Strict and PFN-style scores of the inference engine (the path `mge extract`, the server
+/// and the browser run) on `examples`, one sequence at a time; `on_example` is called after
+/// each. With the same weights and f32 arithmetic this gives [`evaluate`]'s scores (the
+/// engine's parity with the training model is tested); with int8 arithmetic it measures
+/// what that costs.
+pub fn evaluate_engine(
+    engine: &crate::engine::Engine,
+    examples: &[Example],
+    schema: &LabelSchema,
+    threshold: f32,
+    mut on_example: impl FnMut(usize),
+) -> Result<EvalReport> {
+    let mut ev = Evaluator::new(schema);
+    for (n, ex) in examples.iter().enumerate() {
+        let tables = engine.forward(&ex.pieces.ids, false, None)?;
+        let gold = SentencePrediction::gold(&ex.sentence, schema);
+        ev.add(&gold, &to_words(&tables.decode(threshold), &ex.pieces));
+        on_example(n + 1);
+    }
+    Ok(ev.report())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, Precision};
+    use crate::testing::{tiny_model, toy_sentences, vocabulary};
+    use crate::tokenize::{test_tokenizer_json, SubwordTokenizer};
+
+    /// The engine in f32 scores exactly what the training model scores, on predictions that
+    /// are not empty (a random model at its threshold reports many cells).
+    #[test]
+    fn the_engine_scores_what_the_training_model_scores() {
+        let sentences = toy_sentences();
+        let words = vocabulary(&sentences);
+        let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        let tok = SubwordTokenizer::from_bytes(test_tokenizer_json(&refs).as_bytes()).unwrap();
+        let (cfg, map) = tiny_model(words.len() + 4, 3).unwrap();
+        let model = MgeModel::load(&map, &cfg).unwrap();
+        let examples = crate::align::examples(&sentences, &cfg.labels, &tok, 100, 60).unwrap();
+        let want = evaluate(
+            &model,
+            &examples,
+            &cfg.labels,
+            4,
+            tok.pad_id(),
+            &Device::Cpu,
+            |_| {},
+        )
+        .unwrap();
+        let engine = Engine::with_precision(&model, Precision::F32).unwrap();
+        let mut seen = 0;
+        let threshold = model.config.mge.threshold;
+        let got =
+            evaluate_engine(&engine, &examples, &cfg.labels, threshold, |n| seen = n).unwrap();
+        assert_eq!(seen, examples.len());
+        assert!(got.ner.pred > 0 && got.re_strict.pred > 0, "{:?}", got.ner);
+        assert_eq!(
+            serde_json::to_string(&got).unwrap(),
+            serde_json::to_string(&want).unwrap()
+        );
+    }
+}

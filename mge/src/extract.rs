@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bundle::{read_bundle, BundleError, BundleInfo};
 use crate::data::LabelSchema;
-use crate::engine::{Engine, GateMeans, Tables};
+use crate::engine::{Engine, GateMeans, Precision, Tables};
 use crate::error::Result;
 use crate::model::MgeModel;
 use crate::segment::{self, Segmenter};
@@ -252,9 +252,18 @@ pub struct Extractor {
 
 impl Extractor {
     pub fn new(model: &MgeModel, tokenizer: SubwordTokenizer) -> Result<Self> {
+        Self::with_precision(model, tokenizer, Precision::Auto)
+    }
+
+    /// [`new`](Self::new) with the engine's arithmetic chosen ([`Precision`]).
+    pub fn with_precision(
+        model: &MgeModel,
+        tokenizer: SubwordTokenizer,
+        precision: Precision,
+    ) -> Result<Self> {
         let config = &model.config;
         Ok(Self {
-            engine: Engine::new(model)?,
+            engine: Engine::with_precision(model, precision)?,
             tokenizer,
             labels: config.labels.clone(),
             threshold: config.mge.threshold,
@@ -271,11 +280,19 @@ impl Extractor {
 
     /// Builds an extractor from the bytes of a bundle (no file system needed).
     pub fn from_bundle(bytes: &[u8]) -> std::result::Result<Self, LoadError> {
+        Self::from_bundle_with(bytes, Precision::Auto)
+    }
+
+    /// [`from_bundle`](Self::from_bundle) with the engine's arithmetic chosen.
+    pub fn from_bundle_with(
+        bytes: &[u8],
+        precision: Precision,
+    ) -> std::result::Result<Self, LoadError> {
         let (info, tensors) = read_bundle(bytes, &Device::Cpu)?;
         let model = MgeModel::load(&tensors, &info.config)?;
         drop(tensors);
         let tokenizer = SubwordTokenizer::from_bytes(info.tokenizer_json.as_bytes())?;
-        let mut ex = Self::new(&model, tokenizer)?;
+        let mut ex = Self::with_precision(&model, tokenizer, precision)?;
         ex.flat_entities = flat_entities(&info.config.labels, &info.provenance.dataset);
         ex.info = Some(info);
         Ok(ex)

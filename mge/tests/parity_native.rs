@@ -1,14 +1,16 @@
 //! The native build against the recorded parity results (the browser test checks the wasm
 //! build against the same file). `MGE_WRITE_PARITY=1` records them anew, after a deliberate
-//! change of the model or the bundle.
+//! change of the model or the bundle. Both compute in f32, the reference arithmetic (int8
+//! against f32: `default_bundle.rs`).
 
 mod parity;
 
+use mge::engine::Precision;
 use mge::extract::Extractor;
 
 #[test]
 fn native_build_matches_the_recorded_results() {
-    let ex = Extractor::from_bundle(parity::BUNDLE).unwrap();
+    let ex = Extractor::from_bundle_with(parity::BUNDLE, Precision::F32).unwrap();
     let got: Vec<parity::Record> = parity::sentences()
         .into_iter()
         .map(|s| parity::compute(&ex, s))

@@ -16,6 +16,10 @@ use mge_e2e::{
 };
 use serde_json::json;
 
+/// The page computes in f32 (int8 in the browser is not measured yet), so the native
+/// results it is compared with are computed in f32 too, whatever this processor has.
+const F32: mge::engine::Precision = mge::engine::Precision::F32;
+
 /// Page load to first result: downloading and preparing a 27 MB bundle on a busy machine.
 const LOAD: Duration = Duration::from_secs(120);
 /// One more extraction (or a model switch) once the page is up.
@@ -1409,7 +1413,7 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
             )
             .await?;
         let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
-        let ex = mge::extract::Extractor::from_bundle(&bundle)?;
+        let ex = mge::extract::Extractor::from_bundle_with(&bundle, F32)?;
         let texts: Vec<&str> = news.iter().chain(&jsonl).chain(&csv).copied().collect();
         let want: String = ex
             .extract_many(&texts)?
@@ -1563,7 +1567,7 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
         open_with_text(cx, text, "&model=conll04&threshold=0.5").await?;
         b.screenshot("raw-text").await?;
         let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
-        let ex = mge::extract::Extractor::from_bundle(&bundle)?;
+        let ex = mge::extract::Extractor::from_bundle_with(&bundle, F32)?;
         let native = ex.extract(text)?;
         let key = |t: &str, s: usize, e: usize| (t.to_string(), s, e);
         let want: BTreeSet<_> = native
@@ -1680,7 +1684,7 @@ fn damaged_dist(dist: &std::path::Path, damage: Damage) -> Result<tempfile::Temp
 /// The page shows what the native extractor finds in `text` with the CoNLL04 bundle.
 async fn shows_native_result(b: &Browser, text: &str) -> Result<()> {
     let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
-    let native = mge::extract::Extractor::from_bundle(&bundle)?.extract(text)?;
+    let native = mge::extract::Extractor::from_bundle_with(&bundle, F32)?.extract(text)?;
     let want: BTreeSet<_> = native
         .entities
         .iter()

@@ -26,6 +26,10 @@ pub struct ExtractArgs {
     /// Bundle file (from `mge export`).
     #[arg(long)]
     model: PathBuf,
+    /// Arithmetic of the matrix products: int8 where this processor has dot-product
+    /// instructions that make it faster (auto), or always f32 / int8.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
+    precision: PrecisionArg,
     /// Input files, one document per line; standard input when none is given.
     files: Vec<PathBuf>,
     /// Input lines are JSON objects with a `text` field.
@@ -129,6 +133,24 @@ impl Output {
 
 /// The inputs of a command that reads documents: the files given, or standard input when
 /// none is.
+/// `--precision` of the commands that run the inference engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PrecisionArg {
+    Auto,
+    F32,
+    Int8,
+}
+
+impl From<PrecisionArg> for mge::engine::Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::Auto => Self::Auto,
+            PrecisionArg::F32 => Self::F32,
+            PrecisionArg::Int8 => Self::Int8,
+        }
+    }
+}
+
 pub(crate) fn inputs(files: &[PathBuf]) -> Vec<Option<&Path>> {
     if files.is_empty() {
         vec![None]
@@ -164,8 +186,8 @@ pub(crate) fn text_of(line: String, jsonl: bool, name: &str, n: usize) -> Result
 pub fn run(a: &ExtractArgs) -> Result<()> {
     let bytes =
         std::fs::read(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
-    let mut ex =
-        Extractor::from_bundle(&bytes).with_context(|| format!("{}", a.model.display()))?;
+    let mut ex = Extractor::from_bundle_with(&bytes, a.precision.into())
+        .with_context(|| format!("{}", a.model.display()))?;
     if a.window < 3 {
         bail!("--window must be at least 3 (the [CLS] and [SEP] markers and one sub-token)");
     }

@@ -201,10 +201,17 @@ pub(crate) struct TrainArgs {
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("model").required(true).args(["checkpoint", "bundle"])))]
 struct EvalArgs {
-    /// Checkpoint folder (a run's best/ or last/).
+    /// Checkpoint folder (a run's best/ or last/), scored with the training model.
     #[arg(long)]
-    checkpoint: PathBuf,
+    checkpoint: Option<PathBuf>,
+    /// Or a bundle, scored with the inference engine that `mge extract` runs.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+    /// With --bundle: the engine's arithmetic (int8 where it is faster here, or f32 / int8).
+    #[arg(long, value_enum, default_value_t = extract_cmd::PrecisionArg::Auto)]
+    precision: extract_cmd::PrecisionArg,
     /// Dataset file to score.
     #[arg(long)]
     data: PathBuf,
@@ -521,7 +528,11 @@ fn run() -> Result<()> {
             );
         }
         Command::Eval(a) => {
-            let report = train::eval_checkpoint(&a.checkpoint, &a.data, &a.device, a.batch_size)?;
+            let report = match (&a.checkpoint, &a.bundle) {
+                (Some(ck), _) => train::eval_checkpoint(ck, &a.data, &a.device, a.batch_size)?,
+                (None, Some(b)) => train::eval_bundle(b, &a.data, a.precision.into())?,
+                (None, None) => anyhow::bail!("give --checkpoint or --bundle"),
+            };
             print_report(&report);
             if let Some(p) = &a.json {
                 std::fs::write(p, serde_json::to_string_pretty(&report)?)

@@ -635,6 +635,43 @@ pub fn eval_checkpoint(
     )?)
 }
 
+/// Scores a bundle on a dataset file through the inference engine (`mge eval --bundle`),
+/// with a progress bar on a terminal.
+pub fn eval_bundle(
+    bundle: &Path,
+    data_path: &Path,
+    precision: mge::engine::Precision,
+) -> Result<EvalReport> {
+    let bytes =
+        std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
+    let (info, tensors) = mge::bundle::read_bundle(&bytes, &candle_core::Device::Cpu)
+        .with_context(|| bundle.display().to_string())?;
+    let model = mge::model::MgeModel::load(&tensors, &info.config)?;
+    drop(tensors);
+    let engine = mge::engine::Engine::with_precision(&model, precision)?;
+    let tokenizer = mge::tokenize::SubwordTokenizer::from_bytes(info.tokenizer_json.as_bytes())?;
+    let cfg = &info.config;
+    let ex = prepare(
+        data_path,
+        &cfg.labels,
+        &tokenizer,
+        cfg.max_words,
+        cfg.bert.max_position_embeddings,
+    )?;
+    eprintln!(
+        "{} sentences; engine arithmetic: {}; kernels: {}",
+        ex.len(),
+        if engine.int8() { "int8" } else { "f32" },
+        mge::engine::isa::describe()
+    );
+    let bar = indicatif::ProgressBar::new(ex.len() as u64);
+    let report = mge::eval::evaluate_engine(&engine, &ex, &cfg.labels, cfg.mge.threshold, |n| {
+        bar.set_position(n as u64)
+    })?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

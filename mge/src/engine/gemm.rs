@@ -74,39 +74,15 @@ impl PackedLinear {
             return;
         }
         let n_panels = self.output.div_ceil(NR);
-        // Split the panels between threads when there is enough work to pay for it.
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let threads = rayon::current_num_threads();
-            let work = rows * self.output * self.input;
-            if threads > 1 && work >= 1 << 20 && n_panels > 1 {
-                let per = n_panels.div_ceil(threads.min(n_panels));
-                let parts: Vec<(usize, Vec<f32>)> = {
-                    use rayon::prelude::*;
-                    (0..n_panels)
-                        .step_by(per)
-                        .collect::<Vec<_>>()
-                        .into_par_iter()
-                        .map(|p0| {
-                            let p1 = (p0 + per).min(n_panels);
-                            let cols = (p1 * NR).min(self.output) - p0 * NR;
-                            let mut part = vec![0f32; rows * cols];
-                            self.panels_into(x, rows, p0, p1, &mut part, cols);
-                            (p0, part)
-                        })
-                        .collect()
-                };
-                for (p0, part) in parts {
-                    let cols = part.len() / rows;
-                    for r in 0..rows {
-                        let dst = r * self.output + p0 * NR;
-                        out[dst..dst + cols].copy_from_slice(&part[r * cols..(r + 1) * cols]);
-                    }
-                }
-                return;
-            }
-        }
-        self.panels_into(x, rows, 0, n_panels, out, self.output);
+        by_panels(
+            rows,
+            self.output,
+            self.input,
+            n_panels,
+            NR,
+            out,
+            |p0, p1, part, stride| self.panels_into(x, rows, p0, p1, part, stride),
+        );
     }
 
     /// Computes panels `p0..p1` into `out`, whose rows are `stride` wide and start at column
@@ -134,6 +110,52 @@ impl PackedLinear {
     }
 }
 
+/// Runs `compute(p0, p1, out, stride)` over the column panels `0..n_panels` (each `width`
+/// columns) of a `rows × output` product with `input` terms per value: on one thread, or
+/// split between rayon's threads when there is enough work to pay for it (each thread
+/// writes its own columns, copied into `out` afterwards).
+pub(crate) fn by_panels(
+    rows: usize,
+    output: usize,
+    input: usize,
+    n_panels: usize,
+    width: usize,
+    out: &mut [f32],
+    compute: impl Fn(usize, usize, &mut [f32], usize) + Sync,
+) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let threads = rayon::current_num_threads();
+        if threads > 1 && rows * output * input >= 1 << 20 && n_panels > 1 {
+            use rayon::prelude::*;
+            let per = n_panels.div_ceil(threads.min(n_panels));
+            let parts: Vec<(usize, Vec<f32>)> = (0..n_panels)
+                .step_by(per)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|p0| {
+                    let p1 = (p0 + per).min(n_panels);
+                    let cols = (p1 * width).min(output) - p0 * width;
+                    let mut part = vec![0f32; rows * cols];
+                    compute(p0, p1, &mut part, cols);
+                    (p0, part)
+                })
+                .collect();
+            for (p0, part) in parts {
+                let cols = part.len() / rows;
+                for r in 0..rows {
+                    let dst = r * output + p0 * width;
+                    out[dst..dst + cols].copy_from_slice(&part[r * cols..(r + 1) * cols]);
+                }
+            }
+            return;
+        }
+    }
+    #[cfg(target_arch = "wasm32")]
+    let _ = (rows, input, width);
+    compute(0, n_panels, out, output);
+}
+
 struct Job<'a> {
     x: &'a [f32],
     rows: usize,
@@ -145,124 +167,103 @@ struct Job<'a> {
     p1: usize,
 }
 
-/// The instruction set the kernels use, detected once.
 #[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum Isa {
-    Avx512,
-    Avx2,
-    Portable,
+use super::isa::{isa, Isa};
+
+/// The shape of one micro-kernel call: rows of `x` and columns of the panel (from
+/// `offset`), as many as leave room for the accumulators in vector registers.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    rows: usize,
+    cols: usize,
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) fn isa() -> Isa {
-    use std::sync::OnceLock;
-    static ISA: OnceLock<Isa> = OnceLock::new();
-    *ISA.get_or_init(|| {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            Isa::Avx512
-        } else if std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-        {
-            Isa::Avx2
-        } else {
-            Isa::Portable
-        }
-    })
-}
-
-/// Defines `$name`, which calls the `#[inline(always)]` function `$inner` compiled for the
-/// widest vector instructions this CPU has (AVX-512 or AVX2+FMA on x86-64, detected at run
-/// time; elsewhere as built, e.g. SIMD128 on wasm32), so that its element-wise loops are
-/// vectorized for them.
-macro_rules! vectorized {
-    ($(#[$m:meta])* $vis:vis fn $name:ident($($a:ident: $t:ty),*) -> $r:ty = $inner:path) => {
-        $(#[$m])*
-        $vis fn $name($($a: $t),*) -> $r {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-                unsafe fn wide($($a: $t),*) -> $r {
-                    $inner($($a),*)
-                }
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn narrow($($a: $t),*) -> $r {
-                    $inner($($a),*)
-                }
-                // SAFETY: each instruction set is used only where it was detected.
-                match $crate::engine::gemm::isa() {
-                    $crate::engine::gemm::Isa::Avx512 => unsafe { wide($($a),*) },
-                    $crate::engine::gemm::Isa::Avx2 => unsafe { narrow($($a),*) },
-                    $crate::engine::gemm::Isa::Portable => $inner($($a),*),
-                }
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            {
-                $inner($($a),*)
-            }
-        }
-    };
-}
-pub(crate) use vectorized;
-
-/// Rows per micro-kernel call: as many as leave room for the accumulators in registers.
-fn rows_per_block() -> usize {
-    #[cfg(target_arch = "x86_64")]
-    {
-        match isa() {
-            Isa::Avx512 => 8,
-            Isa::Avx2 => 3,
-            Isa::Portable => 4,
-        }
-    }
-    // wasm32: 2 rows × 4 SIMD128 vectors = 8 accumulators. Measured in Chromium on one
-    // 38-sub-token sentence: 1 row 45.8 ms, 2 rows 37.4, 3 rows 43.4, 4 rows 41.2 (V8 has
-    // 16 vector registers on x86-64; more accumulators spill).
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        2
+fn block(isa: Isa) -> Block {
+    match isa {
+        // 8 rows × 2 ZMM = 16 of 32 registers.
+        Isa::Avx512 => Block { rows: 8, cols: NR },
+        // 6 rows × 2 YMM = 12 accumulators, 2 for the panel and 1 for the broadcast: 15 of
+        // 16 registers. Half a panel at a time also keeps it in a 32 KB L1 for k = 384.
+        // Measured in `docs/BENCHMARKS.md` ("AVX2"): 3 rows × the whole panel (4 YMM each)
+        // spilled and read the panel from L2.
+        Isa::Avx2 => Block { rows: 6, cols: 16 },
+        Isa::Portable => Block { rows: 4, cols: NR },
     }
 }
 
-/// Accumulates `rows` (1..=8) rows of `x` (each `k` long) times one panel into `acc`.
-fn micro(x: &[f32], rows: usize, panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
+// wasm32: 2 rows × 4 SIMD128 vectors = 8 accumulators. Measured in Chromium on one
+// 38-sub-token sentence: 1 row 45.8 ms, 2 rows 37.4, 3 rows 43.4, 4 rows 41.2 (V8 has
+// 16 vector registers on x86-64; more accumulators spill).
+#[cfg(not(target_arch = "x86_64"))]
+fn block() -> Block {
+    Block { rows: 2, cols: NR }
+}
+
+/// Accumulates `rows` (1..=8) rows of `x` (each `k` long) times columns `offset ..` of one
+/// panel into `acc` (the block's width of each row).
+#[cfg(target_arch = "x86_64")]
+fn micro(
+    isa: Isa,
+    x: &[f32],
+    rows: usize,
+    panel: &[f32],
+    k: usize,
+    offset: usize,
+    acc: &mut [[f32; NR]; 8],
+) {
     debug_assert!((1..=8).contains(&rows) && panel.len() == NR * k);
     debug_assert!(x.len() >= rows * k);
     macro_rules! call {
         ($f:ident) => {
             match rows {
-                8 => $f::<8>(x, panel, k, acc),
-                7 => $f::<7>(x, panel, k, acc),
-                6 => $f::<6>(x, panel, k, acc),
-                5 => $f::<5>(x, panel, k, acc),
-                4 => $f::<4>(x, panel, k, acc),
-                3 => $f::<3>(x, panel, k, acc),
-                2 => $f::<2>(x, panel, k, acc),
-                _ => $f::<1>(x, panel, k, acc),
+                8 => $f::<8>(x, panel, k, offset, acc),
+                7 => $f::<7>(x, panel, k, offset, acc),
+                6 => $f::<6>(x, panel, k, offset, acc),
+                5 => $f::<5>(x, panel, k, offset, acc),
+                4 => $f::<4>(x, panel, k, offset, acc),
+                3 => $f::<3>(x, panel, k, offset, acc),
+                2 => $f::<2>(x, panel, k, offset, acc),
+                _ => $f::<1>(x, panel, k, offset, acc),
             }
         };
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: the instruction set was detected at run time, and the kernels read
-        // `rows` rows of `k` values of `x` and `k·NR` values of `panel`, checked above.
-        unsafe {
-            match isa() {
-                Isa::Avx512 => call!(avx512),
-                Isa::Avx2 => call!(avx2),
-                Isa::Portable => call!(portable),
-            }
+    // SAFETY: the instruction set was detected at run time (`Isa::available`), and the
+    // kernels read `rows` rows of `k` values of `x` and `k·NR` values of `panel`, checked
+    // above; `offset` + the block's width is at most NR.
+    unsafe {
+        match isa {
+            Isa::Avx512 => call!(avx512),
+            Isa::Avx2 => call!(avx2),
+            Isa::Portable => call!(portable),
         }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn micro(x: &[f32], rows: usize, panel: &[f32], k: usize, offset: usize, acc: &mut [[f32; NR]; 8]) {
+    debug_assert!((1..=8).contains(&rows) && panel.len() == NR * k);
+    debug_assert!(x.len() >= rows * k);
+    macro_rules! call {
+        ($f:ident) => {
+            match rows {
+                8 => $f::<8>(x, panel, k, offset, acc),
+                7 => $f::<7>(x, panel, k, offset, acc),
+                6 => $f::<6>(x, panel, k, offset, acc),
+                5 => $f::<5>(x, panel, k, offset, acc),
+                4 => $f::<4>(x, panel, k, offset, acc),
+                3 => $f::<3>(x, panel, k, offset, acc),
+                2 => $f::<2>(x, panel, k, offset, acc),
+                _ => $f::<1>(x, panel, k, offset, acc),
+            }
+        };
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
         // SAFETY: as above; SIMD128 is enabled at compile time.
         unsafe { call!(simd128) }
     }
-    #[cfg(not(any(
-        target_arch = "x86_64",
-        all(target_arch = "wasm32", target_feature = "simd128")
-    )))]
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
         // SAFETY: as above.
         unsafe { call!(portable) }
@@ -271,7 +272,14 @@ fn micro(x: &[f32], rows: usize, panel: &[f32], k: usize, acc: &mut [[f32; NR]; 
 
 /// Any target: plain loops.
 #[allow(dead_code)]
-unsafe fn portable<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
+unsafe fn portable<const M: usize>(
+    x: &[f32],
+    panel: &[f32],
+    k: usize,
+    offset: usize,
+    acc: &mut [[f32; NR]; 8],
+) {
+    debug_assert_eq!(offset, 0);
     for row in acc.iter_mut().take(M) {
         *row = [0.0; NR];
     }
@@ -288,8 +296,15 @@ unsafe fn portable<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn avx512<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
+unsafe fn avx512<const M: usize>(
+    x: &[f32],
+    panel: &[f32],
+    k: usize,
+    offset: usize,
+    acc: &mut [[f32; NR]; 8],
+) {
     use std::arch::x86_64::*;
+    debug_assert_eq!(offset, 0);
     let (xp, bp) = (x.as_ptr(), panel.as_ptr());
     let mut c = [[_mm512_setzero_ps(); 2]; M];
     for kk in 0..k {
@@ -309,29 +324,41 @@ unsafe fn avx512<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn avx2<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
+unsafe fn avx2<const M: usize>(
+    x: &[f32],
+    panel: &[f32],
+    k: usize,
+    offset: usize,
+    acc: &mut [[f32; NR]; 8],
+) {
     use std::arch::x86_64::*;
-    let (xp, bp) = (x.as_ptr(), panel.as_ptr());
-    let mut c = [[_mm256_setzero_ps(); 4]; M];
+    let (xp, bp) = (x.as_ptr(), panel.as_ptr().add(offset));
+    let mut c = [[_mm256_setzero_ps(); 2]; M];
     for kk in 0..k {
-        let b = [0, 8, 16, 24].map(|o| _mm256_loadu_ps(bp.add(kk * NR + o)));
+        let b0 = _mm256_loadu_ps(bp.add(kk * NR));
+        let b1 = _mm256_loadu_ps(bp.add(kk * NR + 8));
         for r in 0..M {
-            let a = _mm256_set1_ps(*xp.add(r * k + kk));
-            for v in 0..4 {
-                c[r][v] = _mm256_fmadd_ps(a, b[v], c[r][v]);
-            }
+            let a = _mm256_broadcast_ss(&*xp.add(r * k + kk));
+            c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
+            c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
         }
     }
     for r in 0..M {
-        for v in 0..4 {
-            _mm256_storeu_ps(acc[r].as_mut_ptr().add(8 * v), c[r][v]);
-        }
+        _mm256_storeu_ps(acc[r].as_mut_ptr(), c[r][0]);
+        _mm256_storeu_ps(acc[r].as_mut_ptr().add(8), c[r][1]);
     }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-unsafe fn simd128<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
+unsafe fn simd128<const M: usize>(
+    x: &[f32],
+    panel: &[f32],
+    k: usize,
+    offset: usize,
+    acc: &mut [[f32; NR]; 8],
+) {
     use core::arch::wasm32::*;
+    debug_assert_eq!(offset, 0);
     let (xp, bp) = (x.as_ptr(), panel.as_ptr());
     let mut c = [[f32x4_splat(0.0); 4]; M];
     for kk in 0..k {
@@ -360,7 +387,22 @@ unsafe fn simd128<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut 
 }
 
 fn dispatch(job: &Job, out: &mut [f32], stride: usize) {
-    let mr = rows_per_block();
+    #[cfg(target_arch = "x86_64")]
+    dispatch_with(isa(), job, out, stride);
+    #[cfg(not(target_arch = "x86_64"))]
+    dispatch_with(job, out, stride);
+}
+
+fn dispatch_with(
+    #[cfg(target_arch = "x86_64")] isa: Isa,
+    job: &Job,
+    out: &mut [f32],
+    stride: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    let b = block(isa);
+    #[cfg(not(target_arch = "x86_64"))]
+    let b = block();
     let k = job.k;
     let mut acc = [[0f32; NR]; 8];
     // Panels outside, row blocks inside: each panel (NR·k values, tens of KB) is read from
@@ -368,22 +410,30 @@ fn dispatch(job: &Job, out: &mut [f32], stride: usize) {
     // whole matrix (megabytes, beyond L2) once per row block.
     for p in job.p0..job.p1 {
         let panel = &job.panels[p * NR * k..(p + 1) * NR * k];
-        let c0 = p * NR;
-        let cols = (job.output - c0).min(NR);
-        let local = c0 - job.p0 * NR;
-        let bias = &job.bias[c0..c0 + cols];
-        let mut r0 = 0;
-        while r0 < job.rows {
-            let m = (job.rows - r0).min(mr);
-            let x = &job.x[r0 * k..(r0 + m) * k];
-            micro(x, m, panel, k, &mut acc);
-            for (r, a) in acc.iter().enumerate().take(m) {
-                let dst = &mut out[(r0 + r) * stride + local..(r0 + r) * stride + local + cols];
-                for ((d, v), b) in dst.iter_mut().zip(a).zip(bias) {
-                    *d = v + b;
-                }
+        for offset in (0..NR).step_by(b.cols) {
+            let c0 = p * NR + offset;
+            if c0 >= job.output {
+                break;
             }
-            r0 += m;
+            let cols = (job.output - c0).min(b.cols);
+            let local = c0 - job.p0 * NR;
+            let bias = &job.bias[c0..c0 + cols];
+            let mut r0 = 0;
+            while r0 < job.rows {
+                let m = (job.rows - r0).min(b.rows);
+                let x = &job.x[r0 * k..(r0 + m) * k];
+                #[cfg(target_arch = "x86_64")]
+                micro(isa, x, m, panel, k, offset, &mut acc);
+                #[cfg(not(target_arch = "x86_64"))]
+                micro(x, m, panel, k, offset, &mut acc);
+                for (r, a) in acc.iter().enumerate().take(m) {
+                    let dst = &mut out[(r0 + r) * stride + local..(r0 + r) * stride + local + cols];
+                    for ((d, v), b) in dst.iter_mut().zip(a).zip(bias) {
+                        *d = v + b;
+                    }
+                }
+                r0 += m;
+            }
         }
     }
 }
@@ -428,11 +478,34 @@ mod tests {
             let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
             let b: Vec<f32> = (0..output).map(|_| rng.normal()).collect();
             let packed = PackedLinear::new(&w, Some(&b), input, output);
-            let got = packed.forward(&x, rows);
             let want = naive(&x, &w, &b, rows, input, output);
             let tol = 1e-4 * (input as f32).sqrt();
-            for (g, e) in got.iter().zip(&want) {
-                assert!((g - e).abs() < tol, "{rows}x{input}x{output}: {g} vs {e}");
+            let check = |got: &[f32], path: &str| {
+                for (g, e) in got.iter().zip(&want) {
+                    assert!(
+                        (g - e).abs() < tol,
+                        "{path} {rows}x{input}x{output}: {g} vs {e}"
+                    );
+                }
+            };
+            check(&packed.forward(&x, rows), "default");
+            // Every kernel this processor can run, not only the widest.
+            #[cfg(target_arch = "x86_64")]
+            for isa in Isa::available() {
+                let mut got = vec![0f32; rows * output];
+                let n_panels = output.div_ceil(NR);
+                let job = Job {
+                    x: &x,
+                    rows,
+                    k: input,
+                    panels: &packed.panels,
+                    bias: &packed.bias,
+                    output,
+                    p0: 0,
+                    p1: n_panels,
+                };
+                dispatch_with(isa, &job, &mut got, output);
+                check(&got, isa.name());
             }
         }
     }

@@ -3,12 +3,16 @@
 //!
 //! Training needs candle (autograd, CUDA); serving needs a few matrix products on tens of
 //! rows, where candle's per-op overhead and general-purpose GEMM dominate. Here the weights
-//! are packed once ([`gemm::PackedLinear`]), attention runs head by head on contiguous
-//! slices, and each table head fuses `LN → ELU → tagger → sigmoid` per cell, so the
+//! are packed once ([`gemm::PackedLinear`] in f32, [`qgemm::QuantLinear`] in int8; which
+//! one is [`Precision`], the vector instructions are chosen by [`isa`]), attention runs
+//! head by head on contiguous slices, and each table head fuses `LN → ELU → tagger →
+//! sigmoid` per cell, so the
 //! `N × N × h` hidden table of eq. 8 is never stored. The same code runs natively and in the
 //! browser (wasm32 with SIMD128).
 
 pub mod gemm;
+pub mod isa;
+pub mod qgemm;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +23,7 @@ use crate::model::MgeModel;
 use crate::ops::{fast_erf, fast_exp};
 use crate::table::{cells_above, ScoredCell, TableDecoding};
 use gemm::PackedLinear;
+use qgemm::QuantLinear;
 
 fn values(t: &candle_core::Tensor) -> Result<Vec<f32>> {
     Ok(t.flatten_all()?
@@ -26,18 +31,100 @@ fn values(t: &candle_core::Tensor) -> Result<Vec<f32>> {
         .to_vec1::<f32>()?)
 }
 
-fn packed(l: &Linear) -> Result<PackedLinear> {
+/// The arithmetic of the engine's matrix products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// int8 where this processor has dot-product instructions that make it faster
+    /// ([`isa::int8_dot`]), f32 elsewhere.
+    #[default]
+    Auto,
+    /// f32 everywhere (the reference: the training model's arithmetic).
+    F32,
+    /// int8 products (weights and activations in blocks of 32 with their own scales),
+    /// through the fastest int8 kernel this processor has.
+    Int8,
+}
+
+impl Precision {
+    fn int8(self) -> bool {
+        match self {
+            Precision::Auto => isa::int8_dot(),
+            Precision::F32 => false,
+            Precision::Int8 => true,
+        }
+    }
+}
+
+/// A packed linear layer in the engine's chosen arithmetic.
+#[derive(Debug, Clone)]
+enum Matmul {
+    F32(PackedLinear),
+    Int8(QuantLinear),
+}
+
+impl Matmul {
+    fn forward_into(&self, x: &[f32], rows: usize, out: &mut [f32]) {
+        match self {
+            Matmul::F32(l) => l.forward_into(x, rows, out),
+            Matmul::Int8(l) => l.forward_into(x, rows, out),
+        }
+    }
+
+    fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
+        let mut out = vec![0f32; rows * self.output()];
+        self.forward_into(x, rows, &mut out);
+        out
+    }
+
+    fn output(&self) -> usize {
+        match self {
+            Matmul::F32(l) => l.output(),
+            Matmul::Int8(l) => l.output(),
+        }
+    }
+}
+
+/// [`packed`] for a layer whose input is the output of `norm`: in int8, its inputs are
+/// evened out by the norm's per-value ranges ([`QuantLinear::smoothed`]).
+fn packed_after(l: &Linear, int8: bool, norm: &Norm) -> Result<Matmul> {
+    if !int8 {
+        return packed(l, false);
+    }
     let (output, input) = l.weight.dims2()?;
     let bias = match &l.bias {
         Some(b) => Some(values(b)?),
         None => None,
     };
-    Ok(PackedLinear::new(
+    let range: Vec<f32> = norm
+        .gamma
+        .iter()
+        .zip(&norm.beta)
+        .map(|(g, b)| g.abs() + b.abs())
+        .collect();
+    if range.len() != input {
+        return packed(l, int8);
+    }
+    Ok(Matmul::Int8(QuantLinear::smoothed(
         &values(&l.weight)?,
         bias.as_deref(),
         input,
         output,
-    ))
+        &range,
+    )))
+}
+
+fn packed(l: &Linear, int8: bool) -> Result<Matmul> {
+    let (output, input) = l.weight.dims2()?;
+    let bias = match &l.bias {
+        Some(b) => Some(values(b)?),
+        None => None,
+    };
+    let w = values(&l.weight)?;
+    Ok(if int8 {
+        Matmul::Int8(QuantLinear::new(&w, bias.as_deref(), input, output))
+    } else {
+        Matmul::F32(PackedLinear::new(&w, bias.as_deref(), input, output))
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +160,20 @@ impl Norm {
 /// compiler use vector registers (a single running sum is one long dependency chain).
 const LANES: usize = 16;
 
+/// The sum of the lanes, folded pairwise: a running sum over them is a chain of dependent
+/// additions that costs more than the vector work for the row lengths here.
+#[inline(always)]
+fn lanes_sum(mut acc: [f32; LANES]) -> f32 {
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            acc[l] += acc[l + width];
+        }
+        width /= 2;
+    }
+    acc[0]
+}
+
 /// `Σ a_k b_k` over equal-length slices.
 #[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -84,7 +185,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     let tail: f32 = a[n..].iter().zip(&b[n..]).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
+    lanes_sum(acc) + tail
 }
 
 /// `Σ a_k`, or `Σ (a_k − shift)²` with `squares`.
@@ -104,7 +205,7 @@ fn sum(a: &[f32], shift: f32, squares: bool) -> f32 {
             acc[l] += term(x[l]);
         }
     }
-    acc.iter().sum::<f32>() + a[n..].iter().map(|&x| term(x)).sum::<f32>()
+    lanes_sum(acc) + a[n..].iter().map(|&x| term(x)).sum::<f32>()
 }
 
 /// The largest value of a non-empty slice.
@@ -151,18 +252,18 @@ enum Activation {
 
 #[derive(Debug, Clone)]
 struct Layer {
-    qkv: PackedLinear,
-    attn_out: PackedLinear,
+    qkv: Matmul,
+    attn_out: Matmul,
     attn_norm: Norm,
-    intermediate: PackedLinear,
-    output: PackedLinear,
+    intermediate: Matmul,
+    output: Matmul,
     out_norm: Norm,
 }
 
 #[derive(Debug, Clone)]
 struct Head {
-    top: PackedLinear,
-    bottom: PackedLinear,
+    top: Matmul,
+    bottom: Matmul,
     norm: Norm,
     /// Tagger weights `[labels, hidden]` and bias.
     tag: Vec<f32>,
@@ -233,18 +334,26 @@ pub struct Engine {
     vocab: usize,
     max_positions: usize,
     activation: Activation,
-    gate_proj: PackedLinear,
+    gate_proj: Matmul,
     gate_names: Vec<&'static str>,
     hidden: usize,
     ner: Head,
     re: Head,
     entity_labels: usize,
     relation_labels: usize,
+    int8: bool,
 }
 
 impl Engine {
-    /// Packs the weights of a loaded model.
+    /// Packs the weights of a loaded model, in the arithmetic that is fastest here
+    /// ([`Precision::Auto`]).
     pub fn new(model: &MgeModel) -> Result<Self> {
+        Self::with_precision(model, Precision::Auto)
+    }
+
+    /// Packs the weights of a loaded model for the given arithmetic.
+    pub fn with_precision(model: &MgeModel, precision: Precision) -> Result<Self> {
+        let int8 = precision.int8();
         let cfg = model.bert.config();
         let d = cfg.hidden_size;
         let e = &model.bert.embeddings;
@@ -255,25 +364,25 @@ impl Engine {
                 *p += t;
             }
         }
-        let layers = model
-            .bert
-            .layers
-            .iter()
-            .map(|l| {
-                Ok(Layer {
-                    qkv: packed(&l.qkv)?,
-                    attn_out: packed(&l.attn_out)?,
-                    attn_norm: Norm::new(&l.attn_norm)?,
-                    intermediate: packed(&l.intermediate)?,
-                    output: packed(&l.output)?,
-                    out_norm: Norm::new(&l.out_norm)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let emb_norm = Norm::new(&e.norm)?;
+        let mut layers: Vec<Layer> = Vec::with_capacity(model.bert.layers.len());
+        for l in &model.bert.layers {
+            let input_norm = layers.last().map_or(&emb_norm, |p| &p.out_norm);
+            let attn_norm = Norm::new(&l.attn_norm)?;
+            layers.push(Layer {
+                qkv: packed_after(&l.qkv, int8, input_norm)?,
+                attn_out: packed(&l.attn_out, int8)?,
+                intermediate: packed_after(&l.intermediate, int8, &attn_norm)?,
+                attn_norm,
+                output: packed(&l.output, int8)?,
+                out_norm: Norm::new(&l.out_norm)?,
+            });
+        }
+        let last_norm = layers.last().map_or(&emb_norm, |p| &p.out_norm).clone();
         let head = |h: &crate::model::TableHead, upper: bool| -> Result<Head> {
             Ok(Head {
-                top: packed(&h.top)?,
-                bottom: packed(&h.bottom)?,
+                top: packed(&h.top, int8)?,
+                bottom: packed(&h.bottom, int8)?,
                 norm: Norm::new(&h.norm)?,
                 tag: values(&h.tag.weight)?,
                 tag_bias: match &h.tag.bias {
@@ -291,26 +400,41 @@ impl Engine {
         Ok(Self {
             word: values(&e.word)?,
             position,
-            emb_norm: Norm::new(&e.norm)?,
+            emb_norm,
             layers,
             d,
             heads: cfg.num_attention_heads,
             vocab: cfg.vocab_size,
             max_positions: cfg.max_position_embeddings,
             activation,
-            gate_proj: packed(&model.gates.proj)?,
+            gate_proj: packed_after(&model.gates.proj, int8, &last_norm)?,
             gate_names: model.gates.names.clone(),
             hidden: model.gates.hidden,
             ner: head(&model.ner, true)?,
             re: head(&model.re, false)?,
             entity_labels: model.ner.tag.out_dim(),
             relation_labels: model.re.tag.out_dim(),
+            int8,
         })
+    }
+
+    /// Whether the matrix products run in int8.
+    pub fn int8(&self) -> bool {
+        self.int8
     }
 
     /// Packs a model straight from its tensors (see [`MgeModel::load`]).
     pub fn load(map: &crate::weights::TensorMap, config: &ModelConfig) -> Result<Self> {
         Self::new(&MgeModel::load(map, config)?)
+    }
+
+    /// [`load`](Self::load) for the given arithmetic.
+    pub fn load_with(
+        map: &crate::weights::TensorMap,
+        config: &ModelConfig,
+        precision: Precision,
+    ) -> Result<Self> {
+        Self::with_precision(&MgeModel::load(map, config)?, precision)
     }
 
     pub fn max_positions(&self) -> usize {
@@ -369,10 +493,14 @@ impl Engine {
         }
         self.emb_norm.apply(&mut x);
         let mut ctx = vec![0f32; t * d];
-        let mut scores = vec![0f32; t];
+        // Buffers of the attention: one head's keys transposed, and one row of scores.
+        let dh = self.d / self.heads;
+        let tp = t.div_ceil(LANES) * LANES;
+        let mut kt = vec![0f32; dh * tp];
+        let mut scores = vec![0f32; tp];
         for layer in &self.layers {
             let qkv = layer.qkv.forward(&x, t);
-            self.attention(&qkv, t, &mut ctx, &mut scores);
+            self.attention(&qkv, t, &mut ctx, &mut kt, &mut scores);
             let mut attn = layer.attn_out.forward(&ctx, t);
             for (a, r) in attn.iter_mut().zip(&x) {
                 *a += r;
@@ -390,32 +518,70 @@ impl Engine {
     }
 
     /// Scaled dot-product attention of every head; `qkv` rows are `[q | k | v]`.
+    ///
+    /// Sums run across [`LANES`] keys (scores) or [`LANES`] values of a head (context) at a
+    /// time in a fixed-size accumulator, which stays in a vector register: a dot product per
+    /// key ended in a horizontal sum per score, and adding each value row into the context
+    /// in memory made every step wait for the previous store (a third of the encoder's time
+    /// before, by `perf`).
     #[inline(always)]
-    fn attention(&self, qkv: &[f32], t: usize, ctx: &mut [f32], scores: &mut [f32]) {
+    /// `kt` holds `dh × tp` and `s` `tp` values, `tp` being `t` rounded up to whole lanes.
+    fn attention(&self, qkv: &[f32], t: usize, ctx: &mut [f32], kt: &mut [f32], s: &mut [f32]) {
         let d = self.d;
         let dh = d / self.heads;
         let scale = 1.0 / (dh as f32).sqrt();
+        let tp = s.len();
+        debug_assert!(tp >= t && tp.is_multiple_of(LANES) && kt.len() == dh * tp);
+        // Keys of one head transposed (`[dh, tp]`; the padding stays zero).
+        kt.fill(0.0);
         ctx.fill(0.0);
         for h in 0..self.heads {
+            for j in 0..t {
+                let k = &qkv[j * 3 * d + d + h * dh..j * 3 * d + d + (h + 1) * dh];
+                for (dd, &v) in k.iter().enumerate() {
+                    kt[dd * tp + j] = v;
+                }
+            }
             for i in 0..t {
                 let q = &qkv[i * 3 * d + h * dh..i * 3 * d + (h + 1) * dh];
-                for (j, s) in scores.iter_mut().enumerate().take(t) {
-                    let k = &qkv[j * 3 * d + d + h * dh..j * 3 * d + d + (h + 1) * dh];
-                    *s = dot(q, k) * scale;
+                for (c0, out) in s.chunks_exact_mut(LANES).enumerate() {
+                    let mut acc = [0f32; LANES];
+                    for (dd, &qd) in q.iter().enumerate() {
+                        let row = &kt[dd * tp + c0 * LANES..dd * tp + (c0 + 1) * LANES];
+                        for l in 0..LANES {
+                            acc[l] += qd * row[l];
+                        }
+                    }
+                    for (o, a) in out.iter_mut().zip(acc) {
+                        *o = a * scale;
+                    }
                 }
-                let scores = &mut scores[..t];
-                let max = max_of(scores);
+                let probs = &mut s[..t];
+                let max = max_of(probs);
                 // Separate passes: a running sum inside the exp loop would keep it scalar.
-                for s in scores.iter_mut() {
-                    *s = fast_exp(*s - max);
+                for p in probs.iter_mut() {
+                    *p = fast_exp(*p - max);
                 }
-                let inv = 1.0 / sum(scores, 0.0, false);
+                let inv = 1.0 / sum(probs, 0.0, false);
                 let c = &mut ctx[i * d + h * dh..i * d + (h + 1) * dh];
-                for (j, s) in scores.iter().enumerate().take(t) {
-                    let v = &qkv[j * 3 * d + 2 * d + h * dh..j * 3 * d + 2 * d + (h + 1) * dh];
-                    let p = s * inv;
-                    for (c, v) in c.iter_mut().zip(v) {
-                        *c += p * v;
+                let whole = dh / LANES * LANES;
+                for c0 in (0..whole).step_by(LANES) {
+                    let mut acc = [0f32; LANES];
+                    for (j, &p) in probs.iter().enumerate() {
+                        let at = j * 3 * d + 2 * d + h * dh + c0;
+                        let v = &qkv[at..at + LANES];
+                        for l in 0..LANES {
+                            acc[l] += p * v[l];
+                        }
+                    }
+                    for (o, a) in c[c0..c0 + LANES].iter_mut().zip(acc) {
+                        *o = a * inv;
+                    }
+                }
+                for (j, &p) in probs.iter().enumerate() {
+                    let at = j * 3 * d + 2 * d + h * dh;
+                    for (o, v) in c[whole..].iter_mut().zip(&qkv[at + whole..at + dh]) {
+                        *o += p * inv * v;
                     }
                 }
             }
@@ -586,9 +752,9 @@ impl Head {
     }
 }
 
-gemm::vectorized!(fn encode(e: &Engine, ids: &[u32]) -> Result<Vec<f32>> = Engine::encode);
-gemm::vectorized!(fn heads(e: &Engine, x: &[f32], t: usize, gates: bool) -> Tables = Engine::heads);
-gemm::vectorized!(
+isa::vectorized!(fn encode(e: &Engine, ids: &[u32]) -> Result<Vec<f32>> = Engine::encode);
+isa::vectorized!(fn heads(e: &Engine, x: &[f32], t: usize, gates: bool) -> Tables = Engine::heads);
+isa::vectorized!(
     fn table_row(h: &Head, a: &[f32], b: &[f32], i: usize, n: usize, o: &mut [f32]) -> () = Head::row
 );
 
@@ -656,7 +822,7 @@ mod tests {
             map.retain(|k, _| k.starts_with("bert."));
             map.extend(crate::model::init_head_weights(&cfg, 11 + v as u64, &Device::Cpu).unwrap());
             let model = MgeModel::load(&map, &cfg).unwrap();
-            let engine = Engine::new(&model).unwrap();
+            let engine = Engine::with_precision(&model, Precision::F32).unwrap();
             for ids in [
                 vec![1u32, 2],
                 vec![1, 7, 2],
@@ -689,7 +855,7 @@ mod tests {
     fn decoding_matches_the_training_decoder() {
         let (cfg, map) = tiny_model(40, 5).unwrap();
         let model = MgeModel::load(&map, &cfg).unwrap();
-        let engine = Engine::new(&model).unwrap();
+        let engine = Engine::with_precision(&model, Precision::F32).unwrap();
         let ids = [1u32, 5, 9, 12, 3, 30, 31, 8, 2];
         let batch = Batch::new(&[&ids], 0, &Device::Cpu).unwrap();
         let out = model.forward(&batch, None).unwrap();

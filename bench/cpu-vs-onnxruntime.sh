@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The native CPU comparison of issue 15: ONNX Runtime (PyPI onnxruntime, CPU) running the
+# bare all-MiniLM-L6-v2 encoder in fp32 and in int8, beside the mge engine's whole MGE
+# forward pass (f32, int8, and the AVX2 kernels forced with MGE_ISA=avx2), on the same
+# token-id sequences and the same number of threads, in one run. Prints a markdown table
+# of medians with ratios to ONNX Runtime fp32 (docs/BENCHMARKS.md).
+#
+#   bench/cpu-vs-onnxruntime.sh [--threads N] [--rounds N] [--data FILE] [--bundle FILE]
+#
+# Run it on a quiet machine. Needs ../shared/data (or --data) and what bench/ort/setup.sh
+# --native downloads the first time (a Python venv and the ONNX models, about 200 MB).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=1
+rounds=5
+data=../shared/data/conll04/test.json
+bundle=models/conll04.safetensors
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --data) data="$2"; shift 2 ;;
+    --bundle) bundle="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -f "$data" ] || { echo "missing $data (the datasets: see the README)" >&2; exit 1; }
+bench/ort/setup.sh --native
+cargo build --release -p mge --example forward_timing
+configs=("auto")
+if grep -q -w avx512f /proc/cpuinfo 2>/dev/null; then
+  configs+=("MGE_INT8=0 f32" "MGE_ISA=avx2 f32")
+fi
+bench/ort/.venv/bin/python bench/ort/native.py --bundle "$bundle" --data "$data" \
+  --models bench/ort/models --timing target/release/examples/forward_timing \
+  --threads "$threads" --rounds "$rounds" --configs "${configs[@]}" \
+  --json "bench/ort/models/native-${threads}t.json"

@@ -1,0 +1,187 @@
+//! Which vector instructions the kernels use: detected once at run time on x86-64 (AVX-512,
+//! AVX2 + FMA, or plain loops), fixed at build time elsewhere (SIMD128 on wasm32 when the
+//! crate is built with it).
+//!
+//! `MGE_ISA=avx2` (or `portable`) makes an AVX-512 machine run the narrower path, to measure
+//! and test the code most laptops run; a wider path than the processor has is never chosen.
+//! `MGE_INT8=0` keeps the matrix products in f32 where int8 ones would be used.
+
+/// The instruction set of the x86-64 kernels.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Isa {
+    Portable,
+    Avx2,
+    Avx512,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Isa {
+    /// The widest instruction set this processor has.
+    pub fn detected() -> Isa {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            Isa::Avx512
+        } else if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            Isa::Avx2
+        } else {
+            Isa::Portable
+        }
+    }
+
+    /// Every instruction set this processor can run, narrowest first (for tests that
+    /// compare the paths).
+    pub fn available() -> Vec<Isa> {
+        [Isa::Portable, Isa::Avx2, Isa::Avx512]
+            .into_iter()
+            .filter(|&i| i <= Isa::detected())
+            .collect()
+    }
+
+    /// Parses `MGE_ISA`'s value.
+    pub fn parse(s: &str) -> Option<Isa> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "avx512" | "avx-512" => Some(Isa::Avx512),
+            "avx2" => Some(Isa::Avx2),
+            "portable" | "scalar" | "none" => Some(Isa::Portable),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Avx512 => "avx512",
+            Isa::Avx2 => "avx2",
+            Isa::Portable => "portable",
+        }
+    }
+}
+
+/// The instruction set in use: the detected one, or a narrower one named by `MGE_ISA`.
+#[cfg(target_arch = "x86_64")]
+pub fn isa() -> Isa {
+    use std::sync::OnceLock;
+    static ISA: OnceLock<Isa> = OnceLock::new();
+    *ISA.get_or_init(|| {
+        let detected = Isa::detected();
+        match std::env::var("MGE_ISA").ok().as_deref().map(Isa::parse) {
+            Some(Some(wanted)) => wanted.min(detected),
+            _ => detected,
+        }
+    })
+}
+
+/// Whether [`Precision::Auto`](super::Precision) computes in int8 here: where the int8
+/// kernel is faster than the f32 one, as measured (`docs/BENCHMARKS.md`, "int8"): x86-64
+/// with AVX-512 VNNI. Not on AVX2 alone, and not yet in the browser (the SIMD128 kernel
+/// exists but has not been measured against the f32 one there). `MGE_INT8=0` turns it off.
+pub fn int8_dot() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::sync::OnceLock;
+        static INT8: OnceLock<bool> = OnceLock::new();
+        *INT8.get_or_init(|| {
+            let wanted = std::env::var("MGE_INT8").map_or(true, |v| v.trim() != "0");
+            wanted && int8_supported()
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether this processor (and the path chosen by `MGE_ISA`) has a vector int8 kernel:
+/// AVX-512 VNNI on x86-64, SIMD128 on wasm32. Elsewhere [`Precision::Int8`](super::Precision)
+/// runs plain integer loops.
+pub fn int8_supported() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        isa() == Isa::Avx512 && std::arch::is_x86_feature_detected!("avx512vnni")
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        true
+    }
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
+    {
+        false
+    }
+}
+
+/// The instruction set the kernels use (`avx512`, `avx2`, `portable`, `simd128`), and
+/// whether int8 dot products are available to [`Precision::Auto`](super::Precision).
+pub fn describe() -> String {
+    #[cfg(target_arch = "x86_64")]
+    let isa = isa().name();
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let isa = "simd128";
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
+    let isa = "portable";
+    if int8_dot() {
+        format!("{isa} with int8 dot products")
+    } else {
+        isa.to_string()
+    }
+}
+
+/// Defines `$name`, which calls the `#[inline(always)]` function `$inner` compiled for the
+/// widest vector instructions in use (AVX-512 or AVX2+FMA on x86-64, chosen at run time;
+/// elsewhere as built, e.g. SIMD128 on wasm32), so that its element-wise loops are
+/// vectorized for them.
+macro_rules! vectorized {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($a:ident: $t:ty),*) -> $r:ty = $inner:path) => {
+        $(#[$m])*
+        $vis fn $name($($a: $t),*) -> $r {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                unsafe fn wide($($a: $t),*) -> $r {
+                    $inner($($a),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn narrow($($a: $t),*) -> $r {
+                    $inner($($a),*)
+                }
+                // SAFETY: each instruction set is used only where it was detected.
+                match $crate::engine::isa::isa() {
+                    $crate::engine::isa::Isa::Avx512 => unsafe { wide($($a),*) },
+                    $crate::engine::isa::Isa::Avx2 => unsafe { narrow($($a),*) },
+                    $crate::engine::isa::Isa::Portable => $inner($($a),*),
+                }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                $inner($($a),*)
+            }
+        }
+    };
+}
+pub(crate) use vectorized;
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back_and_the_choice_never_exceeds_the_processor() {
+        for i in Isa::available() {
+            assert_eq!(Isa::parse(i.name()), Some(i));
+        }
+        assert_eq!(Isa::parse(" AVX-512 "), Some(Isa::Avx512));
+        assert_eq!(Isa::parse("sse9"), None);
+        assert!(isa() <= Isa::detected());
+        assert_eq!(Isa::available().first(), Some(&Isa::Portable));
+    }
+}

@@ -1,0 +1,657 @@
+//! int8 matrix products: `C ≈ A Bᵀ + bias` with the weights `B` (`[out, in]`) quantized once
+//! at load and the activations `A` quantized row by row at run time, both symmetric, with one
+//! f32 scale per block of [`QB`] values along the input dimension (the bundle's q8 blocks, so
+//! a q8 bundle's weights are reproduced exactly). Products of a block are summed in i32 with
+//! dot-product instructions and scaled once per block into f32 accumulators:
+//!
+//! `C[r, c] = Σ_b sa[r, b] · sw[c, b] · Σ_{k ∈ b} qa[r, k] · qw[c, k]`
+//!
+//! - x86-64 with AVX-512 VNNI: `vpdpbusd` multiplies unsigned by signed bytes, four per i32
+//!   lane, 64 products per instruction. Activations are stored as `qa + 128` (unsigned) and
+//!   each block's sum starts at `−128 · Σ_k qw[c, k]`, which takes the offset out again.
+//! - wasm32 with SIMD128: `i32x4.dot_i16x8_s` on weights widened from bytes as they are
+//!   loaded, eight products per instruction against four f32 multiply-adds.
+//! - Elsewhere (and as the reference in tests): plain integer loops.
+//!
+//! Whether this beats the f32 kernel is a measurement (`docs/BENCHMARKS.md`, "int8");
+//! [`super::isa::int8_dot`] says where it is used.
+
+// The kernels index accumulator registers by row and vector: index loops read best there.
+#![allow(clippy::needless_range_loop)]
+
+/// Values per scale along the input dimension.
+pub const QB: usize = 32;
+
+/// Output columns per packed panel.
+pub const QN: usize = if cfg!(target_arch = "wasm32") { 8 } else { 32 };
+
+/// Input values that one packed group holds per column: 4 on x86-64 (`vpdpbusd` sums four
+/// byte products), 2 elsewhere (`dot_i16x8` sums two).
+const GROUP: usize = if cfg!(target_arch = "x86_64") { 4 } else { 2 };
+
+/// Rows per kernel call.
+const MR: usize = if cfg!(target_arch = "wasm32") { 2 } else { 6 };
+
+/// A weight matrix quantized to int8 and packed in panels of [`QN`] output columns.
+///
+/// Panel `p`, group `g` (input values `g·GROUP ..`), column `c`, value `j` sits at
+/// `p·kp·QN + g·QN·GROUP + c·GROUP + j`, so a kernel reads the panel front to back.
+#[derive(Debug, Clone)]
+pub struct QuantLinear {
+    weights: Vec<i8>,
+    /// Per panel and block, the [`QN`] column scales.
+    scales: Vec<f32>,
+    /// Per panel and block, `−128 · Σ qw` over the block for each column (x86-64 only).
+    offsets: Vec<i32>,
+    bias: Vec<f32>,
+    input: usize,
+    output: usize,
+    /// `input` rounded up to a multiple of [`QB`] (the padding is zeros).
+    kp: usize,
+    /// Per input value, the factor activations are multiplied by before they are quantized
+    /// (the weights were multiplied by its inverse): see [`QuantLinear::smoothed`].
+    smooth: Option<Vec<f32>>,
+}
+
+/// Symmetric int8 of one block (at most [`QB`] values, the rest taken as zeros): writes
+/// `q` with `v ≈ q · scale`, `|q| ≤ 127`, as bytes XOR `flip` (0, or 0x80 for `q + 128`
+/// as unsigned), and returns the scale. A block with an infinite or NaN value gets a NaN
+/// scale, so that its products are NaN as in f32.
+#[inline(always)]
+fn quantize_block(values: &[f32], times: Option<&[f32]>, out: &mut [u8; QB], flip: u8) -> f32 {
+    match (
+        values.as_array::<QB>(),
+        times.and_then(|t| t.as_array::<QB>()),
+    ) {
+        (Some(v), None) if times.is_none() => quantize_full_block(v, out, flip),
+        (Some(v), Some(t)) => {
+            let mut w = [0f32; QB];
+            for ((w, v), t) in w.iter_mut().zip(v).zip(t) {
+                *w = v * t;
+            }
+            quantize_full_block(&w, out, flip)
+        }
+        _ => {
+            let mut w = [0f32; QB];
+            w[..values.len()].copy_from_slice(values);
+            if let Some(t) = times {
+                for (w, t) in w.iter_mut().zip(t) {
+                    *w *= t;
+                }
+            }
+            quantize_full_block(&w, out, flip)
+        }
+    }
+}
+
+#[inline(always)]
+fn quantize_full_block(v: &[f32; QB], out: &mut [u8; QB], flip: u8) -> f32 {
+    // Fixed-size arrays and lanes of a running maximum, so that the loops are vectorized;
+    // the lanes are then folded pairwise (a running fold over them is a chain of 16
+    // dependent steps, which cost more than the block's vector work).
+    let mut lanes = [0f32; 16];
+    let mut nan = [0u32; 16];
+    for half in v.as_chunks::<16>().0 {
+        for l in 0..16 {
+            let a = half[l].abs();
+            lanes[l] = if a > lanes[l] { a } else { lanes[l] };
+            nan[l] |= a.is_nan() as u32;
+        }
+    }
+    let mut width = 8;
+    while width > 0 {
+        for l in 0..width {
+            lanes[l] = if lanes[l + width] > lanes[l] {
+                lanes[l + width]
+            } else {
+                lanes[l]
+            };
+        }
+        width /= 2;
+    }
+    let max = lanes[0];
+    let bad = max == f32::INFINITY || nan.iter().fold(0, |a, b| a | b) != 0;
+    if bad || max == 0.0 {
+        *out = [flip; QB];
+        return if bad { f32::NAN } else { 0.0 };
+    }
+    let inv = 127.0 / max;
+    // Round to nearest by adding 1.5·2²³: the integer lands in the low mantissa bits
+    // (|x · inv| ≤ 127, far inside the range where this is exact). Bit operations only, so
+    // the loop is vectorized; Rust's saturating `f32 as i32` is not, here.
+    const MAGIC: f32 = 12_582_912.0;
+    for (o, x) in out.iter_mut().zip(v) {
+        let bits = (x * inv + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32;
+        *o = (bits as i8 as u8) ^ flip;
+    }
+    max / 127.0
+}
+
+impl QuantLinear {
+    /// Quantizes and packs `weight` (`output × input`, row-major) with an optional bias.
+    pub fn new(weight: &[f32], bias: Option<&[f32]>, input: usize, output: usize) -> Self {
+        assert_eq!(weight.len(), input * output, "weight shape");
+        let kp = input.div_ceil(QB) * QB;
+        let blocks = kp / QB;
+        let n_panels = output.div_ceil(QN);
+        let mut weights = vec![0i8; n_panels * kp * QN];
+        let mut scales = vec![0f32; n_panels * blocks * QN];
+        let mut offsets = vec![0i32; n_panels * blocks * QN];
+        let mut q = [0u8; QB];
+        for n in 0..output {
+            let (p, c) = (n / QN, n % QN);
+            let row = &weight[n * input..(n + 1) * input];
+            for b in 0..blocks {
+                let k0 = b * QB;
+                let vals = &row[k0.min(input)..(k0 + QB).min(input)];
+                let scale = quantize_block(vals, None, &mut q, 0);
+                let q = q.map(|v| v as i8);
+                scales[(p * blocks + b) * QN + c] = scale;
+                offsets[(p * blocks + b) * QN + c] =
+                    -128 * q.iter().map(|&v| v as i32).sum::<i32>();
+                for (j, &v) in q.iter().enumerate() {
+                    let k = k0 + j;
+                    let (g, i) = (k / GROUP, k % GROUP);
+                    weights[p * kp * QN + g * QN * GROUP + c * GROUP + i] = v;
+                }
+            }
+        }
+        let bias = match bias {
+            Some(b) => {
+                assert_eq!(b.len(), output, "bias shape");
+                b.to_vec()
+            }
+            None => vec![0.0; output],
+        };
+        Self {
+            weights,
+            scales,
+            offsets,
+            bias,
+            input,
+            output,
+            kp,
+            smooth: None,
+        }
+    }
+
+    /// Like [`new`](Self::new), for a layer whose inputs have very different ranges per
+    /// input value, `range[k]` being the typical magnitude of input `k` (for the output of
+    /// a layer norm, `|γ_k| + |β_k|`). A few inputs many times larger than the rest make
+    /// every other value of their block lose its precision (BERT's layer norms have such
+    /// outlier dimensions). As in SmoothQuant (Xiao et al. 2023, α = ½), input `k` is
+    /// divided by `s_k = √(range_k / max_c |w_ck|)` before it is quantized and the weights
+    /// of column `k` are multiplied by it, which leaves the product unchanged and evens out
+    /// the ranges of both sides.
+    pub fn smoothed(
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        input: usize,
+        output: usize,
+        range: &[f32],
+    ) -> Self {
+        assert_eq!(weight.len(), input * output, "weight shape");
+        assert_eq!(range.len(), input, "one range per input");
+        let mut wmax = vec![0f32; input];
+        for row in weight.chunks_exact(input.max(1)) {
+            for (m, w) in wmax.iter_mut().zip(row) {
+                *m = m.max(w.abs());
+            }
+        }
+        let s: Vec<f32> = range
+            .iter()
+            .zip(&wmax)
+            .map(|(&a, &w)| {
+                if a > 0.0 && w > 0.0 && a.is_finite() && w.is_finite() {
+                    (a / w).sqrt().clamp(1e-3, 1e3)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let scaled: Vec<f32> = weight
+            .chunks_exact(input.max(1))
+            .flat_map(|row| row.iter().zip(&s).map(|(w, s)| w * s))
+            .collect();
+        let mut q = Self::new(&scaled, bias, input, output);
+        q.smooth = Some(s.iter().map(|s| 1.0 / s).collect());
+        q
+    }
+
+    pub fn input(&self) -> usize {
+        self.input
+    }
+
+    pub fn output(&self) -> usize {
+        self.output
+    }
+
+    /// `x` is `rows × input` row-major; writes `rows × output` into `out`.
+    pub fn forward_into(&self, x: &[f32], rows: usize, out: &mut [f32]) {
+        assert_eq!(x.len(), rows * self.input, "input shape");
+        assert_eq!(out.len(), rows * self.output, "output shape");
+        if rows == 0 || self.output == 0 {
+            return;
+        }
+        let acts = Activations::new(
+            x,
+            rows,
+            self.input,
+            self.kp,
+            self.smooth.as_deref(),
+            cfg!(target_arch = "x86_64"),
+        );
+        let n_panels = self.output.div_ceil(QN);
+        super::gemm::by_panels(
+            rows,
+            self.output,
+            self.input,
+            n_panels,
+            QN,
+            out,
+            |p0, p1, part, stride| self.panels_into(&acts, p0, p1, part, stride, kernel()),
+        );
+    }
+
+    pub fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
+        let mut out = vec![0f32; rows * self.output];
+        self.forward_into(x, rows, &mut out);
+        out
+    }
+
+    /// Panels `p0..p1` into `out` (rows `stride` wide, starting at column `p0·QN`).
+    fn panels_into(
+        &self,
+        a: &Activations,
+        p0: usize,
+        p1: usize,
+        out: &mut [f32],
+        stride: usize,
+        kernel: Kernel,
+    ) {
+        let blocks = self.kp / QB;
+        // One panel's results for every row, summed over chunks of the input dimension.
+        let mut tile = vec![[0f32; QN]; a.rows];
+        for p in p0..p1 {
+            let c0 = p * QN;
+            let cols = (self.output - c0).min(QN);
+            let local = c0 - p0 * QN;
+            let bias = &self.bias[c0..c0 + cols];
+            // Chunks of the input dimension, so that a chunk of the panel (12 KB) and of six
+            // rows stay in a 32 KB L1 while every row block reads them. (On the 48 KB L1 of
+            // the Zen 5 measured, a 1536-long panel read whole was as fast.)
+            for b0 in (0..blocks).step_by(KC) {
+                let panel = Panel {
+                    weights: &self.weights[p * self.kp * QN..(p + 1) * self.kp * QN],
+                    scales: &self.scales[p * blocks * QN..(p + 1) * blocks * QN],
+                    offsets: &self.offsets[p * blocks * QN..(p + 1) * blocks * QN],
+                    b0,
+                    b1: (b0 + KC).min(blocks),
+                    blocks,
+                };
+                let mut r0 = 0;
+                while r0 < a.rows {
+                    let m = (a.rows - r0).min(MR);
+                    micro(kernel, a, r0, m, &panel, &mut tile[r0..r0 + m]);
+                    r0 += m;
+                }
+            }
+            for (r, row) in tile.iter().enumerate() {
+                let dst = &mut out[r * stride + local..r * stride + local + cols];
+                for ((d, v), b) in dst.iter_mut().zip(row).zip(bias) {
+                    *d = v + b;
+                }
+            }
+        }
+    }
+}
+
+/// One panel's slices.
+struct Panel<'a> {
+    weights: &'a [i8],
+    scales: &'a [f32],
+    /// Read by the kernels of unsigned activations (x86-64).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    offsets: &'a [i32],
+    /// The blocks to add up now: from `b0` (the first: start from zero, else from the
+    /// tile) to `b1`.
+    b0: usize,
+    b1: usize,
+    blocks: usize,
+}
+
+/// Blocks of [`QB`] input values per chunk (384 values).
+const KC: usize = 12;
+
+/// Activations quantized row by row in blocks of [`QB`].
+struct Activations {
+    /// `rows × kp` bytes: `q` as `i8`, or `q + 128` as `u8` with `unsigned`.
+    q: Vec<u8>,
+    /// `rows × blocks` scales.
+    scales: Vec<f32>,
+    rows: usize,
+    kp: usize,
+}
+
+impl Activations {
+    fn new(
+        x: &[f32],
+        rows: usize,
+        input: usize,
+        kp: usize,
+        times: Option<&[f32]>,
+        unsigned: bool,
+    ) -> Self {
+        let mut a = Self {
+            q: vec![0u8; rows * kp],
+            scales: vec![0f32; rows * (kp / QB)],
+            rows,
+            kp,
+        };
+        quantize_rows(&mut a, x, input, times, unsigned);
+        a
+    }
+
+    /// Quantizes `x` (`rows × input`) into `self`, each value times `times` first if given.
+    #[inline(always)]
+    fn quantize(&mut self, x: &[f32], input: usize, times: Option<&[f32]>, unsigned: bool) {
+        let (kp, blocks) = (self.kp, self.kp / QB);
+        let flip = if unsigned { 0x80 } else { 0 };
+        for r in 0..self.rows {
+            let row = &x[r * input..(r + 1) * input];
+            let dst = &mut self.q[r * kp..(r + 1) * kp];
+            for (b, out) in dst.as_chunks_mut::<QB>().0.iter_mut().enumerate() {
+                let k0 = b * QB;
+                let vals = &row[k0.min(input)..(k0 + QB).min(input)];
+                let t = times.map(|t| &t[k0.min(input)..(k0 + QB).min(input)]);
+                self.scales[r * blocks + b] = quantize_block(vals, t, out, flip);
+            }
+        }
+    }
+}
+
+super::isa::vectorized!(
+    fn quantize_rows(
+        a: &mut Activations,
+        x: &[f32],
+        input: usize,
+        times: Option<&[f32]>,
+        unsigned: bool
+    ) -> () = Activations::quantize
+);
+
+/// The kernels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kernel {
+    /// Integer loops (any target; the reference of the tests).
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Vnni,
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    Simd128,
+}
+
+fn kernel() -> Kernel {
+    #[cfg(target_arch = "x86_64")]
+    if super::isa::int8_supported() {
+        return Kernel::Vnni;
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return Kernel::Simd128;
+    #[allow(unreachable_code)]
+    Kernel::Portable
+}
+
+/// Rows `r0 .. r0 + m` (`m ≤ MR`) times the panel's blocks `b0..b1`, added to `acc` (one
+/// row each; overwritten when `b0` is 0).
+fn micro(kernel: Kernel, a: &Activations, r0: usize, m: usize, p: &Panel, acc: &mut [[f32; QN]]) {
+    debug_assert!((1..=MR).contains(&m) && r0 + m <= a.rows && acc.len() == m);
+    macro_rules! call {
+        ($f:ident) => {
+            match m {
+                1 => $f::<1>(a, r0, p, acc),
+                2 => $f::<2>(a, r0, p, acc),
+                #[cfg(not(target_arch = "wasm32"))]
+                3 => $f::<3>(a, r0, p, acc),
+                #[cfg(not(target_arch = "wasm32"))]
+                4 => $f::<4>(a, r0, p, acc),
+                #[cfg(not(target_arch = "wasm32"))]
+                5 => $f::<5>(a, r0, p, acc),
+                #[cfg(not(target_arch = "wasm32"))]
+                _ => $f::<6>(a, r0, p, acc),
+                #[cfg(target_arch = "wasm32")]
+                _ => unreachable!("at most {MR} rows"),
+            }
+        };
+    }
+    match kernel {
+        Kernel::Portable => call!(portable),
+        // SAFETY: VNNI was detected at run time (`int8_supported`); the kernel reads `m`
+        // rows of `kp` bytes from `r0` and one whole panel, all inside their slices.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Vnni => unsafe { call!(vnni) },
+        // SAFETY: SIMD128 is enabled at build time; the reads are as above.
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        Kernel::Simd128 => unsafe { call!(simd128) },
+    }
+}
+
+/// Plain integer loops, the layout read value by value.
+fn portable<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
+    let unsigned = cfg!(target_arch = "x86_64");
+    let blocks = p.blocks;
+    for r in 0..M {
+        let row = &a.q[(r0 + r) * a.kp..(r0 + r + 1) * a.kp];
+        for c in 0..QN {
+            let mut total = if p.b0 == 0 { 0.0 } else { acc[r][c] };
+            for b in p.b0..p.b1 {
+                let mut s = 0i32;
+                for k in b * QB..(b + 1) * QB {
+                    let q = if unsigned {
+                        (row[k] ^ 0x80) as i8
+                    } else {
+                        row[k] as i8
+                    };
+                    let (g, i) = (k / GROUP, k % GROUP);
+                    s += q as i32 * p.weights[g * QN * GROUP + c * GROUP + i] as i32;
+                }
+                total += s as f32 * (a.scales[(r0 + r) * blocks + b] * p.scales[b * QN + c]);
+            }
+            acc[r][c] = total;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vnni")]
+unsafe fn vnni<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
+    use std::arch::x86_64::*;
+    let blocks = p.blocks;
+    let wp = p.weights.as_ptr();
+    let xp = a.q.as_ptr().add(r0 * a.kp);
+    let sp = a.scales.as_ptr().add(r0 * blocks);
+    let mut f = [[_mm512_setzero_ps(); 2]; M];
+    if p.b0 > 0 {
+        for r in 0..M {
+            f[r] = [
+                _mm512_loadu_ps(acc[r].as_ptr()),
+                _mm512_loadu_ps(acc[r].as_ptr().add(16)),
+            ];
+        }
+    }
+    for b in p.b0..p.b1 {
+        let o0 = _mm512_loadu_si512(p.offsets.as_ptr().add(b * QN) as *const _);
+        let o1 = _mm512_loadu_si512(p.offsets.as_ptr().add(b * QN + 16) as *const _);
+        let mut s = [[o0, o1]; M];
+        for g in 0..QB / 4 {
+            let w = wp.add((b * QB / 4 + g) * QN * 4);
+            let w0 = _mm512_loadu_si512(w as *const _);
+            let w1 = _mm512_loadu_si512(w.add(64) as *const _);
+            for r in 0..M {
+                let x4 = (xp.add(r * a.kp + b * QB + g * 4) as *const i32).read_unaligned();
+                let x = _mm512_set1_epi32(x4);
+                s[r][0] = _mm512_dpbusd_epi32(s[r][0], x, w0);
+                s[r][1] = _mm512_dpbusd_epi32(s[r][1], x, w1);
+            }
+        }
+        let c0 = _mm512_loadu_ps(p.scales.as_ptr().add(b * QN));
+        let c1 = _mm512_loadu_ps(p.scales.as_ptr().add(b * QN + 16));
+        for r in 0..M {
+            let sa = _mm512_set1_ps(*sp.add(r * blocks + b));
+            f[r][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[r][0]), _mm512_mul_ps(sa, c0), f[r][0]);
+            f[r][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[r][1]), _mm512_mul_ps(sa, c1), f[r][1]);
+        }
+    }
+    for r in 0..M {
+        _mm512_storeu_ps(acc[r].as_mut_ptr(), f[r][0]);
+        _mm512_storeu_ps(acc[r].as_mut_ptr().add(16), f[r][1]);
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+unsafe fn simd128<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
+    use core::arch::wasm32::*;
+    let blocks = p.blocks;
+    let wp = p.weights.as_ptr();
+    let xp = a.q.as_ptr().add(r0 * a.kp);
+    let mut f = [[f32x4_splat(0.0); 2]; M];
+    if p.b0 > 0 {
+        for r in 0..M {
+            f[r] = [
+                v128_load(acc[r].as_ptr() as *const v128),
+                v128_load(acc[r].as_ptr().add(4) as *const v128),
+            ];
+        }
+    }
+    for b in p.b0..p.b1 {
+        let mut s = [[i32x4_splat(0); 2]; M];
+        for g in 0..QB / 2 {
+            // 8 columns × 2 values: two groups of 4 columns, widened to i16 as loaded.
+            let w = wp.add((b * QB / 2 + g) * QN * 2);
+            let w0 = i16x8_load_extend_i8x8(w);
+            let w1 = i16x8_load_extend_i8x8(w.add(8));
+            for r in 0..M {
+                let x = xp.add(r * a.kp + b * QB + g * 2);
+                let pair = (*x as i8 as i16 as u16 as u32)
+                    | ((*x.add(1) as i8 as i16 as u16 as u32) << 16);
+                let x = u32x4_splat(pair);
+                s[r][0] = i32x4_add(s[r][0], i32x4_dot_i16x8(x, w0));
+                s[r][1] = i32x4_add(s[r][1], i32x4_dot_i16x8(x, w1));
+            }
+        }
+        let c0 = v128_load(p.scales.as_ptr().add(b * QN) as *const v128);
+        let c1 = v128_load(p.scales.as_ptr().add(b * QN + 4) as *const v128);
+        for r in 0..M {
+            let sa = f32x4_splat(a.scales[(r0 + r) * blocks + b]);
+            f[r][0] = f32x4_add(
+                f[r][0],
+                f32x4_mul(f32x4_convert_i32x4(s[r][0]), f32x4_mul(sa, c0)),
+            );
+            f[r][1] = f32x4_add(
+                f[r][1],
+                f32x4_mul(f32x4_convert_i32x4(s[r][1]), f32x4_mul(sa, c1)),
+            );
+        }
+    }
+    for r in 0..M {
+        v128_store(acc[r].as_mut_ptr() as *mut v128, f[r][0]);
+        v128_store(acc[r].as_mut_ptr().add(4) as *mut v128, f[r][1]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(
+        x: &[f32],
+        w: &[f32],
+        b: &[f32],
+        rows: usize,
+        input: usize,
+        output: usize,
+    ) -> Vec<f32> {
+        let mut out = vec![0f32; rows * output];
+        for r in 0..rows {
+            for n in 0..output {
+                let mut s = b[n] as f64;
+                for k in 0..input {
+                    s += x[r * input + k] as f64 * w[n * input + k] as f64;
+                }
+                out[r * output + n] = s as f32;
+            }
+        }
+        out
+    }
+
+    fn shapes() -> [(usize, usize, usize); 7] {
+        [
+            (1, 1, 1),
+            (3, 5, 7),
+            (9, 33, 31),
+            (7, 64, 65),
+            (17, 96, 40),
+            (38, 384, 1152),
+            (40, 600, 300),
+        ]
+    }
+
+    /// int8 products are within a few quantization steps of the exact ones: the error of a
+    /// block is at most about `Σ |x| · step_w + Σ |w| · step_x` over its values.
+    #[test]
+    fn close_to_the_exact_product_on_awkward_shapes() {
+        let mut rng = crate::init::Rng::new(3);
+        for (rows, input, output) in shapes() {
+            let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
+            let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
+            let b: Vec<f32> = (0..output).map(|_| rng.normal()).collect();
+            let q = QuantLinear::new(&w, Some(&b), input, output);
+            let got = q.forward(&x, rows);
+            let want = naive(&x, &w, &b, rows, input, output);
+            // Random normals: max |v| ≈ 3, so a step ≈ 3/127 and the rounding errors
+            // (uniform, ±step/2) add up like a random walk over `input` terms.
+            let tol = 0.06 * (input as f32).sqrt() + 1e-4;
+            for (g, e) in got.iter().zip(&want) {
+                assert!((g - e).abs() < tol, "{rows}x{input}x{output}: {g} vs {e}");
+            }
+        }
+    }
+
+    /// The vector kernels give exactly what the integer loops give (up to f32 rounding of
+    /// the per-block scaling).
+    #[test]
+    fn vector_kernels_match_the_integer_loops() {
+        let mut rng = crate::init::Rng::new(5);
+        for (rows, input, output) in shapes() {
+            let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
+            let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
+            let q = QuantLinear::new(&w, None, input, output);
+            let a = Activations::new(&x, rows, input, q.kp, None, cfg!(target_arch = "x86_64"));
+            let n_panels = output.div_ceil(QN);
+            let run = |k: Kernel| {
+                let mut out = vec![0f32; rows * output];
+                q.panels_into(&a, 0, n_panels, &mut out, output, k);
+                out
+            };
+            let reference = run(Kernel::Portable);
+            if kernel() != Kernel::Portable {
+                let got = run(kernel());
+                for (g, e) in got.iter().zip(&reference) {
+                    assert!((g - e).abs() <= 1e-5 * e.abs().max(1.0), "{g} vs {e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn zero_rows_and_zero_blocks_are_exact() {
+        let w = [0.0, 0.0, 1.0, -1.0];
+        let q = QuantLinear::new(&w, Some(&[0.5, 0.25]), 2, 2);
+        assert_eq!(q.forward(&[0.0, 0.0], 1), vec![0.5, 0.25]);
+        let got = q.forward(&[2.0, 1.0], 1);
+        assert!(
+            (got[0] - 0.5).abs() < 1e-6 && (got[1] - 1.25).abs() < 1e-2,
+            "{got:?}"
+        );
+    }
+}
