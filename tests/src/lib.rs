@@ -83,6 +83,7 @@ pub fn preflight(dist: &Path) -> Result<()> {
         "sw.js",
         "models/conll04.safetensors",
         "models/scierc.safetensors",
+        "models/ade.safetensors",
     ] {
         if !dist.join(f).is_file() {
             missing.push(format!("{}", dist.join(f).display()));

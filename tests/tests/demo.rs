@@ -138,7 +138,7 @@ fn typing_a_sentence_shows_entities_relations_and_triples() {
 }
 
 #[test]
-fn switching_to_scierc_gives_scientific_entity_types() {
+fn switching_models_gives_science_and_medicine_entity_types() {
     run_e2e("02-scierc", async |cx| {
         let b = &cx.browser;
         b.goto(&cx.server.url()).await?;
@@ -197,6 +197,48 @@ fn switching_to_scierc_gives_scientific_entity_types() {
             ms.iter()
                 .map(|m| format!("{}:{}", m.entity_type, m.text))
                 .collect::<Vec<_>>()
+        );
+
+        // The third model: drugs and their adverse effects, with the relation between them.
+        let text = "We report a case of Stevens-Johnson syndrome induced by carbamazepine.";
+        b.set_value("model", "ade").await?;
+        b.set_value("text", text).await?;
+        b.wait_settled(
+            "the ADE result",
+            LOAD,
+            &format!(
+                "return document.getElementById('model').value === 'ade' && \
+                 [...document.querySelectorAll('.legend-entity')].some(l => l.textContent.includes('Drug')) && \
+                 (function() {{ {} }})();",
+                shows_text_script(text)
+            ),
+        )
+        .await?;
+        let ms = b.mentions().await?;
+        check_offsets(text, &ms)?;
+        let found: BTreeSet<(String, String)> = ms
+            .iter()
+            .map(|m| (m.entity_type.clone(), m.text.clone()))
+            .collect();
+        for want in [
+            ("Drug", "carbamazepine"),
+            ("Adverse-Effect", "Stevens-Johnson syndrome"),
+        ] {
+            ensure!(
+                found.contains(&(want.0.to_string(), want.1.to_string())),
+                "ADE mentions {found:?} lack {want:?}"
+            );
+        }
+        let arcs = b
+            .js(
+                "return [...document.querySelectorAll('g.arc[data-part=main]')].map(a => a.dataset.relation);",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            arcs.as_array()
+                .is_some_and(|a| a.iter().any(|r| r.as_str() == Some("Adverse-Effect"))),
+            "no Adverse-Effect arc: {arcs}"
         );
         Ok(())
     });

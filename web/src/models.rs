@@ -1,4 +1,4 @@
-//! The two models the page offers, their bundles and example sentences.
+//! The models the page offers, their bundles and example sentences.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,16 +7,18 @@ use serde::{Deserialize, Serialize};
 pub enum ModelKey {
     Conll04,
     Scierc,
+    Ade,
 }
 
 impl ModelKey {
-    pub const ALL: [ModelKey; 2] = [ModelKey::Conll04, ModelKey::Scierc];
+    pub const ALL: [ModelKey; 3] = [ModelKey::Conll04, ModelKey::Scierc, ModelKey::Ade];
 
-    /// The value used in links and in the picker (`conll04`, `scierc`).
+    /// The value used in links and in the picker (`conll04`, `scierc`, `ade`).
     pub fn key(self) -> &'static str {
         match self {
             ModelKey::Conll04 => "conll04",
             ModelKey::Scierc => "scierc",
+            ModelKey::Ade => "ade",
         }
     }
 
@@ -31,6 +33,7 @@ impl ModelKey {
         match self {
             ModelKey::Conll04 => "News (CoNLL04)",
             ModelKey::Scierc => "Science (SciERC)",
+            ModelKey::Ade => "Medicine (ADE)",
         }
     }
 
@@ -39,6 +42,7 @@ impl ModelKey {
         match self {
             ModelKey::Conll04 => "models/conll04.safetensors",
             ModelKey::Scierc => "models/scierc.safetensors",
+            ModelKey::Ade => "models/ade.safetensors",
         }
     }
 
@@ -58,6 +62,15 @@ impl ModelKey {
                 "Our speech recognition system combines acoustic models with a statistical language model trained on broadcast news.",
                 "We compare support vector machines and decision trees for text classification on a corpus of product reviews.",
                 "The alignment model exploits syntactic features of the source language to improve machine translation quality.",
+            ],
+            // Case-report style, as in the ADE corpus (drugs and the adverse effects a
+            // report ties to them); written for this page.
+            ModelKey::Ade => &[
+                "A 62-year-old man developed severe hepatotoxicity two weeks after starting amiodarone.",
+                "Acute renal failure was attributed to high-dose methotrexate in a patient with lymphoma.",
+                "We report a case of Stevens-Johnson syndrome induced by carbamazepine.",
+                "Treatment with lithium was complicated by nephrogenic diabetes insipidus and tremor.",
+                "Prolonged QT interval and torsades de pointes occurred after intravenous haloperidol.",
             ],
         }
     }
@@ -106,7 +119,8 @@ mod tests {
         for m in ModelKey::ALL {
             assert_eq!(ModelKey::from_key(m.key()), Some(m));
         }
-        assert_eq!(ModelKey::from_key("ade"), None);
+        assert_eq!(ModelKey::from_key("ADE"), Some(ModelKey::Ade));
+        assert_eq!(ModelKey::from_key("ace05"), None);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Shareable links: `?text=…&model=conll04|scierc&threshold=…` (and `bench=1`,
+//! Shareable links: `?text=…&model=conll04|scierc|ade&threshold=…` (and `bench=1`,
 //! `backend=wasm|server`).
 
 use crate::models::ModelKey;
