@@ -30,3 +30,63 @@ fn wasm_build_matches_the_native_results() {
         }
     }
 }
+
+/// The int8 kernel of wasm32 (`i32x4.dot_i16x8_s`) on awkward shapes: within a few
+/// quantization steps of the exact product, as the native test asks of the x86-64 kernels.
+#[wasm_bindgen_test]
+fn wasm_int8_kernel_is_close_to_the_exact_product() {
+    use mge::engine::qgemm::QuantLinear;
+    let mut rng = mge::init::Rng::new(3);
+    for (rows, input, output) in [(1, 1, 1), (3, 5, 7), (9, 33, 31), (17, 96, 40), (38, 384, 100)] {
+        let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
+        let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
+        let got = QuantLinear::new(&w, None, input, output).forward(&x, rows);
+        let tol = 0.06 * (input as f32).sqrt() + 1e-4;
+        for r in 0..rows {
+            for n in 0..output {
+                let exact: f32 = (0..input).map(|k| x[r * input + k] * w[n * input + k]).sum();
+                let g = got[r * output + n];
+                assert!((g - exact).abs() < tol, "{rows}x{input}x{output}: {g} vs {exact}");
+            }
+        }
+    }
+}
+
+/// The whole extraction in int8 in the browser against the recorded f32 results: what is
+/// found differs only near the threshold, and scores move little (as natively,
+/// `mge/tests/default_bundle.rs`: by 0.09 at most).
+#[wasm_bindgen_test]
+fn wasm_int8_extraction_keeps_the_f32_results() {
+    use mge::engine::Precision;
+    let ex = Extractor::from_bundle_with(parity::BUNDLE, Precision::Int8).expect("bundle");
+    let want: Vec<parity::Record> = serde_json::from_str(EXPECTED).expect("fixture");
+    let threshold = ex.threshold;
+    let mut same = 0;
+    for (s, w) in parity::sentences().into_iter().zip(&want) {
+        let got = parity::compute(&ex, s);
+        let (g, w) = (&got.extraction, &w.extraction);
+        for e in &w.entities {
+            match g
+                .entities
+                .iter()
+                .find(|x| (x.start, x.end, &x.label) == (e.start, e.end, &e.label))
+            {
+                Some(x) => {
+                    assert!((x.score - e.score).abs() < 0.12, "{}: {e:?} vs {x:?}", w.text);
+                    same += 1;
+                }
+                None => assert!((e.score - threshold).abs() < 0.1, "{}: lost {e:?}", w.text),
+            }
+        }
+        for x in &g.entities {
+            if !w
+                .entities
+                .iter()
+                .any(|e| (x.start, x.end, &x.label) == (e.start, e.end, &e.label))
+            {
+                assert!((x.score - threshold).abs() < 0.1, "{}: added {x:?}", w.text);
+            }
+        }
+    }
+    assert!(same >= 20, "only {same} entities in common");
+}
