@@ -37,16 +37,27 @@ fn wasm_build_matches_the_native_results() {
 fn wasm_int8_kernel_is_close_to_the_exact_product() {
     use mge::engine::qgemm::QuantLinear;
     let mut rng = mge::init::Rng::new(3);
-    for (rows, input, output) in [(1, 1, 1), (3, 5, 7), (9, 33, 31), (17, 96, 40), (38, 384, 100)] {
+    for (rows, input, output) in [
+        (1, 1, 1),
+        (3, 5, 7),
+        (9, 33, 31),
+        (17, 96, 40),
+        (38, 384, 100),
+    ] {
         let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
         let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
         let got = QuantLinear::new(&w, None, input, output).forward(&x, rows);
         let tol = 0.06 * (input as f32).sqrt() + 1e-4;
         for r in 0..rows {
             for n in 0..output {
-                let exact: f32 = (0..input).map(|k| x[r * input + k] * w[n * input + k]).sum();
+                let exact: f32 = (0..input)
+                    .map(|k| x[r * input + k] * w[n * input + k])
+                    .sum();
                 let g = got[r * output + n];
-                assert!((g - exact).abs() < tol, "{rows}x{input}x{output}: {g} vs {exact}");
+                assert!(
+                    (g - exact).abs() < tol,
+                    "{rows}x{input}x{output}: {g} vs {exact}"
+                );
             }
         }
     }
@@ -72,7 +83,11 @@ fn wasm_int8_extraction_keeps_the_f32_results() {
                 .find(|x| (x.start, x.end, &x.label) == (e.start, e.end, &e.label))
             {
                 Some(x) => {
-                    assert!((x.score - e.score).abs() < 0.12, "{}: {e:?} vs {x:?}", w.text);
+                    assert!(
+                        (x.score - e.score).abs() < 0.12,
+                        "{}: {e:?} vs {x:?}",
+                        w.text
+                    );
                     same += 1;
                 }
                 None => assert!((e.score - threshold).abs() < 0.1, "{}: lost {e:?}", w.text),
