@@ -145,6 +145,29 @@ pub fn tiny_model(
     Ok((config, map))
 }
 
+/// `x Wᵀ + b` in f64, the reference of the engine's matrix kernels: `x` is `rows × input`,
+/// `w` is `output × input` (PyTorch layout), `b` has `output` values.
+pub fn exact_linear(
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    rows: usize,
+    input: usize,
+    output: usize,
+) -> Vec<f32> {
+    let mut out = vec![0f32; rows * output];
+    for r in 0..rows {
+        for n in 0..output {
+            let mut s = b[n] as f64;
+            for k in 0..input {
+                s += x[r * input + k] as f64 * w[n * input + k] as f64;
+            }
+            out[r * output + n] = s as f32;
+        }
+    }
+    out
+}
+
 /// Largest absolute difference between two slices (infinite when their lengths differ).
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     if a.len() != b.len() {

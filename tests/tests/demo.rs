@@ -137,6 +137,25 @@ fn typing_a_sentence_shows_entities_relations_and_triples() {
     });
 }
 
+/// Picks `model`, types `text`, and waits until the legend has an entity type `legend_type`
+/// of that model and the text is shown.
+async fn switch_model(b: &Browser, model: &str, legend_type: &str, text: &str) -> Result<()> {
+    b.set_value("model", model).await?;
+    b.set_value("text", text).await?;
+    b.wait_settled(
+        &format!("the {model} result"),
+        LOAD,
+        &format!(
+            "return document.getElementById('model').value === {model:?} && \
+             [...document.querySelectorAll('.legend-entity')].some(l => l.textContent.includes({legend_type:?})) && \
+             (function() {{ {} }})();",
+            shows_text_script(text)
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
 #[test]
 fn switching_models_gives_science_and_medicine_entity_types() {
     run_e2e("02-scierc", async |cx| {
@@ -145,19 +164,7 @@ fn switching_models_gives_science_and_medicine_entity_types() {
         b.wait_settled("the first result", LOAD, ANY_RESULT).await?;
 
         let text = "We propose a new method for machine translation based on neural networks.";
-        b.set_value("model", "scierc").await?;
-        b.set_value("text", text).await?;
-        b.wait_settled(
-            "the SciERC result",
-            LOAD,
-            &format!(
-                "return document.getElementById('model').value === 'scierc' && \
-                 [...document.querySelectorAll('.legend-entity')].some(l => l.textContent.includes('Method')) && \
-                 (function() {{ {} }})();",
-                shows_text_script(text)
-            ),
-        )
-        .await?;
+        switch_model(b, "scierc", "Method", text).await?;
         b.screenshot("scierc-result").await?;
 
         let ms = b.mentions().await?;
@@ -201,19 +208,7 @@ fn switching_models_gives_science_and_medicine_entity_types() {
 
         // The third model: drugs and their adverse effects, with the relation between them.
         let text = "We report a case of Stevens-Johnson syndrome induced by carbamazepine.";
-        b.set_value("model", "ade").await?;
-        b.set_value("text", text).await?;
-        b.wait_settled(
-            "the ADE result",
-            LOAD,
-            &format!(
-                "return document.getElementById('model').value === 'ade' && \
-                 [...document.querySelectorAll('.legend-entity')].some(l => l.textContent.includes('Drug')) && \
-                 (function() {{ {} }})();",
-                shows_text_script(text)
-            ),
-        )
-        .await?;
+        switch_model(b, "ade", "Drug", text).await?;
         let ms = b.mentions().await?;
         check_offsets(text, &ms)?;
         let found: BTreeSet<(String, String)> = ms

@@ -36,13 +36,7 @@ impl PackedLinear {
                 panel[k * NR + c] = weight[n * input + k];
             }
         }
-        let bias = match bias {
-            Some(b) => {
-                assert_eq!(b.len(), output, "bias shape");
-                b.to_vec()
-            }
-            None => vec![0.0; output],
-        };
+        let bias = bias_or_zeros(bias, output);
         Self {
             panels,
             bias,
@@ -107,6 +101,17 @@ impl PackedLinear {
             p1,
         };
         dispatch(&job, out, stride);
+    }
+}
+
+/// A layer's bias (checked to have `output` values), or zeros without one.
+pub(crate) fn bias_or_zeros(bias: Option<&[f32]>, output: usize) -> Vec<f32> {
+    match bias {
+        Some(b) => {
+            assert_eq!(b.len(), output, "bias shape");
+            b.to_vec()
+        }
+        None => vec![0.0; output],
     }
 }
 
@@ -202,9 +207,8 @@ fn block() -> Block {
 
 /// Accumulates `rows` (1..=8) rows of `x` (each `k` long) times columns `offset ..` of one
 /// panel into `acc` (the block's width of each row).
-#[cfg(target_arch = "x86_64")]
 fn micro(
-    isa: Isa,
+    #[cfg(target_arch = "x86_64")] isa: Isa,
     x: &[f32],
     rows: usize,
     panel: &[f32],
@@ -228,9 +232,11 @@ fn micro(
             }
         };
     }
-    // SAFETY: the instruction set was detected at run time (`Isa::available`), and the
-    // kernels read `rows` rows of `k` values of `x` and `k·NR` values of `panel`, checked
-    // above; `offset` + the block's width is at most NR.
+    // SAFETY: the kernels read `rows` rows of `k` values of `x` and `k·NR` values of
+    // `panel`, checked above, and `offset` + the block's width is at most NR. On x86-64 the
+    // instruction set was detected at run time (`Isa::available`); SIMD128 is enabled at
+    // build time.
+    #[cfg(target_arch = "x86_64")]
     unsafe {
         match isa {
             Isa::Avx512 => call!(avx512),
@@ -238,35 +244,16 @@ fn micro(
             Isa::Portable => call!(portable),
         }
     }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn micro(x: &[f32], rows: usize, panel: &[f32], k: usize, offset: usize, acc: &mut [[f32; NR]; 8]) {
-    debug_assert!((1..=8).contains(&rows) && panel.len() == NR * k);
-    debug_assert!(x.len() >= rows * k);
-    macro_rules! call {
-        ($f:ident) => {
-            match rows {
-                8 => $f::<8>(x, panel, k, offset, acc),
-                7 => $f::<7>(x, panel, k, offset, acc),
-                6 => $f::<6>(x, panel, k, offset, acc),
-                5 => $f::<5>(x, panel, k, offset, acc),
-                4 => $f::<4>(x, panel, k, offset, acc),
-                3 => $f::<3>(x, panel, k, offset, acc),
-                2 => $f::<2>(x, panel, k, offset, acc),
-                _ => $f::<1>(x, panel, k, offset, acc),
-            }
-        };
-    }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        // SAFETY: as above; SIMD128 is enabled at compile time.
-        unsafe { call!(simd128) }
+    unsafe {
+        call!(simd128)
     }
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    {
-        // SAFETY: as above.
-        unsafe { call!(portable) }
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
+    unsafe {
+        call!(portable)
     }
 }
 
@@ -442,27 +429,6 @@ fn dispatch_with(
 mod tests {
     use super::*;
 
-    fn naive(
-        x: &[f32],
-        w: &[f32],
-        b: &[f32],
-        rows: usize,
-        input: usize,
-        output: usize,
-    ) -> Vec<f32> {
-        let mut out = vec![0f32; rows * output];
-        for r in 0..rows {
-            for n in 0..output {
-                let mut s = b[n] as f64;
-                for k in 0..input {
-                    s += x[r * input + k] as f64 * w[n * input + k] as f64;
-                }
-                out[r * output + n] = s as f32;
-            }
-        }
-        out
-    }
-
     #[test]
     fn matches_naive_product_on_awkward_shapes() {
         let mut rng = crate::init::Rng::new(7);
@@ -478,7 +444,7 @@ mod tests {
             let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
             let b: Vec<f32> = (0..output).map(|_| rng.normal()).collect();
             let packed = PackedLinear::new(&w, Some(&b), input, output);
-            let want = naive(&x, &w, &b, rows, input, output);
+            let want = crate::testing::exact_linear(&x, &w, &b, rows, input, output);
             let tol = 1e-4 * (input as f32).sqrt();
             let check = |got: &[f32], path: &str| {
                 for (g, e) in got.iter().zip(&want) {

@@ -156,13 +156,7 @@ impl QuantLinear {
                 }
             }
         }
-        let bias = match bias {
-            Some(b) => {
-                assert_eq!(b.len(), output, "bias shape");
-                b.to_vec()
-            }
-            None => vec![0.0; output],
-        };
+        let bias = super::gemm::bias_or_zeros(bias, output);
         Self {
             weights,
             scales,
@@ -563,27 +557,6 @@ unsafe fn simd128<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &m
 mod tests {
     use super::*;
 
-    fn naive(
-        x: &[f32],
-        w: &[f32],
-        b: &[f32],
-        rows: usize,
-        input: usize,
-        output: usize,
-    ) -> Vec<f32> {
-        let mut out = vec![0f32; rows * output];
-        for r in 0..rows {
-            for n in 0..output {
-                let mut s = b[n] as f64;
-                for k in 0..input {
-                    s += x[r * input + k] as f64 * w[n * input + k] as f64;
-                }
-                out[r * output + n] = s as f32;
-            }
-        }
-        out
-    }
-
     fn shapes() -> [(usize, usize, usize); 7] {
         [
             (1, 1, 1),
@@ -607,7 +580,7 @@ mod tests {
             let b: Vec<f32> = (0..output).map(|_| rng.normal()).collect();
             let q = QuantLinear::new(&w, Some(&b), input, output);
             let got = q.forward(&x, rows);
-            let want = naive(&x, &w, &b, rows, input, output);
+            let want = crate::testing::exact_linear(&x, &w, &b, rows, input, output);
             // Random normals: max |v| ≈ 3, so a step ≈ 3/127 and the rounding errors
             // (uniform, ±step/2) add up like a random walk over `input` terms.
             let tol = 0.06 * (input as f32).sqrt() + 1e-4;
