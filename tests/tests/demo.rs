@@ -16,7 +16,7 @@ use mge_e2e::{
 };
 use serde_json::json;
 
-/// The page computes in f32 (int8 in the browser is not measured yet), so the native
+/// The page computes in f32 (its int8 kernel was slower there), so the native
 /// results it is compared with are computed in f32 too, whatever this processor has.
 const F32: mge::engine::Precision = mge::engine::Precision::F32;
 

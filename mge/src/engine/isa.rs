@@ -78,8 +78,9 @@ pub fn isa() -> Isa {
 
 /// Whether [`Precision::Auto`](super::Precision) computes in int8 here: where the int8
 /// kernel is faster than the f32 one, as measured (`docs/BENCHMARKS.md`, "int8"): x86-64
-/// with AVX-512 VNNI. Not on AVX2 alone, and not yet in the browser (the SIMD128 kernel
-/// exists but has not been measured against the f32 one there). `MGE_INT8=0` turns it off.
+/// with AVX-512 VNNI. Not on AVX2 alone (there is no int8 kernel for it: counted in
+/// instructions, it would not beat f32), and not in the browser (the SIMD128 kernel was
+/// slower than the f32 one in Chromium). `MGE_INT8=0` turns it off.
 pub fn int8_dot() -> bool {
     #[cfg(target_arch = "x86_64")]
     {

@@ -6,9 +6,8 @@
 //! are packed once ([`gemm::PackedLinear`] in f32, [`qgemm::QuantLinear`] in int8; which
 //! one is [`Precision`], the vector instructions are chosen by [`isa`]), attention runs
 //! head by head on contiguous slices, and each table head fuses `LN → ELU → tagger →
-//! sigmoid` per cell, so the
-//! `N × N × h` hidden table of eq. 8 is never stored. The same code runs natively and in the
-//! browser (wasm32 with SIMD128).
+//! sigmoid` per cell, so the `N × N × h` hidden table of eq. 8 is never stored. The same
+//! code runs natively and in the browser (wasm32 with SIMD128).
 
 pub mod gemm;
 pub mod isa;

@@ -1,7 +1,8 @@
 //! int8 matrix products: `C ≈ A Bᵀ + bias` with the weights `B` (`[out, in]`) quantized once
 //! at load and the activations `A` quantized row by row at run time, both symmetric, with one
 //! f32 scale per block of [`QB`] values along the input dimension (the bundle's q8 blocks, so
-//! a q8 bundle's weights are reproduced exactly). Products of a block are summed in i32 with
+//! a q8 bundle's weights are reproduced exactly where no smoothing rescales them,
+//! [`QuantLinear::smoothed`]). Products of a block are summed in i32 with
 //! dot-product instructions and scaled once per block into f32 accumulators:
 //!
 //! `C[r, c] = Σ_b sa[r, b] · sw[c, b] · Σ_{k ∈ b} qa[r, k] · qw[c, k]`
@@ -614,6 +615,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Inputs with a few outlier dimensions (as after BERT's layer norms): smoothing by
+    /// their ranges keeps the product much closer to the exact one.
+    #[test]
+    fn smoothing_helps_inputs_with_outlier_dimensions() {
+        let mut rng = crate::init::Rng::new(9);
+        let (rows, input, output) = (20, 96, 48);
+        let range: Vec<f32> = (0..input)
+            .map(|k| if k % 32 == 5 { 40.0 } else { 1.0 })
+            .collect();
+        let x: Vec<f32> = (0..rows * input)
+            .map(|i| rng.normal() * range[i % input])
+            .collect();
+        let w: Vec<f32> = (0..input * output).map(|_| rng.normal() * 0.1).collect();
+        let zero = vec![0f32; output];
+        let want = crate::testing::exact_linear(&x, &w, &zero, rows, input, output);
+        let error = |got: Vec<f32>| {
+            got.iter()
+                .zip(&want)
+                .map(|(g, e)| (g - e).abs())
+                .sum::<f32>()
+                / want.len() as f32
+        };
+        let plain = error(QuantLinear::new(&w, None, input, output).forward(&x, rows));
+        let smoothed =
+            error(QuantLinear::smoothed(&w, None, input, output, &range).forward(&x, rows));
+        assert!(smoothed < plain * 0.6, "smoothed {smoothed} vs plain {plain}");
     }
 
     #[test]
