@@ -642,7 +642,10 @@ mod tests {
         let plain = error(QuantLinear::new(&w, None, input, output).forward(&x, rows));
         let smoothed =
             error(QuantLinear::smoothed(&w, None, input, output, &range).forward(&x, rows));
-        assert!(smoothed < plain * 0.6, "smoothed {smoothed} vs plain {plain}");
+        assert!(
+            smoothed < plain * 0.6,
+            "smoothed {smoothed} vs plain {plain}"
+        );
     }
 
     #[test]
