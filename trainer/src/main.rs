@@ -43,7 +43,8 @@ enum Command {
     /// Train over several seeds and gate configurations (the paper's ablation) and write one
     /// table of means and standard deviations; an interrupted sweep continues.
     Sweep(Box<sweep::SweepArgs>),
-    /// Score a checkpoint on a dataset file (strict and PFN-style micro F1, per type).
+    /// Score a checkpoint (or a bundle, through the inference engine) on a dataset file
+    /// (strict and PFN-style micro F1, per type).
     Eval(EvalArgs),
     /// Write a checkpoint as one bundle file (quantized weights, config, tokenizer, provenance).
     Export(ExportArgs),

@@ -118,6 +118,44 @@ fn train_then_eval_from_the_command_line() {
         t.contains("weights q8") && t.contains("trained on: toy") && t.contains("NER head"),
         "{t}"
     );
+    // The bundle scored through the inference engine, in both arithmetics; without a
+    // model to score, the error names the two ways to give one.
+    let score = |args: &[&str]| -> String {
+        let o = mge(args);
+        assert!(o.status.success(), "{}", text(&o));
+        let t = text(&o);
+        let line = t.lines().find(|l| l.starts_with("NER (strict)"));
+        line.unwrap_or_else(|| panic!("no NER line in {t}"))
+            .to_string()
+    };
+    let f32_line = score(&[
+        "eval",
+        "--bundle",
+        &bundle,
+        "--data",
+        &data,
+        "--precision",
+        "f32",
+    ]);
+    let int8_line = score(&[
+        "eval",
+        "--bundle",
+        &bundle,
+        "--data",
+        &data,
+        "--precision",
+        "int8",
+    ]);
+    for line in [&f32_line, &int8_line] {
+        let f1 = line
+            .split_whitespace()
+            .nth(4)
+            .and_then(|v| v.parse::<f64>().ok());
+        assert!(f1.is_some_and(|f| (0.0..=100.0).contains(&f)), "{line}");
+    }
+    let o = mge(&["eval", "--data", &data]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--bundle"), "{}", text(&o));
     let o = mge(&["inspect", &format!("{run_s}/best/model.safetensors")]);
     assert!(!o.status.success());
     assert!(text(&o).contains("not an MGE bundle"), "{}", text(&o));
