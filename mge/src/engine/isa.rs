@@ -3,7 +3,8 @@
 //! crate is built with it).
 //!
 //! `MGE_ISA=avx2` (or `portable`) makes an AVX-512 machine run the narrower path, to measure
-//! and test the code most laptops run; a wider path than the processor has is never chosen.
+//! and test the code most laptops run (with AVX-VNNI where the processor has it); a wider
+//! path than the processor has is never chosen.
 //! `MGE_INT8=0` keeps the matrix products in f32 where int8 ones would be used.
 
 /// The instruction set of the x86-64 kernels.
@@ -78,9 +79,9 @@ pub fn isa() -> Isa {
 
 /// Whether [`Precision::Auto`](super::Precision) computes in int8 here: where the int8
 /// kernel is faster than the f32 one, as measured (`docs/BENCHMARKS.md`, "int8"): x86-64
-/// with AVX-512 VNNI. Not on AVX2 alone (there is no int8 kernel for it: counted in
-/// instructions, it would not beat f32), and not in the browser (the SIMD128 kernel was
-/// slower than the f32 one in Chromium). `MGE_INT8=0` turns it off.
+/// with AVX-512 VNNI or AVX-VNNI. Not on AVX2 without VNNI (there is no int8 kernel for it:
+/// counted in instructions, it would not beat f32), and not in the browser (the SIMD128
+/// kernel was slower than the f32 one in Chromium). `MGE_INT8=0` turns it off.
 pub fn int8_dot() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -97,13 +98,37 @@ pub fn int8_dot() -> bool {
     }
 }
 
+/// The x86-64 int8 kernels.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Int8Kernel {
+    /// `vpdpbusd` on ZMM (AVX-512 VNNI).
+    Avx512Vnni,
+    /// `vpdpbusd` on YMM (AVX-VNNI: recent processors with AVX2 and no AVX-512, and Zen 5).
+    AvxVnni,
+}
+
+/// The int8 kernel for the instruction set in use, if this processor has one.
+#[cfg(target_arch = "x86_64")]
+pub fn int8_kernel() -> Option<Int8Kernel> {
+    match isa() {
+        Isa::Avx512 if std::arch::is_x86_feature_detected!("avx512vnni") => {
+            Some(Int8Kernel::Avx512Vnni)
+        }
+        Isa::Avx512 | Isa::Avx2 if std::arch::is_x86_feature_detected!("avxvnni") => {
+            Some(Int8Kernel::AvxVnni)
+        }
+        _ => None,
+    }
+}
+
 /// Whether this processor (and the path chosen by `MGE_ISA`) has a vector int8 kernel:
-/// AVX-512 VNNI on x86-64, SIMD128 on wasm32. Elsewhere [`Precision::Int8`](super::Precision)
-/// runs plain integer loops.
+/// AVX-512 VNNI or AVX-VNNI on x86-64, SIMD128 on wasm32. Elsewhere
+/// [`Precision::Int8`](super::Precision) runs plain integer loops.
 pub fn int8_supported() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        isa() == Isa::Avx512 && std::arch::is_x86_feature_detected!("avx512vnni")
+        int8_kernel().is_some()
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
