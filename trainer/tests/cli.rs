@@ -120,33 +120,21 @@ fn train_then_eval_from_the_command_line() {
     );
     // The bundle scored through the inference engine, in both arithmetics; without a
     // model to score, the error names the two ways to give one.
-    let score = |args: &[&str]| -> String {
-        let o = mge(args);
+    for precision in ["f32", "int8"] {
+        let args = [
+            "eval",
+            "--bundle",
+            &bundle,
+            "--data",
+            &data,
+            "--precision",
+            precision,
+        ];
+        let o = mge(&args);
         assert!(o.status.success(), "{}", text(&o));
         let t = text(&o);
         let line = t.lines().find(|l| l.starts_with("NER (strict)"));
-        line.unwrap_or_else(|| panic!("no NER line in {t}"))
-            .to_string()
-    };
-    let f32_line = score(&[
-        "eval",
-        "--bundle",
-        &bundle,
-        "--data",
-        &data,
-        "--precision",
-        "f32",
-    ]);
-    let int8_line = score(&[
-        "eval",
-        "--bundle",
-        &bundle,
-        "--data",
-        &data,
-        "--precision",
-        "int8",
-    ]);
-    for line in [&f32_line, &int8_line] {
+        let line = line.unwrap_or_else(|| panic!("no NER line in {t}"));
         let f1 = line
             .split_whitespace()
             .nth(4)

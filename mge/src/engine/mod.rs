@@ -83,28 +83,33 @@ impl Matmul {
     }
 }
 
-/// [`packed`] for a layer whose input is the output of `norm`: in int8, its inputs are
-/// evened out by the norm's per-value ranges ([`QuantLinear::smoothed`]).
-fn packed_after(l: &Linear, int8: bool, norm: &Norm) -> Result<Matmul> {
-    if !int8 {
-        return packed(l, false);
-    }
+/// A layer's weight (`[out, in]`, row-major), bias, input and output sizes.
+type Parts = (Vec<f32>, Option<Vec<f32>>, usize, usize);
+
+fn parts(l: &Linear) -> Result<Parts> {
     let (output, input) = l.weight.dims2()?;
     let bias = match &l.bias {
         Some(b) => Some(values(b)?),
         None => None,
     };
+    Ok((values(&l.weight)?, bias, input, output))
+}
+
+/// [`packed`] for a layer whose input is the output of `norm`: in int8, its inputs are
+/// evened out by the norm's per-value ranges ([`QuantLinear::smoothed`]).
+fn packed_after(l: &Linear, int8: bool, norm: &Norm) -> Result<Matmul> {
+    let (w, bias, input, output) = parts(l)?;
+    if !int8 || norm.gamma.len() != input {
+        return packed(l, int8);
+    }
     let range: Vec<f32> = norm
         .gamma
         .iter()
         .zip(&norm.beta)
         .map(|(g, b)| g.abs() + b.abs())
         .collect();
-    if range.len() != input {
-        return packed(l, int8);
-    }
     Ok(Matmul::Int8(QuantLinear::smoothed(
-        &values(&l.weight)?,
+        &w,
         bias.as_deref(),
         input,
         output,
@@ -113,12 +118,7 @@ fn packed_after(l: &Linear, int8: bool, norm: &Norm) -> Result<Matmul> {
 }
 
 fn packed(l: &Linear, int8: bool) -> Result<Matmul> {
-    let (output, input) = l.weight.dims2()?;
-    let bias = match &l.bias {
-        Some(b) => Some(values(b)?),
-        None => None,
-    };
-    let w = values(&l.weight)?;
+    let (w, bias, input, output) = parts(l)?;
     Ok(if int8 {
         Matmul::Int8(QuantLinear::new(&w, bias.as_deref(), input, output))
     } else {

@@ -32,6 +32,10 @@ pub const QN: usize = if cfg!(target_arch = "wasm32") { 8 } else { 32 };
 /// byte products), 2 elsewhere (`dot_i16x8` sums two).
 const GROUP: usize = if cfg!(target_arch = "x86_64") { 4 } else { 2 };
 
+/// Whether activations are stored as unsigned `q + 128` (what `vpdpbusd` reads) or as
+/// signed bytes.
+const UNSIGNED: bool = cfg!(target_arch = "x86_64");
+
 /// Rows per kernel call.
 const MR: usize = if cfg!(target_arch = "wasm32") { 2 } else { 6 };
 
@@ -236,7 +240,7 @@ impl QuantLinear {
             self.input,
             self.kp,
             self.smooth.as_deref(),
-            cfg!(target_arch = "x86_64"),
+            UNSIGNED,
         );
         let n_panels = self.output.div_ceil(QN);
         super::gemm::by_panels(
@@ -472,7 +476,6 @@ fn micro(kernel: Kernel, a: &Activations, r0: usize, m: usize, p: &Panel, acc: &
 
 /// Plain integer loops, the layout read value by value.
 fn portable<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
-    let unsigned = cfg!(target_arch = "x86_64");
     let blocks = p.blocks;
     for r in 0..M {
         let row = &a.q[(r0 + r) * a.kp..(r0 + r + 1) * a.kp];
@@ -481,7 +484,7 @@ fn portable<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f
             for b in p.b0..p.b1 {
                 let mut s = 0i32;
                 for k in b * QB..(b + 1) * QB {
-                    let q = if unsigned {
+                    let q = if UNSIGNED {
                         (row[k] ^ 0x80) as i8
                     } else {
                         row[k] as i8
@@ -707,7 +710,7 @@ mod tests {
             let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
             let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
             let q = QuantLinear::new(&w, None, input, output);
-            let a = Activations::new(&x, rows, input, q.kp, None, cfg!(target_arch = "x86_64"));
+            let a = Activations::new(&x, rows, input, q.kp, None, UNSIGNED);
             let n_panels = output.div_ceil(QN);
             let run = |k: Kernel| {
                 let mut out = vec![0f32; rows * output];
