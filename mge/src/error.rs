@@ -25,6 +25,9 @@ pub enum Error {
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
+    /// The GPU backend: no adapter, a device lost, a shader or validation error.
+    #[error("GPU: {0}")]
+    Gpu(String),
     #[error("cannot read {path}: {source}")]
     Io {
         path: String,

@@ -77,7 +77,7 @@ pub fn isa() -> Isa {
     })
 }
 
-/// Whether [`Precision::Auto`](super::Precision) computes in int8 here: where the int8
+/// Whether [`Precision::Auto`](crate::engine::Precision) computes in int8 here: where the int8
 /// kernel is faster than the f32 one, as measured (`docs/BENCHMARKS.md`, "int8"): x86-64
 /// with AVX-512 VNNI or AVX-VNNI. Not on AVX2 without VNNI (there is no int8 kernel for it:
 /// counted in instructions, it would not beat f32), and not in the browser (the SIMD128
@@ -124,7 +124,7 @@ pub fn int8_kernel() -> Option<Int8Kernel> {
 
 /// Whether this processor (and the path chosen by `MGE_ISA`) has a vector int8 kernel:
 /// AVX-512 VNNI or AVX-VNNI on x86-64, SIMD128 on wasm32. Elsewhere
-/// [`Precision::Int8`](super::Precision) runs plain integer loops.
+/// [`Precision::Int8`](crate::engine::Precision) runs plain integer loops.
 pub fn int8_supported() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -144,7 +144,7 @@ pub fn int8_supported() -> bool {
 }
 
 /// The instruction set the kernels use (`avx512`, `avx2`, `portable`, `simd128`), and
-/// whether int8 dot products are available to [`Precision::Auto`](super::Precision).
+/// whether int8 dot products are available to [`Precision::Auto`](crate::engine::Precision).
 pub fn describe() -> String {
     #[cfg(target_arch = "x86_64")]
     let isa = isa().name();

@@ -1,0 +1,543 @@
+//! The CPU backend: each operation of [`forward`](super::forward) on `f32` slices in host
+//! memory, natively and in WebAssembly (SIMD128).
+//!
+//! Matrix products use packed weights ([`gemm::PackedLinear`] in f32,
+//! [`qgemm::QuantLinear`] in int8), attention runs head by head on contiguous slices, and
+//! each table head fuses `LN → ELU → tagger → sigmoid` per cell, so the `N × N × h` hidden
+//! table of eq. 8 is never stored. Element-wise loops are compiled for the widest vector
+//! instructions the processor has ([`isa`]).
+
+pub mod gemm;
+pub mod isa;
+pub mod qgemm;
+
+use super::forward::{Activation, Backend, GateLayout, GateOutput, LinearParts, NormParts};
+use crate::error::Result;
+use crate::ops::{fast_erf, fast_exp};
+use gemm::PackedLinear;
+use qgemm::QuantLinear;
+
+/// The CPU backend, in f32 or int8 arithmetic for its matrix products.
+#[derive(Debug, Clone, Copy)]
+pub struct Cpu {
+    pub int8: bool,
+}
+
+/// A packed linear layer in the backend's arithmetic.
+#[derive(Debug, Clone)]
+pub enum Matmul {
+    F32(PackedLinear),
+    Int8(QuantLinear),
+}
+
+impl Matmul {
+    fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
+        match self {
+            Matmul::F32(l) => l.forward(x, rows),
+            Matmul::Int8(l) => l.forward(x, rows),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Norm {
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+    eps: f32,
+}
+
+impl Norm {
+    fn new(p: &NormParts) -> Self {
+        Self {
+            gamma: p.gamma.clone(),
+            beta: p.beta.clone(),
+            eps: p.eps,
+        }
+    }
+
+    /// Normalizes each row of `x` (width `gamma.len()`) in place.
+    #[inline(always)]
+    fn apply(&self, x: &mut [f32]) {
+        let d = self.gamma.len();
+        for row in x.chunks_exact_mut(d) {
+            let (mean, rstd) = moments(row, self.eps);
+            for ((v, g), b) in row.iter_mut().zip(&self.gamma).zip(&self.beta) {
+                *v = (*v - mean) * rstd * g + b;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Embeddings {
+    word: Vec<f32>,
+    /// Position embeddings with the token-type-0 embedding already added.
+    position: Vec<f32>,
+    d: usize,
+}
+
+/// A table head's norm and tagger (`tag`: `[labels, hidden]`).
+#[derive(Debug, Clone)]
+pub struct Tagger {
+    norm: Norm,
+    tag: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl Backend for Cpu {
+    type Tensor = Vec<f32>;
+    type Context = ();
+    type Linear = Matmul;
+    type Norm = Norm;
+    type Embeddings = Embeddings;
+    type Tagger = Tagger;
+
+    fn linear(&self, p: LinearParts, input_norm: Option<&NormParts>) -> Result<Matmul> {
+        let LinearParts {
+            weight,
+            bias,
+            input,
+            output,
+        } = p;
+        let bias = bias.as_deref();
+        if !self.int8 {
+            return Ok(Matmul::F32(PackedLinear::new(&weight, bias, input, output)));
+        }
+        // In int8, the inputs that follow a layer norm are evened out by the norm's
+        // per-value ranges ([`QuantLinear::smoothed`]).
+        Ok(Matmul::Int8(match input_norm {
+            Some(norm) if norm.gamma.len() == input => {
+                let range: Vec<f32> = norm
+                    .gamma
+                    .iter()
+                    .zip(&norm.beta)
+                    .map(|(g, b)| g.abs() + b.abs())
+                    .collect();
+                QuantLinear::smoothed(&weight, bias, input, output, &range)
+            }
+            _ => QuantLinear::new(&weight, bias, input, output),
+        }))
+    }
+
+    fn norm(&self, p: &NormParts) -> Result<Norm> {
+        Ok(Norm::new(p))
+    }
+
+    fn embeddings(&self, word: Vec<f32>, position: Vec<f32>, d: usize) -> Result<Embeddings> {
+        Ok(Embeddings { word, position, d })
+    }
+
+    fn tagger(&self, norm: &NormParts, tag: Vec<f32>, bias: Vec<f32>) -> Result<Tagger> {
+        Ok(Tagger {
+            norm: Norm::new(norm),
+            tag,
+            bias,
+        })
+    }
+
+    fn embed(&self, _: &mut (), e: &Embeddings, norm: &Norm, ids: &[u32]) -> Result<Vec<f32>> {
+        Ok(embed(e, norm, ids))
+    }
+
+    fn matmul(
+        &self,
+        _: &mut (),
+        l: &Matmul,
+        x: &Vec<f32>,
+        rows: usize,
+        act: Option<Activation>,
+    ) -> Result<Vec<f32>> {
+        let mut y = l.forward(x, rows);
+        if let Some(act) = act {
+            activate(act, &mut y);
+        }
+        Ok(y)
+    }
+
+    fn attention(
+        &self,
+        _: &mut (),
+        qkv: &Vec<f32>,
+        t: usize,
+        heads: usize,
+        d: usize,
+    ) -> Result<Vec<f32>> {
+        Ok(attention(qkv, t, heads, d))
+    }
+
+    fn add_norm(
+        &self,
+        _: &mut (),
+        mut x: Vec<f32>,
+        residual: &Vec<f32>,
+        norm: &Norm,
+    ) -> Result<Vec<f32>> {
+        add_norm(&mut x, residual, norm);
+        Ok(x)
+    }
+
+    fn inner_rows(&self, _: &mut (), x: &Vec<f32>, t: usize, d: usize) -> Result<Vec<f32>> {
+        Ok(x[d..(t - 1) * d].to_vec())
+    }
+
+    fn gates(
+        &self,
+        _: &mut (),
+        z: &Vec<f32>,
+        n: usize,
+        layout: &GateLayout,
+        means: bool,
+    ) -> Result<GateOutput<Vec<f32>>> {
+        Ok(gates(z, n, layout, means))
+    }
+
+    fn table(
+        &self,
+        _: &mut (),
+        w: &Tagger,
+        a: &Vec<f32>,
+        b: &Vec<f32>,
+        n: usize,
+        upper: bool,
+    ) -> Result<Vec<f32>> {
+        Ok(w.table(a, b, n, upper))
+    }
+}
+
+/// Lanes of the partial sums in [`dot`] and [`sum`]: independent accumulators let the
+/// compiler use vector registers (a single running sum is one long dependency chain).
+const LANES: usize = 16;
+
+/// The sum of the lanes, folded pairwise: a running sum over them is a chain of dependent
+/// additions that costs more than the vector work for the row lengths here.
+#[inline(always)]
+fn lanes_sum(mut acc: [f32; LANES]) -> f32 {
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            acc[l] += acc[l + width];
+        }
+        width /= 2;
+    }
+    acc[0]
+}
+
+/// `Σ a_k b_k` over equal-length slices.
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len()) / LANES * LANES;
+    let mut acc = [0f32; LANES];
+    for (x, y) in a[..n].chunks_exact(LANES).zip(b[..n].chunks_exact(LANES)) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f32 = a[n..].iter().zip(&b[n..]).map(|(x, y)| x * y).sum();
+    lanes_sum(acc) + tail
+}
+
+/// `Σ a_k`, or `Σ (a_k − shift)²` with `squares`.
+#[inline(always)]
+fn sum(a: &[f32], shift: f32, squares: bool) -> f32 {
+    let n = a.len() / LANES * LANES;
+    let mut acc = [0f32; LANES];
+    let term = |x: f32| {
+        if squares {
+            (x - shift) * (x - shift)
+        } else {
+            x
+        }
+    };
+    for x in a[..n].chunks_exact(LANES) {
+        for l in 0..LANES {
+            acc[l] += term(x[l]);
+        }
+    }
+    lanes_sum(acc) + a[n..].iter().map(|&x| term(x)).sum::<f32>()
+}
+
+/// The largest value of a non-empty slice.
+#[inline(always)]
+fn max_of(a: &[f32]) -> f32 {
+    let n = a.len() / LANES * LANES;
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    for x in a[..n].chunks_exact(LANES) {
+        for l in 0..LANES {
+            acc[l] = acc[l].max(x[l]);
+        }
+    }
+    a[n..]
+        .iter()
+        .chain(&acc)
+        .fold(f32::NEG_INFINITY, |m, &x| m.max(x))
+}
+
+/// Mean and `1/sqrt(var + eps)` of a row (two passes, as the training kernels do).
+#[inline(always)]
+fn moments(row: &[f32], eps: f32) -> (f32, f32) {
+    let n = row.len() as f32;
+    let mean = sum(row, 0.0, false) / n;
+    let var = sum(row, mean, true) / n;
+    (mean, 1.0 / (var + eps).sqrt())
+}
+
+#[inline(always)]
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + fast_exp(-x))
+}
+
+#[inline(always)]
+fn tanh(x: f32) -> f32 {
+    1.0 - 2.0 / (fast_exp(2.0 * x) + 1.0)
+}
+
+#[inline(always)]
+fn embed_inner(e: &Embeddings, norm: &Norm, ids: &[u32]) -> Vec<f32> {
+    let d = e.d;
+    let mut x = vec![0f32; ids.len() * d];
+    for (pos, (&id, row)) in ids.iter().zip(x.chunks_exact_mut(d)).enumerate() {
+        let id = id as usize;
+        let w = &e.word[id * d..(id + 1) * d];
+        let p = &e.position[pos * d..(pos + 1) * d];
+        for ((o, a), b) in row.iter_mut().zip(w).zip(p) {
+            *o = a + b;
+        }
+    }
+    norm.apply(&mut x);
+    x
+}
+
+#[inline(always)]
+fn add_norm_inner(x: &mut [f32], residual: &[f32], norm: &Norm) {
+    for (a, r) in x.iter_mut().zip(residual) {
+        *a += r;
+    }
+    norm.apply(x);
+}
+
+#[inline(always)]
+fn activate_inner(act: Activation, h: &mut [f32]) {
+    const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    // Plain loops (not closures) so that they inline into the vectorized callers.
+    match act {
+        Activation::GeluErf => {
+            for x in h.iter_mut() {
+                *x = 0.5 * *x * (1.0 + fast_erf(*x * FRAC_1_SQRT_2));
+            }
+        }
+        Activation::GeluTanh => {
+            for x in h.iter_mut() {
+                let u = 0.797_884_6 * (*x + 0.044_715 * *x * *x * *x);
+                *x = 0.5 * *x * (1.0 + tanh(u));
+            }
+        }
+        Activation::Relu => {
+            for x in h.iter_mut() {
+                *x = x.max(0.0);
+            }
+        }
+    }
+}
+
+/// Scaled dot-product attention of every head; `qkv` rows are `[q | k | v]`.
+///
+/// Sums run across [`LANES`] keys (scores) or [`LANES`] values of a head (context) at a
+/// time in a fixed-size accumulator, which stays in a vector register: a dot product per
+/// key ended in a horizontal sum per score, and adding each value row into the context
+/// in memory made every step wait for the previous store (a third of the encoder's time
+/// before, by `perf`).
+#[inline(always)]
+fn attention_inner(qkv: &[f32], t: usize, heads: usize, d: usize) -> Vec<f32> {
+    let dh = d / heads;
+    let scale = 1.0 / (dh as f32).sqrt();
+    // One head's keys transposed (`[dh, tp]`, the padding zero) and one row of scores,
+    // `tp` being `t` rounded up to whole lanes.
+    let tp = t.div_ceil(LANES) * LANES;
+    let mut kt = vec![0f32; dh * tp];
+    let mut s = vec![0f32; tp];
+    let mut ctx = vec![0f32; t * d];
+    for h in 0..heads {
+        for j in 0..t {
+            let k = &qkv[j * 3 * d + d + h * dh..j * 3 * d + d + (h + 1) * dh];
+            for (dd, &v) in k.iter().enumerate() {
+                kt[dd * tp + j] = v;
+            }
+        }
+        for i in 0..t {
+            let q = &qkv[i * 3 * d + h * dh..i * 3 * d + (h + 1) * dh];
+            for (c0, out) in s.chunks_exact_mut(LANES).enumerate() {
+                let mut acc = [0f32; LANES];
+                for (dd, &qd) in q.iter().enumerate() {
+                    let row = &kt[dd * tp + c0 * LANES..dd * tp + (c0 + 1) * LANES];
+                    for l in 0..LANES {
+                        acc[l] += qd * row[l];
+                    }
+                }
+                for (o, a) in out.iter_mut().zip(acc) {
+                    *o = a * scale;
+                }
+            }
+            let probs = &mut s[..t];
+            let max = max_of(probs);
+            // Separate passes: a running sum inside the exp loop would keep it scalar.
+            for p in probs.iter_mut() {
+                *p = fast_exp(*p - max);
+            }
+            let inv = 1.0 / sum(probs, 0.0, false);
+            let c = &mut ctx[i * d + h * dh..i * d + (h + 1) * dh];
+            let whole = dh / LANES * LANES;
+            for c0 in (0..whole).step_by(LANES) {
+                let mut acc = [0f32; LANES];
+                for (j, &p) in probs.iter().enumerate() {
+                    let at = j * 3 * d + 2 * d + h * dh + c0;
+                    let v = &qkv[at..at + LANES];
+                    for l in 0..LANES {
+                        acc[l] += p * v[l];
+                    }
+                }
+                for (o, a) in c[c0..c0 + LANES].iter_mut().zip(acc) {
+                    *o = a * inv;
+                }
+            }
+            for (j, &p) in probs.iter().enumerate() {
+                let at = j * 3 * d + 2 * d + h * dh;
+                for (o, v) in c[whole..].iter_mut().zip(&qkv[at + whole..at + dh]) {
+                    *o += p * inv * v;
+                }
+            }
+        }
+    }
+    ctx
+}
+
+/// Columns `idx·h .. (idx + 1)·h` of a row of the fused gate projection.
+#[inline(always)]
+fn part(row: &[f32], idx: usize, h: usize) -> &[f32] {
+    &row[idx * h..(idx + 1) * h]
+}
+
+/// Eqs. 1–6 row by row: candidates through `tanh`, gates through `σ`, each gate scaling its
+/// candidate: `H_ner = [g_e_task ⊙ h_e ; g_r_inter ⊙ h_r]`, `H_re = [g_r_task ⊙ h_r ;
+/// g_e_inter ⊙ h_e]`. An ablated task gate passes its candidate through; an ablated
+/// interaction gate removes its half.
+#[inline(always)]
+fn gates_inner(z: &[f32], n: usize, l: &GateLayout, want_means: bool) -> GateOutput<Vec<f32>> {
+    let hd = l.hidden;
+    let (nw, rw) = (l.ner_width(), l.re_width());
+    let mut ner = vec![0f32; n * nw];
+    let mut re = vec![0f32; n * rw];
+    let mut means = want_means.then(|| vec![0f32; 4 * n]);
+    let (mut ce, mut cr, mut g) = (vec![0f32; hd], vec![0f32; hd], vec![0f32; hd]);
+    for i in 0..n {
+        let row = &z[i * l.width..(i + 1) * l.width];
+        for (o, &x) in ce.iter_mut().zip(part(row, l.cand_e, hd)) {
+            *o = tanh(x);
+        }
+        for (o, &x) in cr.iter_mut().zip(part(row, l.cand_r, hd)) {
+            *o = tanh(x);
+        }
+        // (gate, its candidate, into H_ner or H_re, at which column), in the order of the
+        // rows of the means.
+        let products = [
+            (l.entity_task, &ce, true, 0),
+            (l.relation_task, &cr, false, 0),
+            (l.entity_interaction, &ce, false, hd),
+            (l.relation_interaction, &cr, true, hd),
+        ];
+        for (k, (gate, cand, into_ner, at)) in products.into_iter().enumerate() {
+            if gate.is_none() && at > 0 {
+                continue;
+            }
+            let dest = if into_ner {
+                &mut ner[i * nw + at..i * nw + at + hd]
+            } else {
+                &mut re[i * rw + at..i * rw + at + hd]
+            };
+            let Some(idx) = gate else {
+                dest.copy_from_slice(cand);
+                continue;
+            };
+            for (o, &x) in g.iter_mut().zip(part(row, idx, hd)) {
+                *o = sigmoid(x);
+            }
+            for ((o, c), s) in dest.iter_mut().zip(cand).zip(&g) {
+                *o = c * s;
+            }
+            if let Some(m) = means.as_mut() {
+                m[k * n + i] = sum(&g, 0.0, false) / hd as f32;
+            }
+        }
+    }
+    GateOutput { ner, re, means }
+}
+
+impl Tagger {
+    /// Probabilities `[n, n, K]` of `σ(ELU(LN(a_i + b_j)) W_tag + b_tag)`.
+    fn table(&self, a: &[f32], b: &[f32], n: usize, upper: bool) -> Vec<f32> {
+        let k = self.bias.len();
+        let mut out = vec![0f32; n * n * k];
+        if n == 0 {
+            return out;
+        }
+        let row = |i: usize, o: &mut [f32]| table_row(self, a, b, i, n, upper, o);
+        #[cfg(not(target_arch = "wasm32"))]
+        if n * n * self.norm.gamma.len() >= 1 << 16 && rayon::current_num_threads() > 1 {
+            use rayon::prelude::*;
+            out.par_chunks_mut(n * k)
+                .enumerate()
+                .for_each(|(i, o)| row(i, o));
+            return out;
+        }
+        for (i, o) in out.chunks_mut(n * k).enumerate() {
+            row(i, o);
+        }
+        out
+    }
+
+    /// Row `i` of the table: cells `(i, j)` for every `j` (from `i` on in the entity table).
+    #[inline(always)]
+    fn row(&self, a: &[f32], b: &[f32], i: usize, n: usize, upper: bool, o: &mut [f32]) {
+        let k = self.bias.len();
+        let h = self.norm.gamma.len();
+        let mut v = vec![0f32; h];
+        let ai = &a[i * h..(i + 1) * h];
+        let first = if upper { i } else { 0 };
+        for j in first..n {
+            let bj = &b[j * h..(j + 1) * h];
+            for ((v, x), y) in v.iter_mut().zip(ai).zip(bj) {
+                *v = x + y;
+            }
+            let (mean, rstd) = moments(&v, self.norm.eps);
+            for ((v, g), be) in v.iter_mut().zip(&self.norm.gamma).zip(&self.norm.beta) {
+                let y = (*v - mean) * rstd * g + be;
+                let neg = fast_exp(y.min(0.0)) - 1.0;
+                *v = if y > 0.0 { y } else { neg };
+            }
+            for (l, p) in o[j * k..(j + 1) * k].iter_mut().enumerate() {
+                let w = &self.tag[l * h..(l + 1) * h];
+                *p = sigmoid(dot(&v, w) + self.bias[l]);
+            }
+        }
+    }
+}
+
+isa::vectorized!(fn embed(e: &Embeddings, norm: &Norm, ids: &[u32]) -> Vec<f32> = embed_inner);
+isa::vectorized!(fn add_norm(x: &mut [f32], residual: &[f32], norm: &Norm) -> () = add_norm_inner);
+isa::vectorized!(fn activate(act: Activation, h: &mut [f32]) -> () = activate_inner);
+isa::vectorized!(
+    fn attention(qkv: &[f32], t: usize, heads: usize, d: usize) -> Vec<f32> = attention_inner
+);
+isa::vectorized!(
+    fn gates(z: &[f32], n: usize, l: &GateLayout, means: bool) -> GateOutput<Vec<f32>> = gates_inner
+);
+isa::vectorized!(
+    fn table_row(
+        h: &Tagger,
+        a: &[f32],
+        b: &[f32],
+        i: usize,
+        n: usize,
+        upper: bool,
+        o: &mut [f32]
+    ) -> () = Tagger::row
+);
