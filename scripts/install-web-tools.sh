@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing the browser demo needs, skipping whatever is already
 # there: the wasm32 target, trunk, wasm-bindgen-cli (the version web/ links against),
-# binaryen's wasm-opt (npm, into .tools/), and Chromium with its chromedriver (apt).
+# binaryen's wasm-opt (npm, into .tools/), Chromium with its chromedriver (apt), and
+# lavapipe, Mesa's Vulkan driver on the CPU (apt), on which the GPU backend's tests run.
 #
 #   scripts/install-web-tools.sh                      # all of them
 #   scripts/install-web-tools.sh chromium wasm-opt    # only these (downloads, no compiling)
@@ -19,7 +20,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 say() { printf '  %s\n' "$*"; }
 
 wanted=("$@")
-[ ${#wanted[@]} -gt 0 ] || wanted=(trunk wasm-bindgen wasm-opt chromium)
+[ ${#wanted[@]} -gt 0 ] || wanted=(trunk wasm-bindgen wasm-opt chromium lavapipe)
 want() {
   local w
   for w in "${wanted[@]}"; do [ "$w" = "$1" ] && return 0; done
@@ -27,8 +28,8 @@ want() {
 }
 for w in "${wanted[@]}"; do
   case "$w" in
-    trunk | wasm-bindgen | wasm-opt | chromium) ;;
-    *) echo "unknown tool '$w' (trunk, wasm-bindgen, wasm-opt, chromium)" >&2; exit 2 ;;
+    trunk | wasm-bindgen | wasm-opt | chromium | lavapipe) ;;
+    *) echo "unknown tool '$w' (trunk, wasm-bindgen, wasm-opt, chromium, lavapipe)" >&2; exit 2 ;;
   esac
 done
 
@@ -72,13 +73,25 @@ if want wasm-opt; then
   fi
 fi
 
+# Debian packages still missing, installed with one apt run.
+packages=()
 if want chromium; then
   if have chromium && have chromedriver; then
     say "chromium: $(chromium --version 2>/dev/null | head -1)"
   else
-    sudo_cmd=""
-    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver
+    packages+=(chromium chromium-driver)
   fi
+fi
+if want lavapipe; then
+  if ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
+    say "lavapipe: $(ls /usr/share/vulkan/icd.d/lvp_icd*.json | head -1)"
+  else
+    packages+=(mesa-vulkan-drivers)
+  fi
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${packages[@]}"
 fi

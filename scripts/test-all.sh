@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace on a fresh machine: installs what is missing
-# (the wasm target, the default encoder, the browser toolchain and Chromium, schemathesis,
-# cargo-fuzz),
+# (the wasm target, the default encoder, the browser toolchain and Chromium, lavapipe for
+# the GPU backend, schemathesis, cargo-fuzz),
 # then formatting, lints, the native tests, short bounded runs of the API property tests,
 # the server load test and the fuzzers, and the model crate built for wasm32 and tested in
 # headless Chromium against the native results (the browser runs that exact code).
@@ -30,9 +30,9 @@ rustup component list --installed | grep -q '^rustfmt' || rustup component add r
 
 # Downloads (the encoder and cargo-fuzz from PyPI, Chromium from apt, wasm-opt from npm) wait on the
 # network, not the processor: they run beside the lints and the first build.
-step "downloads in the background: the encoder, Chromium, wasm-opt, schemathesis, cargo-fuzz"
+step "downloads in the background: the encoder, Chromium, wasm-opt, lavapipe, schemathesis, cargo-fuzz"
 downloads_log=$(mktemp)
-(./scripts/fetch-encoder.sh && ./scripts/install-web-tools.sh chromium wasm-opt &&
+(./scripts/fetch-encoder.sh && ./scripts/install-web-tools.sh chromium wasm-opt lavapipe &&
   ./scripts/api-fuzz.sh --install-only && ./scripts/fuzz.sh --install-only) >"$downloads_log" 2>&1 &
 downloads=$!
 
@@ -50,6 +50,11 @@ if ! wait "$downloads"; then
 fi
 cat "$downloads_log"
 export MGE_REQUIRE_ENCODER=1
+# The GPU backend's kernel and parity tests run on lavapipe (installed above) and fail
+# rather than skip without an adapter. Mesa looks for a Wayland display under
+# XDG_RUNTIME_DIR and complains on every start where none is set.
+export MGE_REQUIRE_GPU=1
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
 step "cargo test (native)"
 # The browser end-to-end tests need dist/, built below; they run at the end.

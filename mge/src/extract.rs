@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::bundle::{read_bundle, BundleError, BundleInfo};
 use crate::data::LabelSchema;
+#[cfg(feature = "gpu")]
+use crate::engine::gpu::GpuEngine;
 use crate::engine::{Engine, GateMeans, Precision, Tables};
 use crate::error::Result;
 use crate::model::MgeModel;
@@ -217,10 +219,58 @@ pub const DEFAULT_WINDOW: usize = 64;
 /// Default [`Extractor::context`].
 pub const DEFAULT_CONTEXT: usize = 16;
 
+/// Where an [`Extractor`]'s forward passes run.
+pub enum Runner {
+    /// The CPU engine (natively, or WebAssembly SIMD in a browser).
+    Cpu(Engine),
+    /// The GPU engine (feature `gpu`). In a browser, GPU results arrive asynchronously:
+    /// use [`Extractor::analyze_with`] there.
+    #[cfg(feature = "gpu")]
+    Gpu(GpuEngine),
+}
+
+impl Runner {
+    fn forward(&self, ids: &[u32], gates: bool, clock: Option<&dyn Fn() -> f64>) -> Result<Tables> {
+        match self {
+            Runner::Cpu(e) => e.forward(ids, gates, clock),
+            #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+            Runner::Gpu(e) => {
+                let now = || clock.map(|c| c()).unwrap_or(0.0);
+                let t0 = now();
+                let mut t = e.forward_blocking(ids, gates)?;
+                // One submit: the encoder and the heads are not timed apart.
+                t.encoder_ms = now() - t0;
+                Ok(t)
+            }
+            #[cfg(all(feature = "gpu", target_arch = "wasm32"))]
+            Runner::Gpu(_) => Err(crate::Error::Gpu(
+                "in a browser a GPU pass is awaited: use Extractor::analyze_with".into(),
+            )),
+        }
+    }
+
+    fn max_positions(&self) -> usize {
+        match self {
+            Runner::Cpu(e) => e.max_positions(),
+            #[cfg(feature = "gpu")]
+            Runner::Gpu(e) => e.max_positions(),
+        }
+    }
+
+    /// `cpu`, or `wgpu` and the adapter.
+    pub fn describe(&self) -> String {
+        match self {
+            Runner::Cpu(e) => format!("cpu ({})", if e.int8() { "int8" } else { "f32" }),
+            #[cfg(feature = "gpu")]
+            Runner::Gpu(e) => format!("wgpu ({})", e.gpu().adapter()),
+        }
+    }
+}
+
 /// A packed model and its tokenizer, ready to extract from raw text. Runs on the CPU (and
 /// in WebAssembly) through [`Engine`]; training uses the candle model it is built from.
 pub struct Extractor {
-    engine: Engine,
+    engine: Runner,
     tokenizer: SubwordTokenizer,
     labels: LabelSchema,
     /// Decision threshold on probabilities (the model's, 0.5 by default).
@@ -261,9 +311,15 @@ impl Extractor {
         tokenizer: SubwordTokenizer,
         precision: Precision,
     ) -> Result<Self> {
+        let engine = Runner::Cpu(Engine::with_precision(model, precision)?);
+        Ok(Self::with_runner(model, tokenizer, engine))
+    }
+
+    /// An extractor whose forward passes run on `engine`, built from `model`.
+    pub fn with_runner(model: &MgeModel, tokenizer: SubwordTokenizer, engine: Runner) -> Self {
         let config = &model.config;
-        Ok(Self {
-            engine: Engine::with_precision(model, precision)?,
+        Self {
+            engine,
             tokenizer,
             labels: config.labels.clone(),
             threshold: config.mge.threshold,
@@ -275,7 +331,7 @@ impl Extractor {
             word_spans: true,
             limit_cells: true,
             info: None,
-        })
+        }
     }
 
     /// Builds an extractor from the bytes of a bundle (no file system needed).
@@ -288,14 +344,37 @@ impl Extractor {
         bytes: &[u8],
         precision: Precision,
     ) -> std::result::Result<Self, LoadError> {
+        Self::from_bundle_on(bytes, |model| {
+            Ok(Runner::Cpu(Engine::with_precision(model, precision)?))
+        })
+    }
+
+    /// [`from_bundle`](Self::from_bundle) with the forward passes on a GPU.
+    #[cfg(feature = "gpu")]
+    pub fn from_bundle_gpu(
+        bytes: &[u8],
+        gpu: crate::engine::gpu::Gpu,
+    ) -> std::result::Result<Self, LoadError> {
+        Self::from_bundle_on(bytes, |model| Ok(Runner::Gpu(GpuEngine::new(gpu, model)?)))
+    }
+
+    fn from_bundle_on(
+        bytes: &[u8],
+        runner: impl FnOnce(&MgeModel) -> Result<Runner>,
+    ) -> std::result::Result<Self, LoadError> {
         let (info, tensors) = read_bundle(bytes, &Device::Cpu)?;
         let model = MgeModel::load(&tensors, &info.config)?;
         drop(tensors);
         let tokenizer = SubwordTokenizer::from_bytes(info.tokenizer_json.as_bytes())?;
-        let mut ex = Self::with_precision(&model, tokenizer, precision)?;
+        let mut ex = Self::with_runner(&model, tokenizer, runner(&model)?);
         ex.flat_entities = flat_entities(&info.config.labels, &info.provenance.dataset);
         ex.info = Some(info);
         Ok(ex)
+    }
+
+    /// Where the forward passes run.
+    pub fn runner(&self) -> &Runner {
+        &self.engine
     }
 
     /// The bundle's metadata, when built from one.
@@ -389,7 +468,61 @@ impl Extractor {
             }
         }
         let decode_start = now();
+        let (found, kept) = self.decode(texts, &windows, tables, keep_tables, threshold);
+        let end = now();
+        timings.decode_ms = end - decode_start;
+        timings.total_ms = end - start;
+        Ok((found, kept, timings))
+    }
 
+    /// [`analyze`](Self::analyze) with each window's forward pass awaited from `forward`
+    /// (ids with `[CLS]` and `[SEP]`, and whether gate activations are wanted): how a
+    /// browser runs the passes on its GPU, whose results arrive asynchronously. The
+    /// encoder time is the whole time of each pass.
+    pub async fn analyze_with<F, Fut>(
+        &self,
+        text: &str,
+        clock: Clock<'_>,
+        forward: F,
+    ) -> Result<Analysis>
+    where
+        F: Fn(Vec<u32>, bool) -> Fut,
+        Fut: std::future::Future<Output = Result<Tables>>,
+    {
+        let mut timings = Timings::default();
+        let start = clock();
+        let mut windows = Vec::new();
+        self.windows(0, text, &mut windows)?;
+        timings.tokenize_ms = clock() - start;
+        let mut tables = Vec::with_capacity(windows.len());
+        for w in &windows {
+            let t0 = clock();
+            let t = forward(w.ids.clone(), true).await?;
+            timings.encoder_ms += clock() - t0;
+            tables.push(Some(t));
+        }
+        let decode_start = clock();
+        let (mut found, sentences) = self.decode(&[text], &windows, tables, true, self.threshold);
+        let end = clock();
+        timings.decode_ms = end - decode_start;
+        timings.total_ms = end - start;
+        Ok(Analysis {
+            extraction: found.pop().unwrap_or_default(),
+            sentences,
+            timings,
+        })
+    }
+
+    /// Entities and relations of each text from its windows' tables (and the tables
+    /// themselves, with `keep_tables`).
+    fn decode(
+        &self,
+        texts: &[&str],
+        windows: &[Window],
+        tables: Vec<Option<Tables>>,
+        keep_tables: bool,
+        threshold: f32,
+    ) -> (Vec<Extraction>, Vec<SentenceTables>) {
         let chars: Vec<Vec<char>> = texts.iter().map(|t| t.chars().collect()).collect();
         let mut found: Vec<Vec<EntityMention>> = vec![Vec::new(); texts.len()];
         let mut rels: Vec<Vec<(usize, usize, usize, f32)>> = vec![Vec::new(); texts.len()];
@@ -475,10 +608,7 @@ impl Extractor {
                 assemble(text, ents, rels, &self.labels, self.flat_entities)
             })
             .collect();
-        let end = now();
-        timings.decode_ms = end - decode_start;
-        timings.total_ms = end - start;
-        Ok((found, kept, timings))
+        (found, kept)
     }
 
     /// Sentences of `text`, each cut into windows that fit the encoder: one window when the

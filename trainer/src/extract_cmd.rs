@@ -30,6 +30,11 @@ pub struct ExtractArgs {
     /// instructions that make it faster (auto), or always f32 / int8.
     #[arg(long, value_enum, default_value_t = PrecisionArg::Auto)]
     precision: PrecisionArg,
+    /// Where the forward passes run: `cpu`, or `wgpu`, a GPU through Vulkan, Metal or DX12
+    /// (for machines with a GPU and no CUDA; Mesa's lavapipe runs it on the CPU). On wgpu
+    /// the weights stay q8 and the arithmetic is f32; --precision is for the CPU.
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    backend: BackendArg,
     /// Input files, one document per line; standard input when none is given.
     files: Vec<PathBuf>,
     /// Input lines are JSON objects with a `text` field.
@@ -151,6 +156,30 @@ impl From<PrecisionArg> for mge::engine::Precision {
     }
 }
 
+/// `--backend` of `mge extract`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendArg {
+    Cpu,
+    Wgpu,
+}
+
+/// Builds the extractor of a bundle on the chosen backend.
+fn extractor(bytes: &[u8], backend: BackendArg, precision: PrecisionArg) -> Result<Extractor> {
+    Ok(match backend {
+        BackendArg::Cpu => Extractor::from_bundle_with(bytes, precision.into())?,
+        #[cfg(feature = "gpu")]
+        BackendArg::Wgpu => {
+            let gpu = mge::engine::gpu::Gpu::new_blocking()
+                .context("--backend wgpu needs a GPU adapter (or Mesa's lavapipe driver)")?;
+            let ex = Extractor::from_bundle_gpu(bytes, gpu)?;
+            eprintln!("forward passes on {}", ex.runner().describe());
+            ex
+        }
+        #[cfg(not(feature = "gpu"))]
+        BackendArg::Wgpu => bail!("this mge was built without the `gpu` feature"),
+    })
+}
+
 pub(crate) fn inputs(files: &[PathBuf]) -> Vec<Option<&Path>> {
     if files.is_empty() {
         vec![None]
@@ -186,7 +215,7 @@ pub(crate) fn text_of(line: String, jsonl: bool, name: &str, n: usize) -> Result
 pub fn run(a: &ExtractArgs) -> Result<()> {
     let bytes =
         std::fs::read(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
-    let mut ex = Extractor::from_bundle_with(&bytes, a.precision.into())
+    let mut ex = extractor(&bytes, a.backend, a.precision)
         .with_context(|| format!("{}", a.model.display()))?;
     if a.window < 3 {
         bail!("--window must be at least 3 (the [CLS] and [SEP] markers and one sub-token)");

@@ -187,6 +187,55 @@ fn train_then_eval_from_the_command_line() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("\"text\":\"Mary lives in Paris .\""));
+    // --backend wgpu finds what the CPU finds (on lavapipe here); without any adapter it
+    // says what it needs.
+    let spans = |o: &Output| -> Vec<(u64, u64, String)> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .flat_map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let ents = v["entities"].as_array().cloned().unwrap_or_default();
+                ents.into_iter().map(|e| {
+                    let n = |k: &str| e[k].as_u64().unwrap_or(u64::MAX);
+                    (n("start"), n("end"), e["type"].to_string())
+                })
+            })
+            .collect()
+    };
+    let input = "John Smith lives in Boston .\nMary works for Acme Corp in Paris .\n";
+    let on = |backend: &str| {
+        let args = [
+            "extract",
+            "--model",
+            &bundle,
+            "--threshold",
+            "0.3",
+            "--precision",
+            "f32",
+            "--backend",
+            backend,
+        ];
+        run_extract(&args, input.as_bytes())
+    };
+    let (cpu, gpu) = (on("cpu"), on("wgpu"));
+    assert!(cpu.status.success(), "{}", text(&cpu));
+    if gpu.status.success() {
+        assert!(
+            text(&gpu).contains("forward passes on wgpu"),
+            "{}",
+            text(&gpu)
+        );
+        assert!(!spans(&cpu).is_empty());
+        assert_eq!(spans(&gpu), spans(&cpu));
+    } else {
+        assert!(text(&gpu).contains("needs a GPU adapter"), "{}", text(&gpu));
+        assert_ne!(
+            std::env::var("MGE_REQUIRE_GPU").as_deref(),
+            Ok("1"),
+            "{}",
+            text(&gpu)
+        );
+    }
     let brat_dir = dir.path().join("brat");
     let o = run_extract(
         &[

@@ -53,7 +53,7 @@ pub struct GateLayout {
 }
 
 impl GateLayout {
-    fn new(names: &[&str], hidden: usize) -> Result<Self> {
+    pub(crate) fn new(names: &[&str], hidden: usize) -> Result<Self> {
         let at = |name: &str| names.iter().position(|g| *g == name);
         let need = |name: &str| {
             at(name).ok_or_else(|| Error::Config(format!("the gate layer has no `{name}`")))

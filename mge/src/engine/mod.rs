@@ -13,6 +13,8 @@
 
 pub mod cpu;
 pub mod forward;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 
 pub use cpu::{gemm, isa, qgemm};
 

@@ -1,0 +1,109 @@
+//! The GPU backend beside the CPU engine (f32) on the same token-id sequences, one at a
+//! time, side by side in one run: where the time of a GPU forward pass goes when the GPU is
+//! a CPU driver (lavapipe, SwiftShader) says what the backend costs in dispatches, uploads
+//! and read backs; on a real GPU it says how fast it is.
+//!
+//! ```sh
+//! cargo run --release -p mge --features gpu --example gpu_timing -- BUNDLE IDS.json [ROUNDS]
+//! ```
+//!
+//! `IDS.json` is `{"one": [ids…], "all": [[ids…], …]}` as for `forward_timing`. Prints one
+//! JSON line: the adapter, dispatches per pass, and for each backend the median
+//! milliseconds of `one` (over 5 runs per round) and the median seconds of all of `all`.
+
+use std::time::Instant;
+
+use mge::engine::gpu::{Gpu, GpuEngine};
+use mge::engine::{Engine, Precision};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        return Err("usage: gpu_timing BUNDLE IDS.json [ROUNDS]".into());
+    }
+    let bytes = std::fs::read(&args[1])?;
+    let ids: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&args[2])?)?;
+    let seq = |v: &serde_json::Value| -> Option<Vec<u32>> {
+        v.as_array()?
+            .iter()
+            .map(|x| x.as_u64().and_then(|x| u32::try_from(x).ok()))
+            .collect()
+    };
+    let one = ids.get("one").and_then(seq).ok_or("IDS.json: no `one`")?;
+    let all: Vec<Vec<u32>> = ids
+        .get("all")
+        .and_then(|a| a.as_array())
+        .ok_or("IDS.json: no `all` list")?
+        .iter()
+        .map(seq)
+        .collect::<Option<_>>()
+        .ok_or("IDS.json: `all` holds something that is not a list of token ids")?;
+    let rounds: usize = args
+        .get(3)
+        .map(|r| r.parse())
+        .transpose()?
+        .unwrap_or(3)
+        .max(1);
+    let (info, tensors) = mge::bundle::read_bundle(&bytes, &candle_core::Device::Cpu)?;
+    let model = mge::model::MgeModel::load(&tensors, &info.config)?;
+    let cpu = Engine::with_precision(&model, Precision::F32)?;
+    let t = Instant::now();
+    let gpu = GpuEngine::new(Gpu::new_blocking()?, &model)?;
+    let load_s = t.elapsed().as_secs_f64();
+    let dispatches = gpu.dispatches(&one)?;
+
+    type Pass<'a> = Box<dyn Fn(&[u32]) -> mge::Result<()> + 'a>;
+    let passes: [(&str, Pass); 2] = [
+        ("cpu", Box::new(|s| cpu.forward(s, false, None).map(drop))),
+        (
+            "wgpu",
+            Box::new(|s| gpu.forward_blocking(s, false).map(drop)),
+        ),
+    ];
+    let mut out = serde_json::json!({
+        "adapter": gpu.gpu().adapter(),
+        "gpu_load_s": load_s,
+        "dispatches": dispatches,
+        "one_tokens": one.len(),
+        "all_sequences": all.len(),
+    });
+    let (mut one_ms, mut all_s) = ([vec![], vec![]], [vec![], vec![]]);
+    // Rounds alternate the backends, so that both meet the same state of the machine.
+    for round in 0..=rounds {
+        for (b, (_, pass)) in passes.iter().enumerate() {
+            let mut times = Vec::new();
+            for _ in 0..5 {
+                let t = Instant::now();
+                pass(&one)?;
+                times.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+            let t = Instant::now();
+            for s in &all {
+                pass(s)?;
+            }
+            if round > 0 {
+                one_ms[b].push(median(times));
+                all_s[b].push(t.elapsed().as_secs_f64());
+            }
+        }
+    }
+    for (b, (name, _)) in passes.iter().enumerate() {
+        out[format!("{name}_one_ms")] = median(one_ms[b].clone()).into();
+        out[format!("{name}_all_s")] = median(all_s[b].clone()).into();
+    }
+    println!("{out}");
+    Ok(())
+}
