@@ -220,6 +220,8 @@ pub const DEFAULT_WINDOW: usize = 64;
 pub const DEFAULT_CONTEXT: usize = 16;
 
 /// Where an [`Extractor`]'s forward passes run.
+// One per extractor: the sizes of the variants do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Runner {
     /// The CPU engine (natively, or WebAssembly SIMD in a browser).
     Cpu(Engine),

@@ -201,6 +201,12 @@ pub struct Browser {
 
 impl Browser {
     pub async fn open(driver: &Chromedriver, prefix: &str) -> Result<Self> {
+        Self::open_with(driver, prefix, &[]).await
+    }
+
+    /// [`open`](Self::open) with more Chromium flags (`--enable-unsafe-webgpu` gives
+    /// headless Chromium a WebGPU adapter, SwiftShader on the CPU).
+    pub async fn open_with(driver: &Chromedriver, prefix: &str, flags: &[&str]) -> Result<Self> {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let profile = std::env::temp_dir().join(format!(
             "mge-e2e-{}-{}-{}",
@@ -215,7 +221,10 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chrome.to_string_lossy(),
-                "args": chrome_args(&profile, 1280, 1400),
+                "args": chrome_args(&profile, 1280, 1400)
+                    .into_iter()
+                    .chain(flags.iter().map(|f| f.to_string()))
+                    .collect::<Vec<_>>(),
             },
         });
         let caps = match caps {
@@ -412,6 +421,14 @@ pub fn run_e2e<F>(name: &str, body: F)
 where
     F: AsyncFnOnce(&mut Ctx) -> Result<()>,
 {
+    run_e2e_with(name, &[], body)
+}
+
+/// [`run_e2e`] in a Chromium started with `flags` as well.
+pub fn run_e2e_with<F>(name: &str, flags: &[&str], body: F)
+where
+    F: AsyncFnOnce(&mut Ctx) -> Result<()>,
+{
     if skip_requested() {
         eprintln!("{name}: skipped (MGE_E2E_SKIP=1)");
         return;
@@ -425,7 +442,7 @@ where
     let outcome: Result<()> = block_on(async {
         let server = StaticServer::start(ServerConfig::root(&dist)).context("static server")?;
         let driver = Chromedriver::start()?;
-        let browser = Browser::open(&driver, name).await?;
+        let browser = Browser::open_with(&driver, name, flags).await?;
         let mut cx = Ctx {
             server,
             browser,

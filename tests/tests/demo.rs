@@ -12,7 +12,8 @@ use std::time::Duration;
 use anyhow::{anyhow, ensure, Result};
 use fantoccini::Locator;
 use mge_e2e::{
-    encode_query_value, run_e2e, shows_text_script, Browser, Ctx, Mention, ANY_RESULT, SAW_BUSY,
+    encode_query_value, run_e2e, run_e2e_with, shows_text_script, Browser, Ctx, Mention,
+    ANY_RESULT, SAW_BUSY,
 };
 use serde_json::json;
 
@@ -1832,6 +1833,157 @@ fn the_page_falls_back_to_the_server_when_its_model_cannot_run() {
             shows_native_result(b, SERVER_TEXT).await?;
             let _ = stop.send(());
         }
+        Ok(())
+    });
+}
+
+/// Headless Chromium's WebGPU: with this flag it offers a SwiftShader adapter (on the CPU),
+/// in workers too; without it, no adapter.
+const WEBGPU: &[&str] = &["--enable-unsafe-webgpu"];
+
+/// The 20 parity sentences as one text.
+fn parity_text() -> Result<String> {
+    let path = mge_e2e::repo_root().join("mge/tests/fixtures/parity_sentences.txt");
+    let text = std::fs::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+/// Every shown mention's score by its span.
+async fn mention_scores(b: &Browser) -> Result<Vec<(u64, u64, f64)>> {
+    let v = b
+        .js(
+            "return [...document.querySelectorAll('.annotated .mention')].map(m => \
+               [m.getAttribute('data-start'), m.getAttribute('data-end'), m.getAttribute('data-score')]);",
+            vec![],
+        )
+        .await?;
+    let num = |x: &serde_json::Value| x.as_str().and_then(|s| s.parse::<f64>().ok());
+    v.as_array()
+        .ok_or_else(|| anyhow!("no mentions list: {v}"))?
+        .iter()
+        .map(|m| match (num(&m[0]), num(&m[1]), num(&m[2])) {
+            (Some(a), Some(e), Some(s)) => Ok((a as u64, e as u64, s)),
+            _ => Err(anyhow!("a mention without span or score: {m}")),
+        })
+        .collect()
+}
+
+#[test]
+fn webgpu_gives_the_entities_relations_and_scores_of_the_cpu() {
+    run_e2e_with("18-webgpu", WEBGPU, async |cx| {
+        let b = &cx.browser;
+        let text = parity_text()?;
+        open_with_text(cx, &text, "&model=conll04&backend=webgpu").await?;
+        b.screenshot("webgpu").await?;
+        ensure!(backend(b).await? == "webgpu", "data-backend is not webgpu");
+        shows_native_result(b, &text).await?;
+        // Scores (shown with 3 decimals) within 1e-3 of the CPU's.
+        let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
+        let native = mge::extract::Extractor::from_bundle_with(&bundle, F32)?.extract(&text)?;
+        let scores = mention_scores(b).await?;
+        ensure!(!scores.is_empty(), "no mentions shown");
+        for (start, end, score) in scores {
+            let e = native
+                .entities
+                .iter()
+                .find(|e| e.start as u64 == start && e.end as u64 == end)
+                .ok_or_else(|| anyhow!("no native entity at {start}..{end}"))?;
+            let diff = (e.score as f64 - score).abs();
+            ensure!(
+                diff <= 1e-3 + 5e-4,
+                "{start}..{end}: WebGPU {score}, CPU {}",
+                e.score
+            );
+        }
+        // The timing panel says how the backend was chosen: both backends timed.
+        let choice = b
+            .js(
+                "const c = document.getElementById('backend-choice');\
+                 return c ? [c.getAttribute('data-webgpu-ms'), c.getAttribute('data-wasm-ms'), c.textContent] : null;",
+                vec![],
+            )
+            .await?;
+        let timed = |i: usize| {
+            choice[i]
+                .as_str()
+                .and_then(|s| s.parse::<f64>().ok())
+                .is_some_and(|v| v > 0.0)
+        };
+        ensure!(
+            timed(0) && timed(1),
+            "the warm-up times are not shown: {choice}"
+        );
+        ensure!(
+            choice[2].as_str().is_some_and(|t| t.contains("→ webgpu")),
+            "the choice is not shown: {choice}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn without_a_gpu_adapter_the_model_runs_in_webassembly() {
+    run_e2e("19-no-webgpu", async |cx| {
+        let b = &cx.browser;
+        let text = "Maria Gonzalez works for the United Nations in Geneva.";
+        // The link asks for WebGPU, which this Chromium (no flag) cannot give.
+        open_with_text(cx, text, "&model=conll04&backend=webgpu").await?;
+        ensure!(backend(b).await? == "wasm", "data-backend is not wasm");
+        let note = b
+            .js(
+                "const n = document.getElementById('backend-note'); return n ? n.textContent : '';",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            note.as_str().is_some_and(|n| n.contains("WebGPU")),
+            "no note says why WebGPU is not used: {note}"
+        );
+        shows_native_result(b, text).await?;
+        Ok(())
+    });
+}
+
+#[test]
+fn a_lost_gpu_device_moves_the_model_to_webassembly_keeping_the_text() {
+    run_e2e_with("20-webgpu-lost", WEBGPU, async |cx| {
+        let b = &cx.browser;
+        let first = "Maria Gonzalez works for the United Nations in Geneva.";
+        open_with_text(cx, first, "&model=conll04&backend=webgpu").await?;
+        ensure!(backend(b).await? == "webgpu", "data-backend is not webgpu");
+        b.js("window.mgeLoseGpu();", vec![]).await?;
+        // The visitor types on; the next extraction meets the lost device.
+        let text = "John Smith, a reporter for the Boston Globe, lives in Cambridge.";
+        let area = b.client.find(Locator::Id("text")).await?;
+        area.clear().await?;
+        area.send_keys(text).await?;
+        b.wait_settled("the result after the loss", RUN, &shows_text_script(text))
+            .await?;
+        b.screenshot("webgpu-lost").await?;
+        ensure!(
+            backend(b).await? == "wasm",
+            "data-backend is not wasm after the loss"
+        );
+        let kept = b
+            .js("return document.getElementById('text').value;", vec![])
+            .await?;
+        ensure!(kept.as_str() == Some(text), "the text changed: {kept}");
+        let note = b
+            .js(
+                "const n = document.getElementById('backend-note'); return n ? n.textContent : '';",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            note.as_str().is_some_and(|n| n.contains("WebGPU")),
+            "no notice of the move to WebAssembly: {note}"
+        );
+        shows_native_result(b, text).await?;
         Ok(())
     });
 }

@@ -13,8 +13,14 @@ use crate::models::ModelKey;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToWorker {
-    /// Fetch and load a model's bundle (answered at once when it is loaded already).
-    Load { id: u64, model: ModelKey },
+    /// Fetch and load a model's bundle (answered at once when it is loaded already), and
+    /// choose where it runs.
+    Load {
+        id: u64,
+        model: ModelKey,
+        #[serde(default)]
+        gpu: GpuChoice,
+    },
     /// Extract from a text; `analyze` asks for the teaching view's tables.
     Extract {
         id: u64,
@@ -33,6 +39,9 @@ pub enum ToWorker {
     },
     /// Stop the document under way (between two chunks); nothing answers it.
     Cancel,
+    /// Destroys the GPU devices of the loaded models, as a driver reset would (for the
+    /// browser test of the fallback; the page offers it as `window.mgeLoseGpu()`).
+    LoseGpu,
     /// The in-page benchmark (`?bench=1`).
     Bench {
         id: u64,
@@ -42,6 +51,31 @@ pub enum ToWorker {
         runs: usize,
         sentences_url: String,
     },
+}
+
+/// Whether a model may run on the visitor's GPU (WebGPU).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GpuChoice {
+    /// Time a warm-up sentence on WebGPU and on WebAssembly, and keep the faster.
+    #[default]
+    Measure,
+    /// WebGPU wherever it works (`?backend=webgpu`).
+    Require,
+    /// WebAssembly only (`?backend=wasm`).
+    Off,
+}
+
+/// How the worker chose between WebGPU and WebAssembly for a model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackendChoice {
+    /// Median milliseconds of the warm-up sentence on each (absent where not timed).
+    pub wasm_ms: Option<f64>,
+    pub webgpu_ms: Option<f64>,
+    /// The GPU adapter, when there is one.
+    pub adapter: Option<String>,
+    /// Why the model does not run on WebGPU, when it could have.
+    pub note: Option<String>,
 }
 
 /// What a loaded model is, for the legend and the footer.
@@ -57,6 +91,11 @@ pub struct ModelInfo {
     pub bytes: u64,
     pub fetch_ms: f64,
     pub init_ms: f64,
+    /// Where it runs in the browser: `webgpu` or `wasm` (empty on the server).
+    #[serde(default)]
+    pub backend: String,
+    #[serde(default)]
+    pub choice: BackendChoice,
 }
 
 /// Which step of loading a model failed.
@@ -135,6 +174,13 @@ pub enum FromWorker {
     Loaded {
         id: u64,
         info: ModelInfo,
+    },
+    /// A model moved from WebGPU to WebAssembly (the device was lost, a kernel failed);
+    /// the extraction under way was finished on WebAssembly.
+    BackendChanged {
+        model: ModelKey,
+        backend: String,
+        note: String,
     },
     LoadFailed {
         id: u64,

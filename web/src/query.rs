@@ -1,5 +1,5 @@
 //! Shareable links: `?text=…&model=conll04|scierc|ade&threshold=…` (and `bench=1`,
-//! `backend=wasm|server`).
+//! `backend=webgpu|wasm|server`).
 
 use crate::models::ModelKey;
 
@@ -15,10 +15,12 @@ pub struct PageQuery {
     pub backend: Option<Backend>,
 }
 
-/// Where the model runs: in the page's worker (WebAssembly), or on the server that serves
-/// the page (`mge serve`), the fallback when the worker cannot run it.
+/// Where the model runs: in the page's worker on the visitor's GPU (WebGPU) or in
+/// WebAssembly, or on the server that serves the page (`mge serve`), the fallback when the
+/// worker cannot run it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    WebGpu,
     Wasm,
     Server,
 }
@@ -27,6 +29,7 @@ impl Backend {
     /// The value of `#status[data-backend]` and of `?backend=`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Backend::WebGpu => "webgpu",
             Backend::Wasm => "wasm",
             Backend::Server => "server",
         }
@@ -34,6 +37,7 @@ impl Backend {
 
     pub fn from_key(key: &str) -> Option<Self> {
         match key.trim().to_ascii_lowercase().as_str() {
+            "webgpu" => Some(Backend::WebGpu),
             "wasm" => Some(Backend::Wasm),
             "server" => Some(Backend::Server),
             _ => None,
@@ -176,6 +180,10 @@ mod tests {
     fn backends() {
         assert_eq!(parse_query("backend=server").backend, Some(Backend::Server));
         assert_eq!(parse_query("backend=WASM").backend, Some(Backend::Wasm));
+        assert_eq!(parse_query("backend=webgpu").backend, Some(Backend::WebGpu));
+        for b in [Backend::WebGpu, Backend::Wasm, Backend::Server] {
+            assert_eq!(Backend::from_key(b.as_str()), Some(b));
+        }
         assert_eq!(parse_query("backend=quantum").backend, None);
         assert_eq!(parse_query("text=a").backend, None);
     }

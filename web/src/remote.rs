@@ -103,7 +103,7 @@ pub async fn available() -> bool {
 /// The worker's answers to `msg`, computed by the server.
 pub async fn answer(msg: ToWorker) -> Vec<FromWorker> {
     match msg {
-        ToWorker::Load { id, model } => vec![load(id, model).await],
+        ToWorker::Load { id, model, .. } => vec![load(id, model).await],
         ToWorker::Extract {
             id,
             model,
@@ -117,7 +117,8 @@ pub async fn answer(msg: ToWorker) -> Vec<FromWorker> {
             error: "documents are read only by the model in this browser, and it cannot run here"
                 .into(),
         }],
-        ToWorker::Cancel => Vec::new(),
+        // The server has no GPU of the visitor's to lose.
+        ToWorker::Cancel | ToWorker::LoseGpu => Vec::new(),
         ToWorker::Bench { id, .. } => vec![FromWorker::BenchFailed {
             id,
             error: "the benchmark measures the in-browser model; this page runs on the server"
@@ -165,6 +166,8 @@ async fn load(id: u64, model: ModelKey) -> FromWorker {
             bytes: m.bytes,
             fetch_ms: ((now() - t0) * 10.0).round() / 10.0,
             init_ms: 0.0,
+            backend: String::new(),
+            choice: Default::default(),
         },
     }
 }

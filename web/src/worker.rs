@@ -7,6 +7,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use mge::engine::gpu::{Gpu, GpuEngine};
 
 use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -21,7 +24,8 @@ use crate::api::{self, Extraction, Extractor, SentenceTables, Timings};
 use crate::chunks::sentence_chunks;
 use crate::models::{ModelKey, CHUNK_CHARS, MAX_CHARS};
 use crate::protocol::{
-    BenchReport, FromWorker, LoadStage, ModelInfo, RunResult, Throughput, ToWorker,
+    BackendChoice, BenchReport, FromWorker, GpuChoice, LoadStage, ModelInfo, RunResult, Throughput,
+    ToWorker,
 };
 use crate::stats::{median, round_to};
 
@@ -29,7 +33,15 @@ thread_local! {
     static QUEUE: RefCell<VecDeque<ToWorker>> = const { RefCell::new(VecDeque::new()) };
     static RUNNING: Cell<bool> = const { Cell::new(false) };
     static MODELS: RefCell<HashMap<ModelKey, (Extractor, ModelInfo)>> = RefCell::new(HashMap::new());
+    /// The models that run on WebGPU (the others run on WebAssembly).
+    static GPUS: RefCell<HashMap<ModelKey, Rc<GpuEngine>>> = RefCell::new(HashMap::new());
 }
+
+/// The sentence both backends are timed on after a model loads.
+const WARM_UP: &str =
+    "Maria Gonzalez, a reporter for the Boston Globe, met officials of Toyota in Tokyo.";
+/// Timed runs of it on each backend (after one untimed run each).
+const WARM_UP_RUNS: usize = 3;
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -93,7 +105,7 @@ fn pump() {
     wasm_bindgen_futures::spawn_local(async {
         while let Some(msg) = next_request() {
             match msg {
-                ToWorker::Load { id, model } => load(id, model).await,
+                ToWorker::Load { id, model, gpu } => load(id, model, gpu).await,
                 ToWorker::Extract {
                     id,
                     model,
@@ -109,6 +121,11 @@ fn pump() {
                 } => run_chunks(id, model, &text, threshold, false, Run::Document).await,
                 // Seen by `superseded` while a document runs; nothing to do on its own.
                 ToWorker::Cancel => {}
+                ToWorker::LoseGpu => GPUS.with(|g| {
+                    for engine in g.borrow().values() {
+                        engine.gpu().lose();
+                    }
+                }),
                 ToWorker::Bench {
                     id,
                     model,
@@ -248,10 +265,96 @@ fn model_info(
         bytes,
         fetch_ms: round_to(fetch_ms, 1),
         init_ms: round_to(init_ms, 1),
+        backend: "wasm".into(),
+        choice: BackendChoice::default(),
     }
 }
 
-async fn load(id: u64, model: ModelKey) {
+/// Median milliseconds of the warm-up sentence through `run` (one untimed run first).
+async fn time_runs<F, Fut>(run: F) -> Result<f64, String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    run().await?;
+    let mut times = Vec::with_capacity(WARM_UP_RUNS);
+    for _ in 0..WARM_UP_RUNS {
+        let t0 = now();
+        run().await?;
+        times.push(now() - t0);
+    }
+    Ok(round_to(median(&times).unwrap_or(f64::NAN), 2))
+}
+
+/// Runs `text` through the GPU engine of `gpu` with the extractor's windows and decoding.
+async fn on_gpu(ex: &Extractor, gpu: &Rc<GpuEngine>, text: &str) -> mge::Result<api::Analysis> {
+    ex.analyze_with(text, &now, |ids, gates| {
+        let gpu = gpu.clone();
+        async move { gpu.forward(&ids, gates).await }
+    })
+    .await
+}
+
+/// Opens the GPU, builds the model on it and times the warm-up sentence on both backends:
+/// the engine when the model should run on WebGPU, and how that was decided.
+async fn choose_backend(
+    ex: &Extractor,
+    bytes: &[u8],
+    choice: GpuChoice,
+) -> (Option<Rc<GpuEngine>>, BackendChoice) {
+    let mut c = BackendChoice::default();
+    if choice == GpuChoice::Off {
+        c.note = Some("the link asks for WebAssembly".into());
+        return (None, c);
+    }
+    let gpu = match Gpu::new().await {
+        Ok(g) => g,
+        Err(e) => {
+            c.note = Some(format!("no WebGPU here ({e})"));
+            return (None, c);
+        }
+    };
+    c.adapter = Some(gpu.adapter().to_string());
+    let engine = match GpuEngine::from_bundle(bytes, gpu) {
+        Ok(e) => Rc::new(e),
+        Err(e) => {
+            c.note = Some(format!("the model could not be built on the GPU ({e})"));
+            return (None, c);
+        }
+    };
+    let gpu_time = time_runs(|| async {
+        on_gpu(ex, &engine, WARM_UP)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    let wasm_time = time_runs(|| async {
+        api::analyze(ex, WARM_UP, &now)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    c.wasm_ms = wasm_time.ok();
+    match gpu_time {
+        Err(e) => {
+            c.note = Some(format!("WebGPU failed on the warm-up sentence ({e})"));
+            (None, c)
+        }
+        Ok(ms) => {
+            c.webgpu_ms = Some(ms);
+            let faster = c.wasm_ms.is_none_or(|w| ms < w);
+            if choice == GpuChoice::Require || faster {
+                (Some(engine), c)
+            } else {
+                c.note = Some("WebAssembly was faster on the warm-up sentence".into());
+                (None, c)
+            }
+        }
+    }
+}
+
+async fn load(id: u64, model: ModelKey, gpu: GpuChoice) {
     if let Some(info) = MODELS.with(|m| m.borrow().get(&model).map(|(_, i)| i.clone())) {
         post(&FromWorker::Loaded { id, info });
         return;
@@ -292,8 +395,14 @@ async fn load(id: u64, model: ModelKey) {
     let t1 = now();
     match api::load(&bytes) {
         Ok(ex) => {
-            let info = model_info(model, &ex, bytes.len() as u64, fetch_ms, now() - t1);
+            let mut info = model_info(model, &ex, bytes.len() as u64, fetch_ms, now() - t1);
+            let (engine, choice) = choose_backend(&ex, &bytes, gpu).await;
             drop(bytes);
+            info.choice = choice;
+            if let Some(engine) = engine {
+                info.backend = "webgpu".into();
+                GPUS.with(|g| g.borrow_mut().insert(model, engine));
+            }
             MODELS.with(|m| m.borrow_mut().insert(model, (ex, info.clone())));
             post(&FromWorker::Loaded { id, info });
         }
@@ -330,6 +439,47 @@ fn with_model<T>(
         }
         f(ex).map_err(|e| e.to_string())
     })
+}
+
+type Piece = (Extraction, Timings, Vec<SentenceTables>);
+
+/// Runs a piece of text on WebGPU when the model runs there. `None` when it does not, or
+/// when WebGPU failed: the model then moves to WebAssembly for good (the page is told)
+/// and the caller runs the piece there.
+async fn gpu_piece(
+    model: ModelKey,
+    piece: &str,
+    threshold: f32,
+    analyze: bool,
+) -> Option<Result<Piece, String>> {
+    let engine = GPUS.with(|g| g.borrow().get(&model).cloned())?;
+    // The extractor leaves the map while the GPU works (the queue runs one request at a
+    // time, so nothing else asks for it meanwhile).
+    let (mut ex, mut info) = MODELS.with(|m| m.borrow_mut().remove(&model))?;
+    ex.threshold = threshold;
+    let out = on_gpu(&ex, &engine, piece).await;
+    let result = match out {
+        Ok(a) => Some(Ok((
+            a.extraction,
+            a.timings,
+            if analyze { a.sentences } else { Vec::new() },
+        ))),
+        Err(e) => {
+            GPUS.with(|g| g.borrow_mut().remove(&model));
+            let note = format!("WebGPU stopped working ({e}); the model now runs in WebAssembly");
+            web_sys::console::warn_1(&note.clone().into());
+            info.backend = "wasm".into();
+            info.choice.note = Some(note.clone());
+            post(&FromWorker::BackendChanged {
+                model,
+                backend: "wasm".into(),
+                note,
+            });
+            None
+        }
+    };
+    MODELS.with(|m| m.borrow_mut().insert(model, (ex, info)));
+    result
 }
 
 /// Appends a chunk's extraction (offsets relative to the chunk) to the whole text's.
@@ -384,14 +534,17 @@ async fn run_chunks(
             }
         }
         let piece = &text[c.byte_start..c.byte_end];
-        let out = with_model(model, Some(threshold), |ex| {
-            if analyze {
-                api::analyze(ex, piece, &now).map(|a| (a.extraction, a.timings, a.sentences))
-            } else {
-                api::extract_many_timed(ex, &[piece], &now)
-                    .map(|(mut v, t)| (v.pop().unwrap_or_default(), t, Vec::new()))
-            }
-        });
+        let out = match gpu_piece(model, piece, threshold, analyze).await {
+            Some(out) => out,
+            None => with_model(model, Some(threshold), |ex| {
+                if analyze {
+                    api::analyze(ex, piece, &now).map(|a| (a.extraction, a.timings, a.sentences))
+                } else {
+                    api::extract_many_timed(ex, &[piece], &now)
+                        .map(|(mut v, t)| (v.pop().unwrap_or_default(), t, Vec::new()))
+                }
+            }),
+        };
         let (part, t, tables) = match out {
             Ok(x) => x,
             Err(error) => {

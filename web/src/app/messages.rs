@@ -13,6 +13,7 @@ use super::browser::{cache_offline, page_now};
 use super::state::{LoadFailure, LoadProgress, Phase, Ui, Unrecoverable};
 use crate::protocol::{FromWorker, ToWorker};
 use crate::query::Backend;
+use crate::query::Backend::WebGpu;
 use crate::remote;
 
 /// The worker script trunk emits (`data-loader-shim` on the worker's link).
@@ -81,13 +82,14 @@ impl Ui {
             });
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         onerror.forget();
+        expose_lose_gpu(&worker);
         self.worker.set_value(Some(worker));
         // A worker that neither says hello nor reports a failure (a browser that stalls on
         // its WebAssembly) counts as failed after a while.
         set_timeout(
             move || {
                 let silent = !self.worker_ready.get_untracked()
-                    && self.backend.get_untracked() == Backend::Wasm
+                    && self.backend.get_untracked() != Backend::Server
                     && self.worker_error.with_untracked(|e| e.is_none());
                 if silent {
                     self.fail_worker(format!(
@@ -113,7 +115,7 @@ impl Ui {
 
     /// Whether a failure of the worker may move the model to the server.
     pub(super) fn may_fall_back(&self) -> bool {
-        self.backend.get_untracked() == Backend::Wasm && self.forced_backend.is_none()
+        self.backend.get_untracked() != Backend::Server && self.forced_backend.is_none()
     }
 
     /// Moves the model to the server when the page's server has the API; otherwise shows
@@ -161,6 +163,7 @@ impl Ui {
                 self.send(&ToWorker::Load {
                     id: self.latest_load.get_value(),
                     model,
+                    gpu: self.gpu_choice(),
                 });
             }
             FromWorker::LoadProgress {
@@ -179,6 +182,14 @@ impl Ui {
             }
             FromWorker::Loaded { id, info } if id == self.latest_load.get_value() => {
                 cache_offline(info.model.bundle_url());
+                if self.backend.get_untracked() != Backend::Server {
+                    let gpu = info.backend == WebGpu.as_str();
+                    self.backend.set(if gpu { WebGpu } else { Backend::Wasm });
+                    // Say why WebGPU is not used only where the link asked for it.
+                    let asked = self.forced_backend == Some(WebGpu);
+                    self.backend_note
+                        .set(info.choice.note.clone().filter(|_| asked && !gpu));
+                }
                 self.loaded.set(Some(info));
                 self.load_progress.set(None);
                 self.phase.set(Phase::Ready);
@@ -206,6 +217,25 @@ impl Ui {
                 } else {
                     self.show_load_error(failure);
                 }
+            }
+            FromWorker::BackendChanged {
+                model,
+                backend,
+                note,
+            } => {
+                if model == self.model.get_untracked()
+                    && self.backend.get_untracked() != Backend::Server
+                {
+                    self.backend
+                        .set(Backend::from_key(&backend).unwrap_or(Backend::Wasm));
+                    self.backend_note.set(Some(note.clone()));
+                }
+                self.loaded.update(|l| {
+                    if let Some(info) = l.as_mut().filter(|i| i.model == model) {
+                        info.backend = backend;
+                        info.choice.note = Some(note);
+                    }
+                });
             }
             FromWorker::Progress { id, done, total } if id == self.latest_doc.get_value() => {
                 self.doc_progress(done, total);
@@ -281,4 +311,20 @@ impl Ui {
             self.finish_bench_with_error("the model could not be loaded");
         }
     }
+}
+
+/// `window.mgeLoseGpu()`: destroys the worker's GPU devices as a driver reset would, so
+/// that the fallback to WebAssembly can be tested (and tried by hand).
+fn expose_lose_gpu(worker: &Worker) {
+    let Ok(json) = serde_json::to_string(&ToWorker::LoseGpu) else {
+        return;
+    };
+    let worker = worker.clone();
+    let lose = Closure::<dyn Fn()>::new(move || {
+        let _ = worker.post_message(&JsValue::from_str(&json));
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&w, &"mgeLoseGpu".into(), lose.as_ref());
+    }
+    lose.forget();
 }

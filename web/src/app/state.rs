@@ -10,7 +10,7 @@ use super::browser::save_file;
 use super::documents::Docs;
 use crate::linking::{Focus, Linked};
 use crate::models::{ModelKey, ANALYZE_MAX_CHARS, BENCH_SENTENCE, BENCH_SENTENCES_URL, MAX_CHARS};
-use crate::protocol::{BenchReport, LoadStage, ModelInfo, RunResult, ToWorker};
+use crate::protocol::{BenchReport, GpuChoice, LoadStage, ModelInfo, RunResult, ToWorker};
 use crate::query::{build_query, Backend, PageQuery};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,7 +234,20 @@ impl Ui {
         }));
         self.phase.set(Phase::Loading);
         if self.worker_ready.get_untracked() {
-            self.send(&ToWorker::Load { id, model });
+            self.send(&ToWorker::Load {
+                id,
+                model,
+                gpu: self.gpu_choice(),
+            });
+        }
+    }
+
+    /// Whether the worker may run the model on WebGPU: as the link says, or as it measures.
+    pub(super) fn gpu_choice(&self) -> GpuChoice {
+        match self.forced_backend {
+            Some(Backend::WebGpu) => GpuChoice::Require,
+            Some(Backend::Wasm) => GpuChoice::Off,
+            _ => GpuChoice::Measure,
         }
     }
 

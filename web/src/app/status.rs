@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::state::{Phase, Ui};
 use crate::api::Timings;
 use crate::models::{ANALYZE_MAX_CHARS, MAX_CHARS};
-use crate::protocol::LoadStage;
+use crate::protocol::{BackendChoice, LoadStage};
 use crate::query::Backend;
 use crate::stats::grouped;
 
@@ -58,6 +58,10 @@ pub(super) fn Header(ui: Ui) -> impl IntoView {
                     {ui.backend_note.get().unwrap_or_default()}"."
                 </p>
             })}
+            {move || {
+                let note = ui.backend_note.get().filter(|_| ui.backend.get() != Backend::Server)?;
+                Some(view! { <p id="backend-note" class="backend-note">{note}</p> })
+            }}
         </header>
     }
 }
@@ -173,6 +177,7 @@ pub(super) fn timing_view(
     chunks: usize,
     backend: Backend,
     simd: bool,
+    choice: Option<BackendChoice>,
 ) -> impl IntoView {
     let split = t.tokenize_ms + t.encoder_ms + t.heads_ms + t.decode_ms > 0.0;
     let parts = if split {
@@ -188,10 +193,30 @@ pub(super) fn timing_view(
         format!("total {}", ms(t.total_ms))
     };
     let chunks = (chunks > 1).then(|| format!(" · {chunks} chunks"));
+    // How the worker chose: both backends timed on a warm-up sentence after the load.
+    let choice = choice
+        .filter(|c| c.webgpu_ms.is_some() || c.adapter.is_some())
+        .map(|c| {
+            let time = |v: Option<f64>| v.map_or("not timed".to_string(), ms);
+            let mut line = format!(
+                "warm-up sentence: WebGPU {} · WebAssembly {} → {}",
+                time(c.webgpu_ms),
+                time(c.wasm_ms),
+                backend.as_str()
+            );
+            if let Some(a) = c.adapter {
+                line.push_str(&format!(" · GPU: {a}"));
+            }
+            if let Some(n) = c.note {
+                line.push_str(&format!(" · {n}"));
+            }
+            view! { <span id="backend-choice" data-webgpu-ms=c.webgpu_ms.map(|v| v.to_string()) data-wasm-ms=c.wasm_ms.map(|v| v.to_string())><br/>{line}</span> }
+        });
     view! {
         <p class="timing">
             {parts}{chunks}" · backend "<code>{backend.as_str()}</code>
             {(simd && backend == Backend::Wasm).then_some(" (SIMD)")}
+            {choice}
         </p>
     }
 }

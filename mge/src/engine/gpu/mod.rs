@@ -783,6 +783,15 @@ impl GpuEngine {
         Ok(Self { model, gpu })
     }
 
+    /// Builds the model of a bundle's bytes on `gpu`.
+    pub fn from_bundle(bytes: &[u8], gpu: Gpu) -> Result<Self> {
+        let (info, tensors) = crate::bundle::read_bundle(bytes, &candle_core::Device::Cpu)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let model = MgeModel::load(&tensors, &info.config)?;
+        drop(tensors);
+        Self::new(gpu, &model)
+    }
+
     pub fn gpu(&self) -> &Gpu {
         &self.gpu
     }
