@@ -91,6 +91,8 @@ pub struct ServeConfig {
     pub dist: Option<PathBuf>,
     pub models: Vec<ModelSource>,
     pub limits: Limits,
+    /// Run the forward passes on a GPU through wgpu (feature `gpu`) instead of the CPU.
+    pub gpu: bool,
 }
 
 /// The bundles committed in the repository's `models/` folder, for when no `--model` is

@@ -224,7 +224,7 @@ pub fn run(config: ServeConfig) -> Result<(), ServeError> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let start = std::time::Instant::now();
-    let models = Models::load(&config.models)?;
+    let models = Models::load_on(&config.models, config.gpu)?;
     for d in models.descriptions() {
         tracing::info!(
             model = %d.name,

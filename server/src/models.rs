@@ -39,6 +39,22 @@ pub struct ModelEntry {
     pub extractor: Arc<Extractor>,
 }
 
+/// A bundle's extractor, on the CPU or (with the `gpu` feature) on a GPU.
+fn build(bytes: &[u8], gpu: bool) -> Result<Extractor, mge::extract::LoadError> {
+    if !gpu {
+        return Extractor::from_bundle(bytes);
+    }
+    #[cfg(feature = "gpu")]
+    {
+        let device = mge::engine::gpu::Gpu::new_blocking()?;
+        Extractor::from_bundle_gpu(bytes, device)
+    }
+    #[cfg(not(feature = "gpu"))]
+    Err(mge::extract::LoadError::Model(mge::Error::Gpu(
+        "this server was built without the `gpu` feature".into(),
+    )))
+}
+
 /// The loaded models, in the order given; the first is the default.
 pub struct Models {
     entries: Vec<ModelEntry>,
@@ -48,6 +64,12 @@ impl Models {
     /// Reads and builds every bundle. Any failure stops the start: a server that silently
     /// lacks a model it was told to serve would answer `unknown model` later.
     pub fn load(sources: &[ModelSource]) -> Result<Self, ServeError> {
+        Self::load_on(sources, false)
+    }
+
+    /// [`load`](Self::load), with the forward passes on a GPU (through wgpu) when `gpu`
+    /// is set: each model gets the first adapter there is, or the start fails.
+    pub fn load_on(sources: &[ModelSource], gpu: bool) -> Result<Self, ServeError> {
         if sources.is_empty() {
             return Err(ServeError::NoModels);
         }
@@ -61,7 +83,7 @@ impl Models {
                 path: source.path.clone(),
                 source: e,
             })?;
-            let extractor = Extractor::from_bundle(&bytes).map_err(|e| ServeError::LoadModel {
+            let extractor = build(&bytes, gpu).map_err(|e| ServeError::LoadModel {
                 name: source.name.clone(),
                 path: source.path.clone(),
                 source: Box::new(e),
@@ -125,5 +147,54 @@ impl ModelEntry {
             description,
             extractor: Arc::new(extractor),
         }
+    }
+}
+
+#[cfg(all(test, feature = "gpu"))]
+mod tests {
+    use super::*;
+
+    /// `mge serve --backend wgpu`: the committed news model on the GPU (lavapipe here) finds
+    /// what the CPU finds.
+    #[test]
+    fn models_on_the_gpu_extract_what_the_cpu_extracts() {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../models/conll04.safetensors");
+        let sources = [ModelSource {
+            name: "news".into(),
+            path,
+        }];
+        let on_gpu = match Models::load_on(&sources, true) {
+            Ok(m) => m,
+            Err(e) if std::env::var("MGE_REQUIRE_GPU").as_deref() == Ok("1") => {
+                panic!("MGE_REQUIRE_GPU=1 but {e}")
+            }
+            Err(e) => {
+                eprintln!("skipped: {e} (MGE_REQUIRE_GPU=1 makes this a failure)");
+                return;
+            }
+        };
+        let on_cpu = Models::load(&sources).unwrap();
+        let text = "Maria Gonzalez works for the United Nations in Geneva.";
+        let run = |m: &Models| {
+            let entry = m.get(None).unwrap();
+            assert!(entry.extractor.runner().describe().len() > 3);
+            let r = entry.extractor.extract(text).unwrap();
+            let ents: Vec<_> = r
+                .entities
+                .iter()
+                .map(|e| (e.start, e.end, e.label.clone()))
+                .collect();
+            (ents, r.relations.len(), entry.extractor.runner().describe())
+        };
+        let (a, b) = (run(&on_gpu), run(&on_cpu));
+        assert!(
+            a.2.starts_with("wgpu") && b.2.starts_with("cpu"),
+            "{} / {}",
+            a.2,
+            b.2
+        );
+        assert!(!a.0.is_empty());
+        assert_eq!((a.0, a.1), (b.0, b.1));
     }
 }

@@ -8,6 +8,8 @@ use anyhow::bail;
 use clap::Args;
 use mge_server::{Limits, ModelSource, ServeConfig};
 
+use crate::extract_cmd::BackendArg;
+
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -43,6 +45,9 @@ pub struct ServeArgs {
     /// Seconds one extraction request may take before it is answered with 504.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
+    /// Where the forward passes run: `cpu`, or `wgpu` (a GPU through Vulkan, Metal or DX12).
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    backend: BackendArg,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -89,6 +94,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         dist,
         models,
         limits,
+        gpu: args.backend == BackendArg::Wgpu,
     })?;
     Ok(())
 }
