@@ -135,6 +135,21 @@ pub struct BenchReport {
     pub decode_median_ms: f64,
     pub throughput: Option<Throughput>,
     pub throughput_error: Option<String>,
+    /// The same sentence's warm latency on WebGPU (the rows above are WebAssembly), or why
+    /// there is none.
+    #[serde(default)]
+    pub webgpu: Option<GpuLatency>,
+    #[serde(default)]
+    pub webgpu_error: Option<String>,
+}
+
+/// Warm latency of the benchmark sentence on the visitor's GPU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuLatency {
+    pub adapter: String,
+    pub warm_median_ms: f64,
+    pub warm_min_ms: f64,
+    pub warm_max_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -24,8 +24,8 @@ use crate::api::{self, Extraction, Extractor, SentenceTables, Timings};
 use crate::chunks::sentence_chunks;
 use crate::models::{ModelKey, CHUNK_CHARS, MAX_CHARS};
 use crate::protocol::{
-    BackendChoice, BenchReport, FromWorker, GpuChoice, LoadStage, ModelInfo, RunResult, Throughput,
-    ToWorker,
+    BackendChoice, BenchReport, FromWorker, GpuChoice, GpuLatency, LoadStage, ModelInfo, RunResult,
+    Throughput, ToWorker,
 };
 use crate::stats::{median, round_to};
 
@@ -270,18 +270,29 @@ fn model_info(
     }
 }
 
-/// Median milliseconds of the warm-up sentence through `run` (one untimed run first).
-async fn time_runs<F, Fut>(run: F) -> Result<f64, String>
+/// Median milliseconds of the warm-up sentence through `run`: one untimed run, then
+/// [`WARM_UP_RUNS`] timed ones. Stops early, with what it has, once a run (the untimed one
+/// included) takes longer than `give_up` ms: a GPU that is clearly slower (a software
+/// adapter such as SwiftShader takes seconds a sentence) is not worth timing further.
+async fn time_runs<F, Fut>(run: F, give_up: f64) -> Result<f64, String>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<(), String>>,
 {
+    let t0 = now();
     run().await?;
+    let first = now() - t0;
+    if first > give_up {
+        return Ok(round_to(first, 2));
+    }
     let mut times = Vec::with_capacity(WARM_UP_RUNS);
     for _ in 0..WARM_UP_RUNS {
         let t0 = now();
         run().await?;
         times.push(now() - t0);
+        if now() - t0 > give_up {
+            break;
+        }
     }
     Ok(round_to(median(&times).unwrap_or(f64::NAN), 2))
 }
@@ -322,18 +333,31 @@ async fn choose_backend(
             return (None, c);
         }
     };
-    let gpu_time = time_runs(|| async {
-        on_gpu(ex, &engine, WARM_UP)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
-    })
+    let wasm_time = time_runs(
+        || async {
+            api::analyze(ex, WARM_UP, &now)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
+        f64::INFINITY,
+    )
     .await;
-    let wasm_time = time_runs(|| async {
-        api::analyze(ex, WARM_UP, &now)
-            .map(drop)
-            .map_err(|e| e.to_string())
-    })
+    // When measuring, a GPU run that takes far longer than WebAssembly ends the timing (the
+    // first run compiles the pipelines, so it gets more room); when the link asks for
+    // WebGPU, every run is timed.
+    let give_up = match (choice, &wasm_time) {
+        (GpuChoice::Measure, Ok(w)) => (30.0 * w).max(1000.0),
+        _ => f64::INFINITY,
+    };
+    let gpu_time = time_runs(
+        || async {
+            on_gpu(ex, &engine, WARM_UP)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
+        give_up,
+    )
     .await;
     c.wasm_ms = wasm_time.ok();
     match gpu_time {
@@ -580,6 +604,52 @@ async fn run_chunks(
     });
 }
 
+/// The benchmark sentence's warm latency on WebGPU: on the model's GPU engine when it runs
+/// there, otherwise on one built for the benchmark (the bundle comes from the cache).
+async fn gpu_latency(
+    model: ModelKey,
+    sentence: &str,
+    warmup: usize,
+    runs: usize,
+) -> Result<GpuLatency, String> {
+    let engine = match GPUS.with(|g| g.borrow().get(&model).cloned()) {
+        Some(e) => e,
+        None => {
+            let gpu = Gpu::new()
+                .await
+                .map_err(|e| format!("no WebGPU here ({e})"))?;
+            let bytes = fetch_bytes(model.bundle_url(), |_, _| {}).await?;
+            Rc::new(GpuEngine::from_bundle(&bytes, gpu).map_err(|e| e.to_string())?)
+        }
+    };
+    let (ex, info) = MODELS
+        .with(|m| m.borrow_mut().remove(&model))
+        .ok_or_else(|| format!("the {} model is not loaded", model.label()))?;
+    let mut times = Vec::with_capacity(runs);
+    let mut failure = None;
+    for k in 0..warmup + runs {
+        let t0 = now();
+        if let Err(e) = on_gpu(&ex, &engine, sentence).await {
+            failure = Some(e.to_string());
+            break;
+        }
+        if k >= warmup {
+            times.push(now() - t0);
+        }
+        yield_now().await;
+    }
+    MODELS.with(|m| m.borrow_mut().insert(model, (ex, info)));
+    if let Some(e) = failure {
+        return Err(format!("WebGPU failed: {e}"));
+    }
+    Ok(GpuLatency {
+        adapter: engine.gpu().adapter().to_string(),
+        warm_median_ms: round_to(median(&times).unwrap_or(f64::NAN), 2),
+        warm_min_ms: round_to(times.iter().copied().fold(f64::INFINITY, f64::min), 2),
+        warm_max_ms: round_to(times.iter().copied().fold(f64::NEG_INFINITY, f64::max), 2),
+    })
+}
+
 async fn fetch_lines(url: &str) -> Result<Vec<String>, String> {
     let bytes = fetch_bytes(url, |_, _| {}).await?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{url} is not UTF-8 text"))?;
@@ -636,7 +706,13 @@ async fn bench(
         decode_median_ms: med(|t| t.decode_ms),
         throughput: None,
         throughput_error: None,
+        webgpu: None,
+        webgpu_error: None,
     };
+    match gpu_latency(model, sentence, warmup, runs).await {
+        Ok(l) => report.webgpu = Some(l),
+        Err(e) => report.webgpu_error = Some(e),
+    }
 
     match fetch_lines(sentences_url).await {
         Err(e) => report.throughput_error = Some(e),

@@ -26,6 +26,9 @@ struct Args {
     json: Option<String>,
     /// `--documents FILE`: time the page's documents on FILE beside the native extractor.
     documents: Option<String>,
+    /// `--webgpu`: Chromium with WebGPU (`--enable-unsafe-webgpu`; headless, SwiftShader
+    /// on the CPU where there is no GPU), so that the page also times WebGPU.
+    webgpu: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -34,6 +37,7 @@ fn parse_args() -> Result<Args> {
         fp32: true,
         json: None,
         documents: None,
+        webgpu: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -46,6 +50,7 @@ fn parse_args() -> Result<Args> {
                     .ok_or_else(|| anyhow!("--rounds needs a positive number"))?
             }
             "--no-fp32" => a.fp32 = false,
+            "--webgpu" => a.webgpu = true,
             "--documents" => {
                 a.documents = Some(
                     it.next()
@@ -54,7 +59,7 @@ fn parse_args() -> Result<Args> {
             }
             "--json" => a.json = Some(it.next().ok_or_else(|| anyhow!("--json needs a path"))?),
             "-h" | "--help" => {
-                println!("mge-browser-bench [--rounds N] [--no-fp32] [--json PATH]");
+                println!("mge-browser-bench [--rounds N] [--no-fp32] [--webgpu] [--json PATH]");
                 println!("mge-browser-bench --documents FILE [--rounds N]   (text file, a document per line)");
                 std::process::exit(0);
             }
@@ -251,7 +256,12 @@ fn main() -> Result<()> {
             let mut r = serde_json::Map::new();
             for (name, url) in &pages {
                 eprintln!("round {round}/{}: {name} …", args.rounds);
-                let b = Browser::open(&driver, "bench").await?;
+                let flags: &[&str] = if args.webgpu {
+                    &["--enable-unsafe-webgpu"]
+                } else {
+                    &[]
+                };
+                let b = Browser::open_with(&driver, "bench", flags).await?;
                 if version.is_empty() {
                     version = b
                         .client
@@ -399,6 +409,19 @@ fn main() -> Result<()> {
     row(
         "throughput (CoNLL04 test)",
         tp.map(|v| format!("{v:.1} sent/s"))
+            .unwrap_or_else(|| "–".into()),
+        "–".into(),
+        "–".into(),
+    );
+    row(
+        "warm latency on WebGPU",
+        m(&["webgpu", "warm_median_ms"])
+            .map(|v| format!("{v:.1} ms"))
+            .or_else(|| {
+                rounds[0]["mge"]["webgpu_error"]
+                    .as_str()
+                    .map(|e| e.chars().take(28).collect())
+            })
             .unwrap_or_else(|| "–".into()),
         "–".into(),
         "–".into(),

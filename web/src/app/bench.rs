@@ -1,4 +1,5 @@
-//! The in-page benchmark (`?bench=1`): cold start, warm latency and throughput.
+//! The in-page benchmark (`?bench=1`): cold start, warm latency and throughput in
+//! WebAssembly, and warm latency on WebGPU where the browser has an adapter.
 
 use leptos::prelude::*;
 
@@ -26,12 +27,18 @@ pub(super) fn BenchPanel(ui: Ui) -> impl IntoView {
                     .map(|t| format!("{:.1} sentences/s ({} sentences in {:.1} s, batches of {})", t.sentences_per_second, t.sentences, t.seconds, t.batch_size))
                     .or_else(|| r.throughput_error.clone())
                     .unwrap_or_default();
+                let gpu = match (&r.webgpu, &r.webgpu_error) {
+                    (Some(g), _) => format!("{} (min {}, max {}; {})", ms(g.warm_median_ms), ms(g.warm_min_ms), ms(g.warm_max_ms), g.adapter),
+                    (None, Some(e)) => e.clone(),
+                    (None, None) => String::new(),
+                };
                 view! {
                     <table class="bench-table">
                         <tr><th>"Cold start (page load → first result)"</th><td>{cold.map(ms).unwrap_or_default()}</td></tr>
-                        <tr><th>{format!("Warm latency, median of {} (after {} warm-ups)", r.runs, r.warmup)}</th><td>{ms(r.warm_median_ms)}</td></tr>
+                        <tr><th>{format!("Warm latency in WebAssembly, median of {} (after {} warm-ups)", r.runs, r.warmup)}</th><td>{ms(r.warm_median_ms)}</td></tr>
                         <tr><th>"… encoder / heads"</th><td>{format!("{} / {}", ms(r.encoder_median_ms), ms(r.heads_median_ms))}</td></tr>
-                        <tr><th>"Throughput"</th><td>{tp}</td></tr>
+                        <tr><th>"Throughput (WebAssembly)"</th><td>{tp}</td></tr>
+                        <tr id="bench-webgpu"><th>"Warm latency on WebGPU"</th><td>{gpu}</td></tr>
                     </table>
                 }
             })

@@ -346,6 +346,9 @@ impl Ui {
             })),
             "throughput": report.and_then(|r| r.throughput.clone()),
             "throughput_error": report.and_then(|r| r.throughput_error.clone()),
+            // "warm" and "throughput" ran in WebAssembly; this is the sentence on WebGPU.
+            "webgpu": report.and_then(|r| r.webgpu.clone()),
+            "webgpu_error": report.and_then(|r| r.webgpu_error.clone()),
             "user_agent": nav.user_agent().ok(),
             "hardware_concurrency": nav.hardware_concurrency(),
             "error": error,

@@ -198,7 +198,12 @@ impl Gpu {
             })
             .await
             .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", info.name)))?;
-        let adapter = format!("{} ({:?})", info.name, info.backend);
+        // Browsers do not name their adapters to pages.
+        let adapter = if info.name.is_empty() {
+            format!("{:?} adapter", info.backend)
+        } else {
+            format!("{} ({:?})", info.name, info.backend)
+        };
         Self::with_device(device, queue, adapter).await
     }
 
