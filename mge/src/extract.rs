@@ -232,22 +232,57 @@ pub enum Runner {
 }
 
 impl Runner {
-    fn forward(&self, ids: &[u32], gates: bool, clock: Option<&dyn Fn() -> f64>) -> Result<Tables> {
+    /// The tables of a batch of windows: on the CPU each window on a thread of the pool,
+    /// on a GPU the whole batch in one submit.
+    fn forward_batch(
+        &self,
+        batch: &[&[u32]],
+        gates: bool,
+        clock: Option<Clock>,
+    ) -> Vec<Result<Tables>> {
         match self {
-            Runner::Cpu(e) => e.forward(ids, gates, clock),
+            Runner::Cpu(e) => {
+                let forward = |ids: &&[u32]| e.forward(ids, gates, clock.map(|c| c as _));
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    use rayon::prelude::*;
+                    batch.par_iter().map(forward).collect()
+                }
+                #[cfg(target_arch = "wasm32")]
+                batch.iter().map(forward).collect()
+            }
             #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
             Runner::Gpu(e) => {
                 let now = || clock.map(|c| c()).unwrap_or(0.0);
                 let t0 = now();
-                let mut t = e.forward_blocking(ids, gates)?;
-                // One submit: the encoder and the heads are not timed apart.
-                t.encoder_ms = now() - t0;
-                Ok(t)
+                match e.forward_many_blocking(batch, gates) {
+                    Ok(mut tables) => {
+                        // One submit for the batch: its time is shared out evenly (the
+                        // encoder and the heads are not timed apart).
+                        let each = (now() - t0) / batch.len().max(1) as f64;
+                        for t in &mut tables {
+                            t.encoder_ms = each;
+                        }
+                        tables.into_iter().map(Ok).collect()
+                    }
+                    Err(e) => {
+                        let message = e.to_string();
+                        batch
+                            .iter()
+                            .map(|_| Err(crate::Error::Gpu(message.clone())))
+                            .collect()
+                    }
+                }
             }
             #[cfg(all(feature = "gpu", target_arch = "wasm32"))]
-            Runner::Gpu(_) => Err(crate::Error::Gpu(
-                "in a browser a GPU pass is awaited: use Extractor::analyze_with".into(),
-            )),
+            Runner::Gpu(_) => batch
+                .iter()
+                .map(|_| {
+                    Err(crate::Error::Gpu(
+                        "in a browser a GPU pass is awaited: use Extractor::analyze_with".into(),
+                    ))
+                })
+                .collect(),
         }
     }
 
@@ -451,17 +486,8 @@ impl Extractor {
         order.sort_by_key(|&i| std::cmp::Reverse(windows[i].ids.len()));
         let mut tables: Vec<Option<Tables>> = vec![None; windows.len()];
         for chunk in order.chunks(self.batch_size.max(1)) {
-            let forward = |&i: &usize| {
-                let clock = clock.map(|c| c as &dyn Fn() -> f64);
-                self.engine.forward(&windows[i].ids, keep_tables, clock)
-            };
-            #[cfg(not(target_arch = "wasm32"))]
-            let results: Vec<Result<Tables>> = {
-                use rayon::prelude::*;
-                chunk.par_iter().map(forward).collect()
-            };
-            #[cfg(target_arch = "wasm32")]
-            let results: Vec<Result<Tables>> = chunk.iter().map(forward).collect();
+            let batch: Vec<&[u32]> = chunk.iter().map(|&i| windows[i].ids.as_slice()).collect();
+            let results = self.engine.forward_batch(&batch, keep_tables, clock);
             for (&i, r) in chunk.iter().zip(results) {
                 let t = r?;
                 timings.encoder_ms += t.encoder_ms;
@@ -477,10 +503,11 @@ impl Extractor {
         Ok((found, kept, timings))
     }
 
-    /// [`analyze`](Self::analyze) with each window's forward pass awaited from `forward`
-    /// (ids with `[CLS]` and `[SEP]`, and whether gate activations are wanted): how a
-    /// browser runs the passes on its GPU, whose results arrive asynchronously. The
-    /// encoder time is the whole time of each pass.
+    /// [`analyze`](Self::analyze) with the windows' forward passes awaited from `forward`
+    /// (all the windows' ids, each with `[CLS]` and `[SEP]`, and whether gate activations
+    /// are wanted; their tables in the same order): how a browser runs them on its GPU,
+    /// whose results arrive asynchronously, in one submit. The encoder time is the whole
+    /// time of the passes.
     pub async fn analyze_with<F, Fut>(
         &self,
         text: &str,
@@ -488,21 +515,26 @@ impl Extractor {
         forward: F,
     ) -> Result<Analysis>
     where
-        F: Fn(Vec<u32>, bool) -> Fut,
-        Fut: std::future::Future<Output = Result<Tables>>,
+        F: FnOnce(Vec<Vec<u32>>, bool) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<Tables>>>,
     {
         let mut timings = Timings::default();
         let start = clock();
         let mut windows = Vec::new();
         self.windows(0, text, &mut windows)?;
         timings.tokenize_ms = clock() - start;
-        let mut tables = Vec::with_capacity(windows.len());
-        for w in &windows {
-            let t0 = clock();
-            let t = forward(w.ids.clone(), true).await?;
-            timings.encoder_ms += clock() - t0;
-            tables.push(Some(t));
+        let t0 = clock();
+        let ids = windows.iter().map(|w| w.ids.clone()).collect();
+        let tables = forward(ids, true).await?;
+        timings.encoder_ms = clock() - t0;
+        if tables.len() != windows.len() {
+            return Err(crate::Error::Gpu(format!(
+                "{} tables for {} windows",
+                tables.len(),
+                windows.len()
+            )));
         }
+        let tables = tables.into_iter().map(Some).collect();
         let decode_start = clock();
         let (mut found, sentences) = self.decode(&[text], &windows, tables, true, self.threshold);
         let end = clock();

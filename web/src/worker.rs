@@ -297,11 +297,12 @@ where
     Ok(round_to(median(&times).unwrap_or(f64::NAN), 2))
 }
 
-/// Runs `text` through the GPU engine of `gpu` with the extractor's windows and decoding.
+/// Runs `text` through the GPU engine of `gpu` with the extractor's windows and decoding,
+/// all its windows in one submit.
 async fn on_gpu(ex: &Extractor, gpu: &Rc<GpuEngine>, text: &str) -> mge::Result<api::Analysis> {
-    ex.analyze_with(text, &now, |ids, gates| {
-        let gpu = gpu.clone();
-        async move { gpu.forward(&ids, gates).await }
+    ex.analyze_with(text, &now, |batch, gates| async move {
+        let batch: Vec<&[u32]> = batch.iter().map(Vec::as_slice).collect();
+        gpu.forward_many(&batch, gates).await
     })
     .await
 }

@@ -8,8 +8,9 @@
 //!   table heads') go up as f32.
 //! - Word embeddings stay in host memory: a sentence's rows are gathered there and
 //!   uploaded (a few kilobytes instead of the whole vocabulary's 45 MB).
-//! - A forward pass records every dispatch into one command encoder; [`Gpu::read`]
-//!   submits it once and reads the tables back through one mapped buffer.
+//! - A forward pass records every dispatch into one command encoder, a batch of windows
+//!   into the same one ([`GpuEngine::forward_many`]); [`Gpu::read`] submits it once and
+//!   reads all the tables back through one mapped buffer.
 //! - Errors never panic: validation and shader errors and a lost device are caught and
 //!   returned as [`Error::Gpu`], so a caller can fall back to the CPU.
 
@@ -808,21 +809,44 @@ impl GpuEngine {
     /// Runs `[CLS] … [SEP]` ids through the encoder, the gates and both heads: one submit,
     /// one read back.
     pub async fn forward(&self, ids: &[u32], want_gates: bool) -> Result<Tables> {
+        self.forward_many(&[ids], want_gates)
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Gpu("no tables read back".into()))
+    }
+
+    /// [`forward`](Self::forward) for a batch of sequences: every pass recorded into one
+    /// command buffer, one submit, and all the tables read back through one buffer.
+    pub async fn forward_many(&self, batch: &[&[u32]], want_gates: bool) -> Result<Vec<Tables>> {
         let mut cx = self.gpu.record();
-        let x = self.model.encode(&self.gpu, &mut cx, ids)?;
-        let out = self
-            .model
-            .heads(&self.gpu, &mut cx, &x, ids.len(), want_gates)?;
-        let present: Vec<&Tensor> = [&out.ner, &out.re, &out.means]
-            .into_iter()
-            .flatten()
+        let mut outs = Vec::with_capacity(batch.len());
+        for ids in batch {
+            let x = self.model.encode(&self.gpu, &mut cx, ids)?;
+            outs.push(
+                self.model
+                    .heads(&self.gpu, &mut cx, &x, ids.len(), want_gates)?,
+            );
+        }
+        let present: Vec<&Tensor> = outs
+            .iter()
+            .flat_map(|o| [&o.ner, &o.re, &o.means].into_iter().flatten())
             .collect();
         let mut values = self.gpu.read(cx, &present).await?.into_iter();
-        out.into_tables(&self.model.gates, want_gates, |_| {
-            values
-                .next()
-                .ok_or_else(|| Error::Gpu("fewer tables read back than computed".into()))
-        })
+        outs.into_iter()
+            .map(|o| {
+                o.into_tables(&self.model.gates, want_gates, |_| {
+                    values
+                        .next()
+                        .ok_or_else(|| Error::Gpu("fewer tables read back than computed".into()))
+                })
+            })
+            .collect()
+    }
+
+    /// [`forward_many`](Self::forward_many), waiting for it (natively).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn forward_many_blocking(&self, batch: &[&[u32]], want_gates: bool) -> Result<Vec<Tables>> {
+        pollster::block_on(self.forward_many(batch, want_gates))
     }
 
     /// [`forward`](Self::forward), waiting for it (natively).
