@@ -481,28 +481,30 @@ impl Backend for Gpu {
         // them again with scales of their own would change weights the CPU multiplies as
         // stored.
         let padded = input.div_ceil(Q8_BLOCK) * Q8_BLOCK;
+        // Laid out input-major (word `k` of every column, then word `k + 1`), so that the
+        // invocations of a workgroup, one column each, read neighbouring words together.
         let (packed, scales, block, words) = if input.is_multiple_of(Q8_BLOCK) {
             let (q, scales) = quantize_blocks(&p.weight, Q8_BLOCK);
             let words = padded / 4;
             let mut packed = vec![0u32; output * words];
-            for (row, dst) in q
-                .chunks(input.max(1))
-                .zip(packed.chunks_exact_mut(words.max(1)))
-            {
+            for (col, row) in q.chunks(input.max(1)).enumerate() {
                 for (k, &v) in row.iter().enumerate() {
-                    dst[k / 4] |= u32::from(v as u8) << (8 * (k % 4));
+                    packed[(k / 4) * output + col] |= u32::from(v as u8) << (8 * (k % 4));
                 }
             }
-            (packed, scales, Q8_BLOCK, words)
+            let blocks = input / Q8_BLOCK;
+            let mut by_block = vec![0f32; scales.len()];
+            for (col, row) in scales.chunks(blocks.max(1)).enumerate() {
+                for (b, &v) in row.iter().enumerate() {
+                    by_block[b * output + col] = v;
+                }
+            }
+            (packed, by_block, Q8_BLOCK, words)
         } else {
             let mut packed = vec![0u32; output * padded];
-            for (row, dst) in p
-                .weight
-                .chunks(input.max(1))
-                .zip(packed.chunks_exact_mut(padded))
-            {
-                for (d, v) in dst.iter_mut().zip(row) {
-                    *d = v.to_bits();
+            for (col, row) in p.weight.chunks(input.max(1)).enumerate() {
+                for (k, v) in row.iter().enumerate() {
+                    packed[k * output + col] = v.to_bits();
                 }
             }
             (packed, vec![1.0], 0, padded)

@@ -1,7 +1,8 @@
 // y = act(x W^T + b) with W stored as int8 (four values to a u32, each row padded to whole
 // chunks of 32) and one f32 scale per block of 32 values along a row: the bundle's q8
-// layout, so the int8 bytes are uploaded as they are and dequantized here. With `block` 0
-// the words are f32 values instead (rows padded the same way).
+// values, uploaded as they are and dequantized here. With `block` 0 the words are f32
+// values instead (rows padded the same way). Words and scales are input-major (`w[k *
+// output + col]`): neighbouring invocations read neighbouring words.
 //
 // One invocation computes one output column for TR rows, so there are no barriers (a
 // barrier is cheap on a GPU but costs a context switch per invocation in CPU drivers such as
@@ -69,7 +70,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     for (var c = 0u; c < chunks; c++) {
         var scale = 1.0;
         if (quantized) {
-            scale = scales[col * p.blocks + c];
+            scale = scales[c * p.output + col];
         }
         for (var q = 0u; q < 8u; q++) {
             let k = c * 32u + q * 4u;
@@ -78,10 +79,10 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
             }
             var wv: vec4<f32>;
             if (quantized) {
-                wv = bytes4(w[col * p.words + c * 8u + q]) * scale;
+                wv = bytes4(w[(c * 8u + q) * p.output + col]) * scale;
             } else {
-                let b = col * p.words + k;
-                wv = vec4<f32>(bitcast<f32>(w[b]), bitcast<f32>(w[b + 1u]), bitcast<f32>(w[b + 2u]), bitcast<f32>(w[b + 3u]));
+                let o = p.output;
+                wv = vec4<f32>(bitcast<f32>(w[k * o + col]), bitcast<f32>(w[(k + 1u) * o + col]), bitcast<f32>(w[(k + 2u) * o + col]), bitcast<f32>(w[(k + 3u) * o + col]));
             }
             for (var r = 0u; r < TR; r++) {
                 let row = row0 + r;
