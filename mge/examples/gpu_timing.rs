@@ -16,18 +16,9 @@ use std::time::Instant;
 use mge::engine::gpu::{Gpu, GpuEngine};
 use mge::engine::{Engine, Precision};
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::{median, read_ids};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -35,22 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: gpu_timing BUNDLE IDS.json [ROUNDS]".into());
     }
     let bytes = std::fs::read(&args[1])?;
-    let ids: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&args[2])?)?;
-    let seq = |v: &serde_json::Value| -> Option<Vec<u32>> {
-        v.as_array()?
-            .iter()
-            .map(|x| x.as_u64().and_then(|x| u32::try_from(x).ok()))
-            .collect()
-    };
-    let one = ids.get("one").and_then(seq).ok_or("IDS.json: no `one`")?;
-    let all: Vec<Vec<u32>> = ids
-        .get("all")
-        .and_then(|a| a.as_array())
-        .ok_or("IDS.json: no `all` list")?
-        .iter()
-        .map(seq)
-        .collect::<Option<_>>()
-        .ok_or("IDS.json: `all` holds something that is not a list of token ids")?;
+    let (one, all) = read_ids(&args[2])?;
     let rounds: usize = args
         .get(3)
         .map(|r| r.parse())

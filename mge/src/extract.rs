@@ -304,8 +304,9 @@ impl Runner {
     }
 }
 
-/// A packed model and its tokenizer, ready to extract from raw text. Runs on the CPU (and
-/// in WebAssembly) through [`Engine`]; training uses the candle model it is built from.
+/// A packed model and its tokenizer, ready to extract from raw text. Its forward passes run
+/// on a [`Runner`]: the CPU engine (natively and in WebAssembly) or, with the `gpu`
+/// feature, a GPU; training uses the candle model it is built from.
 pub struct Extractor {
     engine: Runner,
     tokenizer: SubwordTokenizer,

@@ -11,7 +11,7 @@ use crate::layers::{LayerNorm, Linear};
 use crate::weights::{TensorMap, Weights};
 
 /// The names of the six d→h projections, in the order they are fused.
-const PROJECTIONS: [&str; 6] = [
+pub(crate) const PROJECTIONS: [&str; 6] = [
     "cand_e",
     "cand_r",
     "gate_e_task",

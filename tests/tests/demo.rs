@@ -72,6 +72,15 @@ async fn backend(b: &Browser) -> Result<String> {
     .to_string())
 }
 
+/// The text of `#backend-note` (empty when there is none).
+async fn backend_note(b: &Browser) -> Result<serde_json::Value> {
+    b.js(
+        "const n = document.getElementById('backend-note'); return n ? n.textContent : '';",
+        vec![],
+    )
+    .await
+}
+
 /// Opens the page with `?text=<text><more_query>` and waits until its result is shown.
 async fn open_with_text(cx: &Ctx, text: &str, more_query: &str) -> Result<()> {
     let b = &cx.browser;
@@ -1766,12 +1775,7 @@ fn the_server_runs_the_model_when_the_link_asks() {
         b.screenshot("server-backend").await?;
         ensure!(backend(b).await? == "server", "data-backend is not server");
         shows_native_result(b, SERVER_TEXT).await?;
-        let note = b
-            .js(
-                "const n = document.getElementById('backend-note'); return n ? n.textContent : '';",
-                vec![],
-            )
-            .await?;
+        let note = backend_note(b).await?;
         ensure!(
             note.as_str().is_some_and(|n| n.contains("server")),
             "no note says the model runs on the server: {note}"
@@ -1934,12 +1938,7 @@ fn without_a_gpu_adapter_the_model_runs_in_webassembly() {
         // The link asks for WebGPU, which this Chromium (no flag) cannot give.
         open_with_text(cx, text, "&model=conll04&backend=webgpu").await?;
         ensure!(backend(b).await? == "wasm", "data-backend is not wasm");
-        let note = b
-            .js(
-                "const n = document.getElementById('backend-note'); return n ? n.textContent : '';",
-                vec![],
-            )
-            .await?;
+        let note = backend_note(b).await?;
         ensure!(
             note.as_str().is_some_and(|n| n.contains("WebGPU")),
             "no note says why WebGPU is not used: {note}"
@@ -1973,12 +1972,7 @@ fn a_lost_gpu_device_moves_the_model_to_webassembly_keeping_the_text() {
             .js("return document.getElementById('text').value;", vec![])
             .await?;
         ensure!(kept.as_str() == Some(text), "the text changed: {kept}");
-        let note = b
-            .js(
-                "const n = document.getElementById('backend-note'); return n ? n.textContent : '';",
-                vec![],
-            )
-            .await?;
+        let note = backend_note(b).await?;
         ensure!(
             note.as_str().is_some_and(|n| n.contains("WebGPU")),
             "no notice of the move to WebAssembly: {note}"

@@ -1,5 +1,8 @@
 //! The Web Worker: fetches bundles, owns the extractors and runs every model call, so the
-//! page's thread never blocks on inference.
+//! page's thread never blocks on inference. Each model runs on the visitor's GPU (WebGPU)
+//! when a warm-up sentence timed on both backends after the load ran faster there, or the
+//! link asks for it, and in WebAssembly otherwise; a GPU that fails later hands the model
+//! to WebAssembly for good.
 //!
 //! Requests queue up as they arrive. A queued extraction is skipped when a newer one waits
 //! behind it, and a long text (processed in sentence chunks, with progress) is abandoned

@@ -173,14 +173,7 @@ fn attention_from_one_token_to_the_longest_sequence() {
 fn gates_and_their_means_with_every_ablation() {
     let Some(g) = gpu() else { return };
     let mut rng = Rng::new(4);
-    let names = [
-        "cand_e",
-        "cand_r",
-        "gate_e_task",
-        "gate_r_task",
-        "gate_e_inter",
-        "gate_r_inter",
-    ];
+    let names = crate::model::PROJECTIONS;
     for drop in [None, Some(2), Some(3), Some(4), Some(5), Some(45)] {
         let kept: Vec<&str> = names
             .iter()
