@@ -396,6 +396,24 @@ impl Extractor {
         Self::from_bundle_on(bytes, |model| Ok(Runner::Gpu(GpuEngine::new(gpu, model)?)))
     }
 
+    /// [`from_bundle`](Self::from_bundle) on the CPU, and the same model on `gpu` from the
+    /// same reading of the bundle (a browser keeps both and runs the faster). The GPU side
+    /// can fail on its own.
+    #[cfg(feature = "gpu")]
+    pub fn from_bundle_also_on(
+        bytes: &[u8],
+        precision: Precision,
+        gpu: crate::engine::gpu::Gpu,
+    ) -> std::result::Result<(Self, Result<GpuEngine>), LoadError> {
+        let mut on_gpu = None;
+        let ex = Self::from_bundle_on(bytes, |model| {
+            on_gpu = Some(GpuEngine::new(gpu, model));
+            Ok(Runner::Cpu(Engine::with_precision(model, precision)?))
+        })?;
+        let on_gpu = on_gpu.unwrap_or_else(|| Err(crate::Error::Gpu("not built".into())));
+        Ok((ex, on_gpu))
+    }
+
     fn from_bundle_on(
         bytes: &[u8],
         runner: impl FnOnce(&MgeModel) -> Result<Runner>,

@@ -15,6 +15,14 @@ pub fn load(bytes: &[u8]) -> Result<Extractor, LoadError> {
     Extractor::from_bundle(bytes)
 }
 
+/// Builds an extractor and the same model on `gpu` from one reading of a bundle.
+pub fn load_also_on(
+    bytes: &[u8],
+    gpu: mge::engine::gpu::Gpu,
+) -> Result<(Extractor, mge::Result<mge::engine::gpu::GpuEngine>), LoadError> {
+    Extractor::from_bundle_also_on(bytes, mge::engine::Precision::Auto, gpu)
+}
+
 /// Extraction of several texts with the time each stage took.
 pub fn extract_many_timed(
     ex: &Extractor,

@@ -310,33 +310,23 @@ async fn on_gpu(ex: &Extractor, gpu: &Rc<GpuEngine>, text: &str) -> mge::Result<
     .await
 }
 
-/// Opens the GPU, builds the model on it and times the warm-up sentence on both backends:
-/// the engine when the model should run on WebGPU, and how that was decided.
+/// Times the warm-up sentence on both backends: the engine when the model should run on
+/// WebGPU, and how that was decided. `gpu` is the model built on the GPU, or why there is
+/// none.
 async fn choose_backend(
     ex: &Extractor,
-    bytes: &[u8],
+    gpu: Result<GpuEngine, String>,
     choice: GpuChoice,
 ) -> (Option<Rc<GpuEngine>>, BackendChoice) {
     let mut c = BackendChoice::default();
-    if choice == GpuChoice::Off {
-        c.note = Some("the link asks for WebAssembly".into());
-        return (None, c);
-    }
-    let gpu = match Gpu::new().await {
-        Ok(g) => g,
-        Err(e) => {
-            c.note = Some(format!("no WebGPU here ({e})"));
-            return (None, c);
-        }
-    };
-    c.adapter = Some(gpu.adapter().to_string());
-    let engine = match GpuEngine::from_bundle(bytes, gpu) {
+    let engine = match gpu {
         Ok(e) => Rc::new(e),
-        Err(e) => {
-            c.note = Some(format!("the model could not be built on the GPU ({e})"));
+        Err(note) => {
+            c.note = Some(note);
             return (None, c);
         }
     };
+    c.adapter = Some(engine.gpu().adapter().to_string());
     let wasm_time = time_runs(
         || async {
             api::analyze(ex, WARM_UP, &now)
@@ -420,12 +410,27 @@ async fn load(id: u64, model: ModelKey, gpu: GpuChoice) {
     });
     // Let the progress message go out before the (blocking) model build.
     yield_now().await;
+    // The GPU is opened first, so that one reading of the bundle builds the model for both.
+    let device = match gpu {
+        GpuChoice::Off => Err("the link asks for WebAssembly".to_string()),
+        _ => Gpu::new()
+            .await
+            .map_err(|e| format!("no WebGPU here ({e})")),
+    };
     let t1 = now();
-    match api::load(&bytes) {
-        Ok(ex) => {
+    let loaded = match device {
+        Ok(device) => api::load_also_on(&bytes, device).map(|(ex, on_gpu)| {
+            let on_gpu =
+                on_gpu.map_err(|e| format!("the model could not be built on the GPU ({e})"));
+            (ex, on_gpu)
+        }),
+        Err(note) => api::load(&bytes).map(|ex| (ex, Err(note))),
+    };
+    match loaded {
+        Ok((ex, on_gpu)) => {
             let mut info = model_info(model, &ex, bytes.len() as u64, fetch_ms, now() - t1);
-            let (engine, choice) = choose_backend(&ex, &bytes, gpu).await;
             drop(bytes);
+            let (engine, choice) = choose_backend(&ex, on_gpu, gpu).await;
             info.choice = choice;
             if let Some(engine) = engine {
                 info.backend = "webgpu".into();
