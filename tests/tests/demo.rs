@@ -1981,3 +1981,51 @@ fn a_lost_gpu_device_moves_the_model_to_webassembly_keeping_the_text() {
         Ok(())
     });
 }
+
+#[test]
+fn text_typed_while_a_document_runs_is_answered_before_the_document_ends() {
+    run_e2e("21-typing-during-documents", async |cx| {
+        let b = &cx.browser;
+        b.goto(&cx.server.url()).await?;
+        b.wait_settled("the first result", LOAD, ANY_RESULT).await?;
+        // One long document: about 250 sentences, many chunks, several seconds of work.
+        let sentence = "Maria Gonzalez works for the United Nations in Geneva. \
+                        John Smith, a reporter for the Boston Globe, lives in Cambridge. ";
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("long.txt");
+        std::fs::write(&path, format!("{}\n", sentence.repeat(125).trim_end()))?;
+        b.client
+            .find(Locator::Id("files"))
+            .await?
+            .send_keys(&path.to_string_lossy())
+            .await?;
+        let status = "const d = document.querySelector('#documents [data-doc]');\
+                      return d ? d.dataset.status : null;";
+        b.wait_for(
+            "the document to start",
+            RUN,
+            &format!("const s = (() => {{ {status} }})(); return s === 'running' ? s : null;"),
+        )
+        .await?;
+        let text = "Rome is the capital of Italy.";
+        let area = b.client.find(Locator::Id("text")).await?;
+        area.clear().await?;
+        area.send_keys(text).await?;
+        b.wait_for("the typed sentence's result", RUN, &shows_text_script(text))
+            .await?;
+        let now = b.js(status, vec![]).await?;
+        ensure!(
+            now.as_str() == Some("running"),
+            "the typed text was answered only after the document: its status is {now}"
+        );
+        shows_native_result(b, text).await?;
+        // The document goes on and finishes.
+        b.wait_for(
+            "the document to finish",
+            LOAD,
+            &format!("const s = (() => {{ {status} }})(); return s === 'done' ? s : null;"),
+        )
+        .await?;
+        Ok(())
+    });
+}

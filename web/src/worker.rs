@@ -5,7 +5,8 @@
 //! to WebAssembly for good.
 //!
 //! Requests queue up as they arrive. A queued extraction is skipped when a newer one waits
-//! behind it, and a long text (processed in sentence chunks, with progress) is abandoned
+//! behind it, text typed while a document runs is answered between the document's chunks,
+//! and a long text (processed in sentence chunks, with progress) is abandoned
 //! between chunks when a newer extraction arrives.
 
 use std::cell::{Cell, RefCell};
@@ -155,6 +156,19 @@ fn next_request() -> Option<ToWorker> {
             }
         }
         None
+    })
+}
+
+/// Takes the newest queued extraction of typed text out of the queue (older ones are stale).
+fn take_newest_extract() -> Option<ToWorker> {
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        let newest = q
+            .iter()
+            .rposition(|m| matches!(m, ToWorker::Extract { .. }))?;
+        let msg = q.remove(newest);
+        q.retain(|m| !matches!(m, ToWorker::Extract { .. }));
+        msg
     })
 }
 
@@ -564,6 +578,20 @@ async fn run_chunks(
             yield_now().await;
             if superseded(kind) {
                 return;
+            }
+            // Text typed in the box while a document runs is answered between two of the
+            // document's chunks, not after the whole document.
+            if kind == Run::Document {
+                if let Some(ToWorker::Extract {
+                    id,
+                    model,
+                    text,
+                    threshold,
+                    analyze,
+                }) = take_newest_extract()
+                {
+                    Box::pin(run_chunks(id, model, &text, threshold, analyze, Run::Text)).await;
+                }
             }
         }
         let piece = &text[c.byte_start..c.byte_end];
