@@ -2029,3 +2029,78 @@ fn text_typed_while_a_document_runs_is_answered_before_the_document_ends() {
         Ok(())
     });
 }
+
+#[test]
+fn a_document_longer_than_the_text_box_opens_a_page_at_a_time() {
+    run_e2e("22-document-pages", async |cx| {
+        let b = &cx.browser;
+        b.goto(&cx.server.url()).await?;
+        b.wait_settled("the first result", LOAD, ANY_RESULT).await?;
+        // One document of about 26,000 characters: two pages of the text box's 20,000.
+        let sentence = "Maria Gonzalez works for the United Nations in Geneva. \
+                        John Smith, a reporter for the Boston Globe, lives in Cambridge. ";
+        let doc = sentence.repeat(215);
+        let doc = doc.trim_end();
+        ensure!(doc.chars().count() > 20_000, "the document is too short");
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("long.txt");
+        std::fs::write(&path, format!("{doc}\n"))?;
+        b.client
+            .find(Locator::Id("files"))
+            .await?
+            .send_keys(&path.to_string_lossy())
+            .await?;
+        b.wait_for(
+            "the document to finish",
+            LOAD,
+            "const d = document.querySelector('#documents [data-doc]');\
+             return d && d.dataset.status === 'done' ? d.dataset.entities : null;",
+        )
+        .await?;
+        b.js(
+            "document.querySelector('#documents [data-doc] .doc-open').click(); return true;",
+            vec![],
+        )
+        .await?;
+        let mut seen = String::new();
+        for page in 1..=2u64 {
+            let at = b
+                .wait_for(
+                    "the page",
+                    RUN,
+                    &format!(
+                        "const p = document.getElementById('doc-page');\
+                         return p && p.dataset.page === '{page}' ? [p.dataset.page, p.dataset.pages] : null;"
+                    ),
+                )
+                .await?;
+            ensure!(at[1] == json!("2"), "two pages expected: {at}");
+            let shown = b
+                .js("return document.getElementById('text').value;", vec![])
+                .await?;
+            let shown = shown.as_str().unwrap_or_default().to_string();
+            ensure!(
+                shown.chars().count() <= 20_000 && doc.contains(shown.trim()),
+                "page {page} is not a part of the document of at most 20,000 characters"
+            );
+            let ms = b.mentions().await?;
+            ensure!(ms.len() > 50, "page {page} shows {} mentions", ms.len());
+            check_offsets(&shown, &ms)?;
+            ensure!(!b.arcs().await?.is_empty(), "page {page} has no arcs");
+            seen.push_str(&shown);
+            if page == 1 {
+                b.client
+                    .find(Locator::Id("doc-page-next"))
+                    .await?
+                    .click()
+                    .await?;
+            }
+        }
+        ensure!(
+            seen.split_whitespace().count() == doc.split_whitespace().count(),
+            "the two pages do not hold the whole document"
+        );
+        b.screenshot("document-page-2").await?;
+        Ok(())
+    });
+}

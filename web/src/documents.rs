@@ -266,6 +266,45 @@ pub fn zip_stored(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
+/// The part of a document's extraction inside chars `start..end` of its text, as an
+/// extraction of that part alone: the mentions within it with offsets from its start, and
+/// the relations between two of them (a long document is shown a page at a time).
+pub fn page_of(ex: &Extraction, start: usize, end: usize) -> Extraction {
+    let text: String = ex
+        .text
+        .chars()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect();
+    let mut index = vec![None; ex.entities.len()];
+    let mut entities = Vec::new();
+    for (i, e) in ex.entities.iter().enumerate() {
+        if e.start >= start && e.end <= end {
+            index[i] = Some(entities.len());
+            let mut e = e.clone();
+            e.start -= start;
+            e.end -= start;
+            entities.push(e);
+        }
+    }
+    let relations = ex
+        .relations
+        .iter()
+        .filter_map(|r| {
+            let (head, tail) = (index.get(r.head).copied()??, index.get(r.tail).copied()??);
+            let mut r = r.clone();
+            r.head = head;
+            r.tail = tail;
+            Some(r)
+        })
+        .collect();
+    Extraction {
+        text,
+        entities,
+        relations,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,5 +437,53 @@ mod tests {
         assert_eq!(u16::from_le_bytes([end[10], end[11]]), 2);
         let dir_at = u32::from_le_bytes([end[16], end[17], end[18], end[19]]) as usize;
         assert_eq!(&zip[dir_at..dir_at + 4], b"PK\x01\x02");
+    }
+
+    #[test]
+    fn a_page_keeps_its_mentions_and_the_relations_inside_it() {
+        use mge::extract::{EntityMention, RelationMention};
+        let text = "Ann lives in Rome. Bob works for Acme in Oslo.";
+        let ent = |start: usize, end: usize, label: &str| EntityMention {
+            start,
+            end,
+            text: text[start..end].to_string(),
+            label: label.into(),
+            score: 0.9,
+        };
+        let rel = |head, tail, label: &str| RelationMention {
+            head,
+            tail,
+            label: label.into(),
+            score: 0.8,
+        };
+        let ex = Extraction {
+            text: text.into(),
+            entities: vec![
+                ent(0, 3, "Peop"),
+                ent(13, 17, "Loc"),
+                ent(19, 22, "Peop"),
+                ent(33, 37, "Org"),
+                ent(41, 45, "Loc"),
+            ],
+            relations: vec![
+                rel(0, 1, "Live_In"),
+                rel(2, 3, "Work_For"),
+                rel(0, 3, "Work_For"),
+                rel(3, 4, "OrgBased_In"),
+            ],
+        };
+        let second = page_of(&ex, 19, text.chars().count());
+        assert_eq!(second.text, "Bob works for Acme in Oslo.");
+        let spans: Vec<_> = second
+            .entities
+            .iter()
+            .map(|e| (e.start, e.end, &second.text[e.start..e.end]))
+            .collect();
+        assert_eq!(spans, [(0, 3, "Bob"), (14, 18, "Acme"), (22, 26, "Oslo")]);
+        // The relation from Ann (first page) to Acme is on neither page alone.
+        let rels: Vec<_> = second.relations.iter().map(|r| (r.head, r.tail)).collect();
+        assert_eq!(rels, [(0, 1), (1, 2)]);
+        let first = page_of(&ex, 0, 19);
+        assert_eq!((first.entities.len(), first.relations.len()), (2, 1));
     }
 }

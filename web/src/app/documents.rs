@@ -10,7 +10,8 @@ use wasm_bindgen_futures::JsFuture;
 use super::browser::{page_now, save_bytes, save_file};
 use super::state::Ui;
 use crate::api::Timings;
-use crate::documents::{documents, export_brat_zip, export_csv, export_jsonl};
+use crate::chunks::sentence_chunks;
+use crate::documents::{documents, export_brat_zip, export_csv, export_jsonl, page_of};
 use crate::models::{example_name, MAX_CHARS};
 use crate::protocol::{RunResult, ToWorker};
 use crate::query::Backend;
@@ -205,8 +206,15 @@ impl Ui {
         });
     }
 
-    /// Shows document `i` in the annotated view, as if typed (without running it again).
+    /// Shows document `i` in the annotated view, as if typed (without running it again); a
+    /// document longer than the text box holds, a page at a time.
     fn open_doc(&self, i: usize) {
+        self.open_doc_page(i, 0);
+    }
+
+    /// Shows page `page` of document `i`: pages end at sentence boundaries and hold at most
+    /// what the text box holds.
+    pub(super) fn open_doc_page(&self, i: usize, page: usize) {
         let Some((text, result)) = self.docs.with_untracked(|d| {
             d.docs
                 .get(i)
@@ -214,24 +222,31 @@ impl Ui {
         }) else {
             return;
         };
-        if text.chars().count() > MAX_CHARS {
-            self.docs_note.set(Some(format!(
-                "This document has {} characters, more than the {} the text box shows; its results are in the exports.",
-                grouped(text.chars().count()),
-                grouped(MAX_CHARS)
-            )));
-            return;
-        }
+        let (shown, pages) = if text.chars().count() > MAX_CHARS {
+            let pages = sentence_chunks(&text, MAX_CHARS);
+            let n = pages.len();
+            let Some(c) = pages.get(page.min(n.saturating_sub(1))) else {
+                return;
+            };
+            let chars = text[c.byte_start..c.byte_end].chars().count();
+            (
+                page_of(&result, c.char_start, c.char_start + chars),
+                Some((i, page.min(n - 1), n)),
+            )
+        } else {
+            (result, None)
+        };
         self.docs_note.set(None);
         self.debounce.update_value(|g| *g += 1);
         self.latest_extract.set_value(self.fresh_id());
-        self.text.set(text);
+        self.text.set(shown.text.clone());
+        self.doc_page.set(pages);
         self.hover.set(None);
         self.pinned.set(None);
         self.result.set(Some(RunResult {
             model: self.model.get_untracked(),
             threshold: self.threshold.get_untracked(),
-            extraction: result,
+            extraction: shown,
             timings: Timings::default(),
             sentences: Vec::new(),
             chunks: 1,

@@ -131,8 +131,36 @@ pub(super) fn TextInput(ui: Ui) -> impl IntoView {
             .collect_view()
     };
 
+    // Which page of a long document the text box shows, with the way to the others.
+    let pager = move || {
+        ui.doc_page.get().map(|(doc, page, pages)| {
+            let name = ui.docs.with(|d| {
+                d.docs
+                    .get(doc)
+                    .map(|x| {
+                        let file = d.files.get(x.file).map_or("", |f| f.name.as_str());
+                        format!("{file}, document {}", x.n)
+                    })
+                    .unwrap_or_default()
+            });
+            // (A `>` inside the view's attributes would end the tag.)
+            let (first, last) = (page == 0, page + 1 >= pages);
+            view! {
+                <p id="doc-page" class="hint" data-page=page + 1 data-pages=pages>
+                    {format!("{name}: page {} of {pages} ", page + 1)}
+                    <button id="doc-page-prev" disabled=first
+                        on:click=move |_| ui.open_doc_page(doc, page.saturating_sub(1))>"Previous page"</button>
+                    " "
+                    <button id="doc-page-next" disabled=last
+                        on:click=move |_| ui.open_doc_page(doc, page + 1)>"Next page"</button>
+                </p>
+            }
+        })
+    };
+
     view! {
     <section class="input">
+        {pager}
         <textarea id="text" rows="5" spellcheck="false" aria-label="Text to analyse"
             prop:value=move || ui.text.get()
             on:input=move |ev| {

@@ -115,6 +115,8 @@ pub(super) struct Ui {
     pub(super) csv_column: RwSignal<String>,
     pub(super) drop_active: RwSignal<bool>,
     pub(super) docs_note: RwSignal<Option<String>>,
+    /// A long document shown a page at a time: (document, page, pages).
+    pub(super) doc_page: RwSignal<Option<(usize, usize, usize)>>,
     pub(super) worker: StoredValue<Option<Worker>, LocalStorage>,
     /// Where the model runs now, and why it runs on the server when it does.
     pub(super) backend: RwSignal<Backend>,
@@ -165,6 +167,7 @@ impl Ui {
             csv_column: RwSignal::new("text".to_string()),
             drop_active: RwSignal::new(false),
             docs_note: RwSignal::new(None),
+            doc_page: RwSignal::new(None),
             hover,
             pinned,
             focus,
@@ -267,6 +270,8 @@ impl Ui {
 
     pub(super) fn run_now(&self) {
         self.debounce.update_value(|g| *g += 1);
+        // Typed text is not a page of a document any more.
+        self.doc_page.set(None);
         let Some(info) = self.loaded.get_untracked() else {
             return; // runs when the model arrives
         };
