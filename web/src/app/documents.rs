@@ -23,7 +23,11 @@ pub(super) struct Doc {
     pub(super) file: usize,
     /// Its number in the file, from 1 (the line, or the CSV row after the header).
     pub(super) n: usize,
+    /// The text until the worker has answered; then empty (the result holds the text), so
+    /// that the page keeps each document's text once.
     pub(super) text: String,
+    /// Its first words, for the list.
+    pub(super) preview: String,
     pub(super) chars: usize,
     pub(super) result: Option<mge::extract::Extraction>,
     pub(super) error: Option<String>,
@@ -119,6 +123,7 @@ impl Ui {
                                     file,
                                     n: i + 1,
                                     chars: text.chars().count(),
+                                    preview: preview(&text),
                                     text,
                                     result: None,
                                     error: None,
@@ -182,10 +187,12 @@ impl Ui {
     pub(super) fn doc_finished(&self, outcome: Result<mge::extract::Extraction, String>) {
         self.docs.update(|d| {
             if let Some(i) = d.running.take() {
+                let doc = &mut d.docs[i];
                 match outcome {
-                    Ok(r) => d.docs[i].result = Some(r),
-                    Err(e) => d.docs[i].error = Some(e),
+                    Ok(r) => doc.result = Some(r),
+                    Err(e) => doc.error = Some(e),
                 }
+                doc.text = String::new();
             }
         });
         if !self.docs.with_untracked(|d| d.cancelled) {
@@ -218,7 +225,8 @@ impl Ui {
         let Some((text, result)) = self.docs.with_untracked(|d| {
             d.docs
                 .get(i)
-                .and_then(|x| Some((x.text.clone(), x.result.clone()?)))
+                .and_then(|x| x.result.clone())
+                .map(|r| (r.text.clone(), r))
         }) else {
             return;
         };
@@ -470,7 +478,7 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
                                     data-entities=ents data-relations=rels>
                                     <button class="doc-open" disabled=status != "done"
                                         on:click=move |_| ui.open_doc(i)>
-                                        {format!("#{} ", x.n)}<span class="doc-preview">{preview(&x.text)}</span>
+                                        {format!("#{} ", x.n)}<span class="doc-preview">{x.preview.clone()}</span>
                                     </button>
                                     <span class="doc-counts">{what}</span>
                                 </li>
