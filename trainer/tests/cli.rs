@@ -187,6 +187,15 @@ fn train_then_eval_from_the_command_line() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("\"text\":\"Mary lives in Paris .\""));
+    // --titles: the comparison switches run, and an unknown value is refused.
+    for titles in ["read", "drop", "restore"] {
+        let args = ["extract", "--model", &bundle, "--titles", titles];
+        let o = run_extract(&args, b"Dr. John Smith lives in Boston .\n");
+        assert!(o.status.success(), "{titles}: {}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("\"entities\""));
+    }
+    let o = run_extract(&["extract", "--model", &bundle, "--titles", "hide"], b"x\n");
+    assert!(!o.status.success());
     // --backend wgpu finds what the CPU finds (on lavapipe here); without any adapter it
     // says what it needs.
     let spans = |o: &Output| -> Vec<(u64, u64, String)> {
