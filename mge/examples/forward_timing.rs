@@ -17,29 +17,26 @@ use mge::engine::{Engine, Precision};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{median, read_ids};
+use common::{inputs, median, Inputs};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() < 3 {
-        return Err("usage: forward_timing BUNDLE IDS.json [ROUNDS] [f32|int8|auto]".into());
-    }
-    let bytes = std::fs::read(&args[1])?;
-    let (one, all) = read_ids(&args[2])?;
-    let rounds: usize = args
-        .get(3)
-        .map(|r| r.parse())
-        .transpose()?
-        .unwrap_or(5)
-        .max(1);
+    let Inputs {
+        model,
+        one,
+        all,
+        rounds,
+    } = inputs(
+        &args,
+        "forward_timing BUNDLE IDS.json [ROUNDS] [f32|int8|auto]",
+        5,
+    )?;
     let precision = match args.get(4).map(String::as_str) {
         None | Some("auto") => Precision::Auto,
         Some("f32") => Precision::F32,
         Some("int8") => Precision::Int8,
         Some(other) => return Err(format!("unknown arithmetic `{other}`").into()),
     };
-    let (info, tensors) = mge::bundle::read_bundle(&bytes, &candle_core::Device::Cpu)?;
-    let model = mge::model::MgeModel::load(&tensors, &info.config)?;
     let engine = Engine::with_precision(&model, precision)?;
 
     // Where one sentence's time goes (the engine's own clock, median of 20).

@@ -18,23 +18,16 @@ use mge::engine::{Engine, Precision};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{median, read_ids};
+use common::{inputs, median, Inputs};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() < 3 {
-        return Err("usage: gpu_timing BUNDLE IDS.json [ROUNDS]".into());
-    }
-    let bytes = std::fs::read(&args[1])?;
-    let (one, all) = read_ids(&args[2])?;
-    let rounds: usize = args
-        .get(3)
-        .map(|r| r.parse())
-        .transpose()?
-        .unwrap_or(3)
-        .max(1);
-    let (info, tensors) = mge::bundle::read_bundle(&bytes, &candle_core::Device::Cpu)?;
-    let model = mge::model::MgeModel::load(&tensors, &info.config)?;
+    let Inputs {
+        model,
+        one,
+        all,
+        rounds,
+    } = inputs(&args, "gpu_timing BUNDLE IDS.json [ROUNDS]", 3)?;
     let cpu = Engine::with_precision(&model, Precision::F32)?;
     let t = Instant::now();
     let gpu = GpuEngine::new(Gpu::new_blocking()?, &model)?;

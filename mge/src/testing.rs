@@ -145,6 +145,53 @@ pub fn tiny_model(
     Ok((config, map))
 }
 
+/// Every gate configuration of the paper's ablation (Table 4): all gates, each one
+/// removed, and both interaction gates removed.
+pub fn gate_ablations() -> Vec<crate::config::Gates> {
+    let all = crate::config::Gates::default();
+    vec![
+        all,
+        crate::config::Gates {
+            entity_task: false,
+            ..all
+        },
+        crate::config::Gates {
+            relation_task: false,
+            ..all
+        },
+        crate::config::Gates {
+            entity_interaction: false,
+            ..all
+        },
+        crate::config::Gates {
+            relation_interaction: false,
+            ..all
+        },
+        crate::config::Gates {
+            entity_interaction: false,
+            relation_interaction: false,
+            ..all
+        },
+    ]
+}
+
+/// [`tiny_model`] (vocabulary 40) with the given gates and head weights drawn from
+/// `head_seed`.
+pub fn tiny_model_with_gates(
+    gates: crate::config::Gates,
+    head_seed: u64,
+) -> Result<(crate::ModelConfig, crate::weights::TensorMap)> {
+    let (mut cfg, mut map) = tiny_model(40, 3)?;
+    cfg.mge.gates = gates;
+    map.retain(|k, _| k.starts_with("bert."));
+    map.extend(crate::model::init_head_weights(
+        &cfg,
+        head_seed,
+        &Device::Cpu,
+    )?);
+    Ok((cfg, map))
+}
+
 /// `x Wᵀ + b` in f64, the reference of the engine's matrix kernels: `x` is `rows × input`,
 /// `w` is `output × input` (PyTorch layout), `b` has `output` values.
 pub fn exact_linear(

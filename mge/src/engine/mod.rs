@@ -190,9 +190,11 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Gates;
     use crate::model::Batch;
-    use crate::testing::{max_abs_diff as max_diff, reference_probabilities, tiny_model};
+    use crate::testing::{
+        gate_ablations, max_abs_diff as max_diff, reference_probabilities, tiny_model,
+        tiny_model_with_gates,
+    };
     use candle_core::Device;
 
     /// The candle model's probabilities and mean gate activations over the inner cells.
@@ -219,37 +221,8 @@ mod tests {
 
     #[test]
     fn matches_the_training_model_with_every_gate_ablation() {
-        let all = Gates::default();
-        let variants = [
-            all,
-            Gates {
-                entity_task: false,
-                ..all
-            },
-            Gates {
-                relation_task: false,
-                ..all
-            },
-            Gates {
-                entity_interaction: false,
-                ..all
-            },
-            Gates {
-                relation_interaction: false,
-                ..all
-            },
-            Gates {
-                entity_interaction: false,
-                relation_interaction: false,
-                ..all
-            },
-        ];
-        for (v, gates) in variants.into_iter().enumerate() {
-            let (mut cfg, _) = tiny_model(40, 3).unwrap();
-            cfg.mge.gates = gates;
-            let (_, mut map) = tiny_model(40, 3).unwrap();
-            map.retain(|k, _| k.starts_with("bert."));
-            map.extend(crate::model::init_head_weights(&cfg, 11 + v as u64, &Device::Cpu).unwrap());
+        for (v, gates) in gate_ablations().into_iter().enumerate() {
+            let (cfg, map) = tiny_model_with_gates(gates, 11 + v as u64).unwrap();
             let model = MgeModel::load(&map, &cfg).unwrap();
             let engine = Engine::with_precision(&model, Precision::F32).unwrap();
             for ids in [

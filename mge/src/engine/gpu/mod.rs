@@ -83,7 +83,6 @@ pub struct Linear {
     input: usize,
     output: usize,
     block: usize,
-    words: usize,
 }
 
 pub struct Norm {
@@ -434,22 +433,24 @@ impl Gpu {
             .await
             .map_err(|e| Error::Gpu(format!("reading results back: {e}")))?;
         self.check()?;
-        let values: Vec<f32> = {
+        let out = {
             let view = staging
                 .get_mapped_range(..)
                 .map_err(|e| Error::Gpu(format!("reading results back: {e}")))?;
-            view.chunks_exact(4)
-                .take(total)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            let mut at = 0;
+            tensors
+                .iter()
+                .map(|t| {
+                    let bytes = &view[at * 4..(at + t.len) * 4];
+                    at += t.len;
+                    bytes
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect()
+                })
                 .collect()
         };
         staging.unmap();
-        let mut out = Vec::with_capacity(tensors.len());
-        let mut at = 0;
-        for t in tensors {
-            out.push(values[at..at + t.len].to_vec());
-            at += t.len;
-        }
         Ok(out)
     }
 
@@ -483,7 +484,7 @@ impl Backend for Gpu {
         let padded = input.div_ceil(Q8_BLOCK) * Q8_BLOCK;
         // Laid out input-major (word `k` of every column, then word `k + 1`), so that the
         // invocations of a workgroup, one column each, read neighbouring words together.
-        let (packed, scales, block, words) = if input.is_multiple_of(Q8_BLOCK) {
+        let (packed, scales, block) = if input.is_multiple_of(Q8_BLOCK) {
             let (q, scales) = quantize_blocks(&p.weight, Q8_BLOCK);
             let words = padded / 4;
             let mut packed = vec![0u32; output * words];
@@ -499,7 +500,7 @@ impl Backend for Gpu {
                     by_block[b * output + col] = v;
                 }
             }
-            (packed, by_block, Q8_BLOCK, words)
+            (packed, by_block, Q8_BLOCK)
         } else {
             let mut packed = vec![0u32; output * padded];
             for (col, row) in p.weight.chunks(input.max(1)).enumerate() {
@@ -507,7 +508,7 @@ impl Backend for Gpu {
                     packed[k * output + col] = v.to_bits();
                 }
             }
-            (packed, vec![1.0], 0, padded)
+            (packed, vec![1.0], 0)
         };
         let bias = p.bias.unwrap_or_else(|| vec![0.0; output]);
         Ok(Linear {
@@ -517,7 +518,6 @@ impl Backend for Gpu {
             input,
             output,
             block,
-            words,
         })
     }
 
@@ -615,9 +615,9 @@ impl Backend for Gpu {
             l.input as u32,
             l.output as u32,
             l.block as u32,
-            l.input.div_ceil(Q8_BLOCK) as u32,
-            l.words as u32,
             act,
+            0,
+            0,
             0,
         ];
         self.dispatch(

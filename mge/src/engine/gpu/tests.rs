@@ -8,11 +8,10 @@
 use std::sync::OnceLock;
 
 use super::*;
-use crate::config::Gates;
 use crate::engine::cpu::Cpu;
 use crate::engine::{Engine, Precision};
 use crate::init::Rng;
-use crate::testing::{max_abs_diff, tiny_model};
+use crate::testing::{gate_ablations, max_abs_diff, tiny_model_with_gates};
 
 fn gpu() -> Option<&'static Gpu> {
     static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
@@ -249,31 +248,8 @@ fn the_whole_model_matches_the_cpu_engine_with_every_gate_ablation() {
     if gpu().is_none() {
         return;
     }
-    let all = Gates::default();
-    let variants = [
-        all,
-        Gates {
-            entity_task: false,
-            ..all
-        },
-        Gates {
-            relation_interaction: false,
-            ..all
-        },
-        Gates {
-            entity_interaction: false,
-            relation_interaction: false,
-            ..all
-        },
-    ];
-    for (v, gates) in variants.into_iter().enumerate() {
-        let (mut cfg, mut map) = tiny_model(40, 3 + v as u64).unwrap();
-        cfg.mge.gates = gates;
-        map.retain(|k, _| k.starts_with("bert."));
-        map.extend(
-            crate::model::init_head_weights(&cfg, 20 + v as u64, &candle_core::Device::Cpu)
-                .unwrap(),
-        );
+    for (v, gates) in gate_ablations().into_iter().enumerate() {
+        let (cfg, mut map) = tiny_model_with_gates(gates, 20 + v as u64).unwrap();
         // Matrices as a q8 bundle stores them, so that both backends see the same weights.
         for t in map.values_mut() {
             if let Ok((rows, cols)) = t.dims2() {

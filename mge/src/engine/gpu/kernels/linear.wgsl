@@ -14,10 +14,10 @@ struct Params {
     input: u32,
     output: u32,
     block: u32,   // 32: int8 weights with a scale per 32 values; 0: f32 weights
-    blocks: u32,  // scales per row
-    words: u32,   // u32 words per row
     act: u32,     // 0 none, 1 GELU (erf), 2 GELU (tanh), 3 ReLU
-    pad: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
