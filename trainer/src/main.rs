@@ -381,6 +381,23 @@ fn flush_subnormals() {
     }
 }
 
+/// Lets training reuse freed memory instead of handing it back to the system. glibc's
+/// defaults return large freed blocks to the kernel at once, and every step then allocates
+/// them again: the kernel zeroes each fresh page on first touch, which was 14% of a
+/// training step's time (`perf`: `clear_page_erms`), for the same tensors every step.
+/// Blocks up to 32 MB (glibc's largest setting) now come from the heap, and the heap is
+/// never trimmed: a CoNLL04 epoch went from 102 to about 75 s, for about 0.4 GB more peak
+/// memory (1.5 → 1.9 GB).
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes glibc's allocation thresholds; it is called before
+    // any other thread exists and takes plain integers.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+}
+
 /// Prints an error as one line of causes (`error: a: b`), never with a backtrace, and
 /// exits with status 1.
 fn main() -> std::process::ExitCode {
@@ -394,12 +411,15 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
+    let cli = Cli::parse();
+    if matches!(cli.command, Command::Train(_) | Command::Sweep(_)) {
+        keep_freed_memory();
+    }
     flush_subnormals();
     // Worker threads need the same floating-point mode; ignore the error if a pool exists.
     let _ = rayon::ThreadPoolBuilder::new()
         .start_handler(|_| flush_subnormals())
         .build_global();
-    let cli = Cli::parse();
     match cli.command {
         Command::Train(a) => {
             let cfg = train_config(&a)?;
