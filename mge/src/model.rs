@@ -177,9 +177,25 @@ impl TableHead {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let a = self.top.forward(x)?; // [B, T, h]: x_i W_top + b
         let b = self.bottom.forward(x)?; // [B, T, h]: x_j W_bottom
-        let n = &self.norm;
-        let h = crate::ops::pair_ln_elu(&a, &b, &n.weight, &n.bias, n.eps, self.upper)?;
-        self.tag.forward(&h)
+        let (n, tag) = (&self.norm, &self.tag);
+        let zeros;
+        let tag_b = match &tag.bias {
+            Some(b) => b,
+            None => {
+                zeros = Tensor::zeros(tag.out_dim(), tag.weight.dtype(), tag.weight.device())?;
+                &zeros
+            }
+        };
+        crate::ops::pair_table(
+            &a,
+            &b,
+            &n.weight,
+            &n.bias,
+            &tag.weight,
+            tag_b,
+            n.eps,
+            self.upper,
+        )
     }
 
     /// The textbook computation with the concatenated N×N×2w tensor (reference for tests).

@@ -351,55 +351,86 @@ mod tests {
     }
 }
 
-/// The pair table of a head (eqs. 7 and 9, before the tagger): for every cell `(i, j)`,
-/// `ELU(LN(top_i + bottom_j))`. One fused pass forward and one backward, with no N×N×h
-/// temporaries besides the output and its gradient.
-struct PairLnElu {
+/// A table head after its two projections (eqs. 7–10 with `[x_i; x_j] W` split into
+/// `top_i + bottom_j`): for every cell `(i, j)`, the tagger's logits
+/// `ELU(LN(top_i + bottom_j)) W_tagᵀ + b_tag`. One fused pass forward and one backward that
+/// recomputes each cell's hidden vector: the N×N×h table and its gradient are never stored
+/// (they were 30–100 MB a batch, allocated, written and read again by the tagger's matmuls
+/// with 4–5 output columns). `params` is `[γ; β; W_tag (K×h, row-major); b_tag]`.
+struct PairTable {
     eps: f32,
-    /// Only cells `j >= i` (the entity table): the others stay 0 and get no gradient.
+    h: usize,
+    labels: usize,
+    /// Only cells `j >= i` (the entity table): the others hold `b_tag` and get no gradient.
     upper: bool,
 }
 
-/// Row `(b, i)` of the pair table: `out[j, :]` for all `j`.
-#[allow(clippy::too_many_arguments)]
-fn pair_row(
-    top: &[f32],
-    bottom: &[f32],
-    gamma: &[f32],
-    beta: &[f32],
-    eps: f32,
-    first: usize,
-    out: &mut [f32],
-) {
-    let h = top.len();
-    let n = h as f32;
-    for (bot, o) in bottom
-        .chunks_exact(h)
-        .zip(out.chunks_exact_mut(h))
-        .skip(first)
-    {
-        let mut mean = 0f32;
-        for k in 0..h {
-            o[k] = top[k] + bot[k];
-            mean += o[k];
+/// Sum of `a·b` over 16 lanes, so that the loop vectorizes (a plain `+=` chain is summed in
+/// order, one add at a time).
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..16 {
+            acc[l] += x[l] * y[l];
         }
-        mean /= n;
-        let mut var = 0f32;
-        for v in o.iter() {
-            var += (v - mean) * (v - mean);
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Sum over 16 lanes (see [`dot`]).
+#[inline(always)]
+fn lane_sum(a: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let c = a.chunks_exact(16);
+    let tail: f32 = c.remainder().iter().sum();
+    for x in c {
+        for l in 0..16 {
+            acc[l] += x[l];
         }
-        let rstd = 1.0 / (var / n + eps).sqrt();
-        for k in 0..h {
-            let y = (o[k] - mean) * rstd * gamma[k] + beta[k];
-            let neg = fast_exp(y.min(0.0)) - 1.0;
-            o[k] = if y > 0.0 { y } else { neg };
-        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// One cell's normalized input: `xhat = (top + bottom − mean) · rstd`; returns `rstd`.
+#[inline(always)]
+fn cell_norm(top: &[f32], bottom: &[f32], eps: f32, xhat: &mut [f32]) -> f32 {
+    let n = xhat.len() as f32;
+    for ((x, a), b) in xhat.iter_mut().zip(top).zip(bottom) {
+        *x = a + b;
+    }
+    let mean = lane_sum(xhat) / n;
+    for x in xhat.iter_mut() {
+        *x -= mean;
+    }
+    let var = dot(xhat, xhat) / n;
+    let rstd = 1.0 / (var + eps).sqrt();
+    for x in xhat.iter_mut() {
+        *x *= rstd;
+    }
+    rstd
+}
+
+impl PairTable {
+    fn split<'a>(&self, p: &'a [f32]) -> (&'a [f32], &'a [f32], &'a [f32], &'a [f32]) {
+        let (h, k) = (self.h, self.labels);
+        let (gamma, rest) = p.split_at(h);
+        let (beta, rest) = rest.split_at(h);
+        let (w, bias) = rest.split_at(k * h);
+        (gamma, beta, w, bias)
     }
 }
 
-impl CustomOp3 for PairLnElu {
+impl CustomOp3 for PairTable {
     fn name(&self) -> &'static str {
-        "mge-pair-ln-elu"
+        "mge-pair-table"
     }
 
     fn cpu_fwd(
@@ -414,149 +445,193 @@ impl CustomOp3 for PairLnElu {
         use rayon::prelude::*;
         let top = contiguous_f32(s1, l1, "pair table")?;
         let bottom = contiguous_f32(s2, l2, "pair table")?;
-        let gb = contiguous_f32(s3, l3, "pair table")?;
+        let params = contiguous_f32(s3, l3, "pair table")?;
         let (b, t, h) = l1.shape().dims3()?;
-        if l2.shape().dims3()? != (b, t, h) || gb.len() != 2 * h {
+        let k = self.labels;
+        if l2.shape().dims3()? != (b, t, h) || h != self.h || params.len() != (2 + k) * h + k {
             candle_core::bail!("pair table: shapes do not match");
         }
-        let (gamma, beta) = gb.split_at(h);
-        let mut out = vec![0f32; b * t * t * h];
-        out.par_chunks_mut(t * h).enumerate().for_each(|(row, o)| {
+        let (gamma, beta, w, bias) = self.split(params);
+        let mut out = vec![0f32; b * t * t * k];
+        out.par_chunks_mut(t * k).enumerate().for_each(|(row, o)| {
             let bi = row / t;
             let first = if self.upper { row % t } else { 0 };
-            pair_row(
-                &top[row * h..(row + 1) * h],
-                &bottom[bi * t * h..(bi + 1) * t * h],
-                gamma,
-                beta,
-                self.eps,
-                first,
-                o,
-            );
+            let tp = &top[row * h..(row + 1) * h];
+            let mut y = vec![0f32; h];
+            for (j, cell) in o.chunks_exact_mut(k).enumerate() {
+                cell.copy_from_slice(bias);
+                if j < first {
+                    continue;
+                }
+                cell_norm(
+                    tp,
+                    &bottom[(bi * t + j) * h..(bi * t + j + 1) * h],
+                    self.eps,
+                    &mut y,
+                );
+                for ((v, g), be) in y.iter_mut().zip(gamma).zip(beta) {
+                    let z = *v * g + be;
+                    let neg = fast_exp(z.min(0.0)) - 1.0;
+                    *v = if z > 0.0 { z } else { neg };
+                }
+                for (c, wl) in cell.iter_mut().zip(w.chunks_exact(h)) {
+                    *c += dot(&y, wl);
+                }
+            }
         });
-        Ok((CpuStorage::F32(out), Shape::from((b, t, t, h))))
+        Ok((CpuStorage::F32(out), Shape::from((b, t, t, k))))
     }
 
     fn bwd(
         &self,
         top: &Tensor,
         bottom: &Tensor,
-        gb: &Tensor,
+        params: &Tensor,
         _res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         use rayon::prelude::*;
         let (b, t, h) = top.dims3()?;
+        let k = self.labels;
         let topv = top.flatten_all()?.to_vec1::<f32>()?;
         let botv = bottom.flatten_all()?.to_vec1::<f32>()?;
-        let gbv = gb.flatten_all()?.to_vec1::<f32>()?;
+        let pv = params.flatten_all()?.to_vec1::<f32>()?;
         let gv = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let (gamma, beta) = gbv.split_at(h);
+        let (gamma, beta, w, _) = self.split(&pv);
         let eps = self.eps;
-        let upper = self.upper;
         let n = h as f32;
-        // One task per batch item: it owns that item's rows of d_top and d_bottom.
+        // One task per batch item: it owns that item's rows of d_top and d_bottom and sums
+        // its own parameter gradient; the parts are added in item order (deterministic).
         let parts: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..b)
             .into_par_iter()
             .map(|bi| {
                 let mut dtop = vec![0f32; t * h];
                 let mut dbot = vec![0f32; t * h];
-                let mut dgb = vec![0f32; 2 * h];
-                let mut xhat = vec![0f32; h];
-                let mut gg = vec![0f32; h];
+                let mut dp = vec![0f32; pv.len()];
+                let (mut xhat, mut y, mut dy) = (vec![0f32; h], vec![0f32; h], vec![0f32; h]);
                 for i in 0..t {
                     let tp = &topv[(bi * t + i) * h..(bi * t + i + 1) * h];
-                    for j in (if upper { i } else { 0 })..t {
+                    for j in (if self.upper { i } else { 0 })..t {
+                        let cell = (bi * t + i) * t + j;
+                        let dl = &gv[cell * k..(cell + 1) * k];
+                        // Cells the loss masks out (padding, [CLS], [SEP]) add nothing.
+                        if dl.iter().all(|&d| d == 0.0) {
+                            continue;
+                        }
                         let bt = &botv[(bi * t + j) * h..(bi * t + j + 1) * h];
-                        let g = &gv[((bi * t + i) * t + j) * h..((bi * t + i) * t + j + 1) * h];
-                        let mut mean = 0f32;
-                        for k in 0..h {
-                            xhat[k] = tp[k] + bt[k];
-                            mean += xhat[k];
+                        let rstd = cell_norm(tp, bt, eps, &mut xhat);
+                        // y = ELU(z), z = xhat·γ + β; dy = Σ_l dl_l W_l (into dz below).
+                        for m in 0..h {
+                            let z = xhat[m] * gamma[m] + beta[m];
+                            y[m] = if z > 0.0 { z } else { fast_exp(z) - 1.0 };
+                            dy[m] = 0.0;
                         }
-                        mean /= n;
-                        let mut var = 0f32;
-                        for x in xhat.iter() {
-                            var += (x - mean) * (x - mean);
+                        let (dparams, dbias) = dp.split_at_mut((2 + k) * h);
+                        let (dgb, dw) = dparams.split_at_mut(2 * h);
+                        for (l, &d) in dl.iter().enumerate() {
+                            dbias[l] += d;
+                            let wl = &w[l * h..(l + 1) * h];
+                            let dwl = &mut dw[l * h..(l + 1) * h];
+                            for m in 0..h {
+                                dwl[m] += d * y[m];
+                                dy[m] += d * wl[m];
+                            }
                         }
-                        let rstd = 1.0 / (var / n + eps).sqrt();
-                        let (mut m1, mut m2) = (0f32, 0f32);
-                        for k in 0..h {
-                            xhat[k] = (xhat[k] - mean) * rstd;
-                            let y = xhat[k] * gamma[k] + beta[k];
-                            let slope = fast_exp(y.min(0.0));
-                            let dy = if y > 0.0 { g[k] } else { g[k] * slope };
-                            dgb[k] += dy * xhat[k];
-                            dgb[h + k] += dy;
-                            gg[k] = dy * gamma[k];
-                            m1 += gg[k];
-                            m2 += gg[k] * xhat[k];
+                        // Through ELU (slope e^z = y + 1 below 0) and the norm's scale.
+                        let (dgamma, dbeta) = dgb.split_at_mut(h);
+                        for m in 0..h {
+                            let dz = if y[m] > 0.0 {
+                                dy[m]
+                            } else {
+                                dy[m] * (y[m] + 1.0)
+                            };
+                            dgamma[m] += dz * xhat[m];
+                            dbeta[m] += dz;
+                            dy[m] = dz * gamma[m];
                         }
-                        m1 /= n;
-                        m2 /= n;
-                        for k in 0..h {
-                            let dx = rstd * (gg[k] - m1 - xhat[k] * m2);
-                            dtop[i * h + k] += dx;
-                            dbot[j * h + k] += dx;
+                        let m1 = lane_sum(&dy) / n;
+                        let m2 = dot(&dy, &xhat) / n;
+                        let (dt, db) =
+                            (&mut dtop[i * h..(i + 1) * h], &mut dbot[j * h..(j + 1) * h]);
+                        for m in 0..h {
+                            let dx = rstd * (dy[m] - m1 - xhat[m] * m2);
+                            dt[m] += dx;
+                            db[m] += dx;
                         }
                     }
                 }
-                (dtop, dbot, dgb)
+                (dtop, dbot, dp)
             })
             .collect();
         let mut dtop = Vec::with_capacity(b * t * h);
         let mut dbot = Vec::with_capacity(b * t * h);
-        let mut dgb = vec![0f32; 2 * h];
+        let mut dp = vec![0f32; pv.len()];
         for (a, c, d) in parts {
             dtop.extend(a);
             dbot.extend(c);
-            dgb.iter_mut().zip(d).for_each(|(x, y)| *x += y);
+            dp.iter_mut().zip(d).for_each(|(x, y)| *x += y);
         }
         let dev = top.device();
         Ok((
             Some(Tensor::from_vec(dtop, (b, t, h), dev)?),
             Some(Tensor::from_vec(dbot, (b, t, h), dev)?),
-            Some(Tensor::from_vec(dgb, (2, h), dev)?),
+            Some(Tensor::from_vec(dp, pv.len(), dev)?),
         ))
     }
 }
 
-/// `ELU(LN(top_i + bottom_j))` for every cell: `top`, `bottom` `[B, T, h]` → `[B, T, T, h]`.
-/// With `upper`, cells below the diagonal are skipped (left 0 on the CPU path): callers must
-/// mask them out, as the entity table's loss and decoding do.
-pub fn pair_ln_elu(
+/// The logits of a table head from its two projections: `top`, `bottom` `[B, T, h]`, the
+/// norm's `gamma`, `beta` `[h]`, the tagger's `tag_w` `[K, h]` and `tag_b` `[K]` →
+/// `[B, T, T, K]`, cell `(i, j)` from `top_i + bottom_j`. With `upper`, cells below the
+/// diagonal hold `tag_b` on the CPU path (and the composed value elsewhere): callers must mask
+/// them out, as the entity table's loss and decoding do.
+#[allow(clippy::too_many_arguments)]
+pub fn pair_table(
     top: &Tensor,
     bottom: &Tensor,
     gamma: &Tensor,
     beta: &Tensor,
+    tag_w: &Tensor,
+    tag_b: &Tensor,
     eps: f64,
     upper: bool,
 ) -> Result<Tensor> {
+    let (labels, h) = tag_w.dims2()?;
     if fused(top) {
-        let gb = Tensor::stack(&[gamma, beta], 0)?;
-        let op = PairLnElu {
+        let params = Tensor::cat(&[gamma, beta, &tag_w.flatten_all()?, tag_b], 0)?;
+        let op = PairTable {
             eps: eps as f32,
+            h,
+            labels,
             upper,
         };
         Ok(top
             .contiguous()?
-            .apply_op3(&bottom.contiguous()?, &gb, op)?)
+            .apply_op3(&bottom.contiguous()?, &params, op)?)
     } else {
-        let pre = top.unsqueeze(2)?.broadcast_add(&bottom.unsqueeze(1)?)?;
-        Ok(layer_norm(&pre, gamma, beta, eps)?.elu(1.0)?)
+        pair_table_reference(top, bottom, gamma, beta, tag_w, tag_b, eps)
     }
 }
 
-/// The same computation from composed tensor ops (reference for tests and for non-CPU devices).
-pub fn pair_ln_elu_reference(
+/// The same computation from composed tensor ops, every cell (the path of non-CPU devices,
+/// and the reference of the tests).
+pub fn pair_table_reference(
     top: &Tensor,
     bottom: &Tensor,
     gamma: &Tensor,
     beta: &Tensor,
+    tag_w: &Tensor,
+    tag_b: &Tensor,
     eps: f64,
 ) -> Result<Tensor> {
+    let (b, t, h) = top.dims3()?;
     let pre = top.unsqueeze(2)?.broadcast_add(&bottom.unsqueeze(1)?)?;
-    Ok(candle_nn::ops::layer_norm_slow(&pre, gamma, beta, eps as f32)?.elu(1.0)?)
+    let hidden = layer_norm(&pre, gamma, beta, eps)?.elu(1.0)?;
+    let logits = hidden
+        .reshape((b * t * t, h))?
+        .matmul(&tag_w.t()?)?
+        .broadcast_add(tag_b)?;
+    Ok(logits.reshape((b, t, t, tag_w.dim(0)?))?)
 }
 
 #[cfg(test)]
@@ -577,48 +652,98 @@ mod pair_tests {
     }
 
     #[test]
-    fn fused_pair_table_matches_composed_ops_forward_and_backward() {
-        let dev = Device::Cpu;
-        let v = |shape: &[usize], m: f32| {
-            Var::from_tensor(&Tensor::randn(m, 1.0, shape, &dev).unwrap()).unwrap()
-        };
-        let (top, bot, g, b) = (
-            v(&[2, 5, 6], 0.0),
-            v(&[2, 5, 6], 0.3),
-            v(&[6], 1.0),
-            v(&[6], 0.0),
-        );
-        let w = Tensor::randn(0f32, 1.0, (2, 5, 5, 6), &dev).unwrap();
-        let fast = pair_ln_elu(&top, &bot, &g, &b, 1e-5, false).unwrap();
-        let slow = pair_ln_elu_reference(&top, &bot, &g, &b, 1e-5).unwrap();
-        let diff = |a: &Tensor, b: &Tensor| crate::testing::tensor_max_abs_diff(a, b).unwrap();
-        assert!(diff(&fast, &slow) < 1e-5);
-        let gf = (fast * &w).unwrap().sum_all().unwrap().backward().unwrap();
-        let gs = (slow * &w).unwrap().sum_all().unwrap().backward().unwrap();
-        for var in [&top, &bot, &g, &b] {
-            assert!(diff(gf.get(var).unwrap(), gs.get(var).unwrap()) < 1e-4);
+    fn lane_sums_match_plain_sums_on_every_length() {
+        for len in [0, 1, 15, 16, 17, 300, 301] {
+            let a: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot(&a, &b) - plain).abs() < 1e-4, "dot of {len}");
+            assert!(
+                (lane_sum(&a) - a.iter().sum::<f32>()).abs() < 1e-4,
+                "sum of {len}"
+            );
         }
+    }
 
-        // Upper-triangle mode: the same values on and above the diagonal, and the same
-        // gradients when the loss ignores the cells below it.
-        let tri: Vec<f32> = (0..5)
-            .flat_map(|i| (0..5).map(move |j| if j >= i { 1.0 } else { 0.0 }))
-            .collect();
-        let tri = Tensor::from_vec(tri, (1, 5, 5, 1), &dev).unwrap();
-        let upper = pair_ln_elu(&top, &bot, &g, &b, 1e-5, true).unwrap();
-        let full = pair_ln_elu_reference(&top, &bot, &g, &b, 1e-5).unwrap();
-        assert!(diff(&upper, &full.broadcast_mul(&tri).unwrap()) < 1e-5);
-        let wt = w.broadcast_mul(&tri).unwrap();
-        let gu = (upper * &wt)
+    /// The fused op against composed ops, forward and backward, on every parameter; with a
+    /// padded cell masked out of the loss, as the real loss does.
+    fn check(upper: bool, labels: usize, h: usize) {
+        let dev = Device::Cpu;
+        let v = |shape: &[usize], m: f32, s: f32| {
+            Var::from_tensor(&Tensor::randn(m, s, shape, &dev).unwrap()).unwrap()
+        };
+        let (top, bot) = (v(&[2, 5, h], 0.0, 1.0), v(&[2, 5, h], 0.3, 1.0));
+        let (g, b) = (v(&[h], 1.0, 0.3), v(&[h], 0.0, 0.3));
+        let (tw, tb) = (v(&[labels, h], 0.0, 0.5), v(&[labels], 0.0, 0.5));
+        // Loss weights: zero below the diagonal for the entity table and on the last
+        // position of the second item (as if it were padding).
+        let mut mask = vec![0f32; 2 * 5 * 5 * labels];
+        for bi in 0..2 {
+            for i in 0..5 {
+                for j in 0..5 {
+                    let pad = bi == 1 && (i == 4 || j == 4);
+                    if (upper && j < i) || pad {
+                        continue;
+                    }
+                    for l in 0..labels {
+                        mask[((bi * 5 + i) * 5 + j) * labels + l] = 1.0;
+                    }
+                }
+            }
+        }
+        let mask = Tensor::from_vec(mask, (2, 5, 5, labels), &dev).unwrap();
+        let wts = (Tensor::randn(0f32, 1.0, (2, 5, 5, labels), &dev).unwrap() * &mask).unwrap();
+        let fast = pair_table(&top, &bot, &g, &b, &tw, &tb, 1e-5, upper).unwrap();
+        let slow = pair_table_reference(&top, &bot, &g, &b, &tw, &tb, 1e-5).unwrap();
+        let diff = |a: &Tensor, b: &Tensor| crate::testing::tensor_max_abs_diff(a, b).unwrap();
+        let masked = |x: &Tensor| x.broadcast_mul(&mask).unwrap();
+        assert!(diff(&masked(&fast), &masked(&slow)) < 1e-5);
+        if upper {
+            // Below the diagonal: the tagger's bias, untouched.
+            let below: Vec<f32> = fast
+                .get(0)
+                .unwrap()
+                .get(3)
+                .unwrap()
+                .get(1)
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            assert_eq!(below, tb.as_tensor().to_vec1::<f32>().unwrap());
+        } else {
+            assert!(diff(&fast, &slow) < 1e-5);
+        }
+        let gf = (fast * &wts)
             .unwrap()
             .sum_all()
             .unwrap()
             .backward()
             .unwrap();
-        let gfull = (full * &wt).unwrap().sum_all().unwrap().backward().unwrap();
-        for var in [&top, &bot, &g, &b] {
-            assert!(diff(gu.get(var).unwrap(), gfull.get(var).unwrap()) < 1e-4);
+        let gs = (slow * &wts)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for (name, var) in [
+            ("top", &top),
+            ("bottom", &bot),
+            ("gamma", &g),
+            ("beta", &b),
+            ("tag_w", &tw),
+            ("tag_b", &tb),
+        ] {
+            let d = diff(gf.get(var).unwrap(), gs.get(var).unwrap());
+            assert!(d < 1e-4, "{name}: gradients differ by {d}");
         }
+    }
+
+    #[test]
+    fn fused_pair_table_matches_composed_ops_forward_and_backward() {
+        // 37 wide: not a multiple of the 16 lanes; 4 and 5 labels as CoNLL04 has.
+        check(false, 5, 37);
+        check(true, 4, 37);
+        check(false, 1, 16);
     }
 }
 
