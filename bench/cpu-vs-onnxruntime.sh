@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The native CPU comparison of issue 15: ONNX Runtime (PyPI onnxruntime, CPU) running the
 # bare all-MiniLM-L6-v2 encoder in fp32 and in int8, beside the mge engine's whole MGE
-# forward pass (f32, int8, and the AVX2 kernels forced with MGE_ISA=avx2, in f32 and, with
-# AVX-VNNI, int8), on the same
+# forward pass (f32, int8, and the AVX2 kernels forced with MGE_ISA=avx2, in f32 and int8:
+# with AVX-VNNI where the processor has it, and without it, MGE_VNNI=0), on the same
 # token-id sequences and the same number of threads, in one run. Prints a markdown table
 # of medians with ratios to ONNX Runtime fp32 (docs/BENCHMARKS.md).
 #
@@ -34,6 +34,11 @@ if grep -q -w avx512f /proc/cpuinfo 2>/dev/null; then
   configs+=("MGE_INT8=0 f32" "MGE_ISA=avx2 f32")
   # The AVX2 path's int8 kernel, where the processor has AVX-VNNI.
   grep -q -w avx_vnni /proc/cpuinfo 2>/dev/null && configs+=("MGE_ISA=avx2 int8")
+  # The int8 kernel of AVX2 processors without VNNI (vpmaddubsw).
+  configs+=("MGE_ISA=avx2 MGE_VNNI=0 int8")
+elif grep -q -w avx2 /proc/cpuinfo 2>/dev/null; then
+  # Auto is f32 here unless the processor has AVX-VNNI; int8 is its int8 kernel.
+  configs+=("int8")
 fi
 bench/ort/.venv/bin/python bench/ort/native.py --bundle "$bundle" --data "$data" \
   --models bench/ort/models --timing target/release/examples/forward_timing \

@@ -79,9 +79,10 @@ pub fn isa() -> Isa {
 
 /// Whether [`Precision::Auto`](crate::engine::Precision) computes in int8 here: where the int8
 /// kernel is faster than the f32 one, as measured (`docs/BENCHMARKS.md`, "int8"): x86-64
-/// with AVX-512 VNNI or AVX-VNNI. Not on AVX2 without VNNI (there is no int8 kernel for it:
-/// counted in instructions, it would not beat f32), and not in the browser (the SIMD128
-/// kernel was slower than the f32 one in Chromium). `MGE_INT8=0` turns it off.
+/// with AVX-512 VNNI or AVX-VNNI. Not on AVX2 without VNNI (its int8 kernel, which
+/// [`Precision::Int8`](crate::engine::Precision) uses there, has not been measured faster than
+/// f32), and not in the browser (the SIMD128 kernel was slower than the f32 one in
+/// Chromium). `MGE_INT8=0` turns it off.
 pub fn int8_dot() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -89,7 +90,11 @@ pub fn int8_dot() -> bool {
         static INT8: OnceLock<bool> = OnceLock::new();
         *INT8.get_or_init(|| {
             let wanted = std::env::var("MGE_INT8").map_or(true, |v| v.trim() != "0");
-            wanted && int8_supported()
+            wanted
+                && matches!(
+                    int8_kernel(),
+                    Some(Int8Kernel::Avx512Vnni | Int8Kernel::AvxVnni)
+                )
         })
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -106,24 +111,36 @@ pub enum Int8Kernel {
     Avx512Vnni,
     /// `vpdpbusd` on YMM (AVX-VNNI: recent processors with AVX2 and no AVX-512, and Zen 5).
     AvxVnni,
+    /// `vpmaddubsw` + `vpmaddwd` (AVX2 without VNNI).
+    Avx2,
+}
+
+/// Whether VNNI may be used where the processor has it (`MGE_VNNI=0` says no).
+#[cfg(target_arch = "x86_64")]
+fn vnni_allowed() -> bool {
+    use std::sync::OnceLock;
+    static VNNI: OnceLock<bool> = OnceLock::new();
+    *VNNI.get_or_init(|| std::env::var("MGE_VNNI").map_or(true, |v| v.trim() != "0"))
 }
 
 /// The int8 kernel for the instruction set in use, if this processor has one.
 #[cfg(target_arch = "x86_64")]
 pub fn int8_kernel() -> Option<Int8Kernel> {
+    let vnni = vnni_allowed();
     match isa() {
-        Isa::Avx512 if std::arch::is_x86_feature_detected!("avx512vnni") => {
+        Isa::Avx512 if vnni && std::arch::is_x86_feature_detected!("avx512vnni") => {
             Some(Int8Kernel::Avx512Vnni)
         }
-        Isa::Avx512 | Isa::Avx2 if std::arch::is_x86_feature_detected!("avxvnni") => {
+        Isa::Avx512 | Isa::Avx2 if vnni && std::arch::is_x86_feature_detected!("avxvnni") => {
             Some(Int8Kernel::AvxVnni)
         }
-        _ => None,
+        Isa::Avx512 | Isa::Avx2 => Some(Int8Kernel::Avx2),
+        Isa::Portable => None,
     }
 }
 
 /// Whether this processor (and the path chosen by `MGE_ISA`) has a vector int8 kernel:
-/// AVX-512 VNNI or AVX-VNNI on x86-64, SIMD128 on wasm32. Elsewhere
+/// AVX2 (with or without VNNI) on x86-64, SIMD128 on wasm32. Elsewhere
 /// [`Precision::Int8`](crate::engine::Precision) runs plain integer loops.
 pub fn int8_supported() -> bool {
     #[cfg(target_arch = "x86_64")]

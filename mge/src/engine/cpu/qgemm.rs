@@ -400,6 +400,10 @@ enum Kernel {
     /// generations): 3 rows × 16 columns, which fits 16 registers.
     #[cfg(target_arch = "x86_64")]
     AvxVnni,
+    /// Plain AVX2 (no VNNI: Zen 2/3, Intel before Alder Lake): `vpmaddubsw` on |x| and
+    /// sign-adjusted weights, then `vpmaddwd` into i32; 2 rows × 16 columns.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     Simd128,
 }
@@ -409,7 +413,7 @@ impl Kernel {
     fn width(self) -> usize {
         match self {
             #[cfg(target_arch = "x86_64")]
-            Kernel::AvxVnni => 16,
+            Kernel::AvxVnni | Kernel::Avx2 => 16,
             _ => QN,
         }
     }
@@ -419,6 +423,8 @@ impl Kernel {
         match self {
             #[cfg(target_arch = "x86_64")]
             Kernel::AvxVnni => 3,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => AVX2_ROWS,
             _ => MR,
         }
     }
@@ -429,6 +435,7 @@ fn kernel() -> Kernel {
     match super::isa::int8_kernel() {
         Some(super::isa::Int8Kernel::Avx512Vnni) => return Kernel::Vnni,
         Some(super::isa::Int8Kernel::AvxVnni) => return Kernel::AvxVnni,
+        Some(super::isa::Int8Kernel::Avx2) => return Kernel::Avx2,
         None => {}
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -468,6 +475,9 @@ fn micro(kernel: Kernel, a: &Activations, r0: usize, m: usize, p: &Panel, acc: &
         // SAFETY: as above, AVX-VNNI detected; it reads 16 columns from the panel's offset.
         #[cfg(target_arch = "x86_64")]
         Kernel::AvxVnni => unsafe { call!(avxvnni) },
+        // SAFETY: as above, AVX2 detected (`Isa::Avx2` or wider).
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => unsafe { call!(avx2) },
         // SAFETY: SIMD128 is enabled at build time; the reads are as above.
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         Kernel::Simd128 => unsafe { call!(simd128) },
@@ -593,6 +603,68 @@ unsafe fn avxvnni<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &m
     }
 }
 
+/// Rows per call of the plain AVX2 kernel: 2 rows × 2 vectors of sums and of results, two
+/// weight vectors and the temporaries fit the 16 YMM registers (3 rows spilled).
+#[cfg(target_arch = "x86_64")]
+const AVX2_ROWS: usize = 2;
+
+/// AVX2 without VNNI. `vpmaddubsw` multiplies unsigned by signed bytes and adds pairs into
+/// i16 with saturation, which `q + 128` activations would hit (2 · 255 · 127 > 32767). So
+/// each activation byte is made signed again, its magnitude is the unsigned operand and
+/// its sign moves onto the weight (`vpsignb`): pairs stay within 2 · 127 · 127, and the sums
+/// are exactly the integer loops' (no offsets needed). `vpmaddwd` by ones adds the pairs
+/// of a column's four bytes into its i32 lane.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
+    use std::arch::x86_64::*;
+    let blocks = p.blocks;
+    let o = p.offset;
+    let wp = p.weights.as_ptr();
+    let xp = a.q.as_ptr().add(r0 * a.kp);
+    let sp = a.scales.as_ptr().add(r0 * blocks);
+    let ones = _mm256_set1_epi16(1);
+    let mut f = [[_mm256_setzero_ps(); 2]; M];
+    if p.b0 > 0 {
+        for r in 0..M {
+            f[r] = [
+                _mm256_loadu_ps(acc[r].as_ptr().add(o)),
+                _mm256_loadu_ps(acc[r].as_ptr().add(o + 8)),
+            ];
+        }
+    }
+    for b in p.b0..p.b1 {
+        let mut s = [[_mm256_setzero_si256(); 2]; M];
+        for g in 0..QB / 4 {
+            let w = wp.add((b * QB / 4 + g) * QN * 4 + o * 4);
+            let w0 = _mm256_loadu_si256(w as *const _);
+            let w1 = _mm256_loadu_si256(w.add(32) as *const _);
+            for r in 0..M {
+                // The four activation bytes, back from `q + 128` to signed.
+                let x4 = (xp.add(r * a.kp + b * QB + g * 4) as *const u32).read_unaligned()
+                    ^ 0x8080_8080;
+                let x = _mm256_set1_epi32(x4 as i32);
+                let ax = _mm256_sign_epi8(x, x);
+                let p0 = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(w0, x));
+                let p1 = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(w1, x));
+                s[r][0] = _mm256_add_epi32(s[r][0], _mm256_madd_epi16(p0, ones));
+                s[r][1] = _mm256_add_epi32(s[r][1], _mm256_madd_epi16(p1, ones));
+            }
+        }
+        let c0 = _mm256_loadu_ps(p.scales.as_ptr().add(b * QN + o));
+        let c1 = _mm256_loadu_ps(p.scales.as_ptr().add(b * QN + o + 8));
+        for r in 0..M {
+            let sa = _mm256_set1_ps(*sp.add(r * blocks + b));
+            f[r][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][0]), _mm256_mul_ps(sa, c0), f[r][0]);
+            f[r][1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][1]), _mm256_mul_ps(sa, c1), f[r][1]);
+        }
+    }
+    for r in 0..M {
+        _mm256_storeu_ps(acc[r].as_mut_ptr().add(o), f[r][0]);
+        _mm256_storeu_ps(acc[r].as_mut_ptr().add(o + 8), f[r][1]);
+    }
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 unsafe fn simd128<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
     use core::arch::wasm32::*;
@@ -694,6 +766,9 @@ mod tests {
             }
             if std::arch::is_x86_feature_detected!("avxvnni") {
                 all.push(Kernel::AvxVnni);
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                all.push(Kernel::Avx2);
             }
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
