@@ -342,7 +342,7 @@ pub struct Extractor {
     info: Option<BundleInfo>,
 }
 
-/// What the model reads of a title before a capitalized word ([`TITLES`]).
+/// What the model reads of a title before a capitalized word ([`segment::TITLES`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Titles {
     /// The text as it is.
@@ -744,12 +744,6 @@ impl Extractor {
     }
 }
 
-/// Titles before a name ([`Titles`]).
-const TITLES: &[&str] = &[
-    "Dr.", "Prof.", "Sen.", "Rep.", "Gov.", "Gen.", "Lt.", "Col.", "Capt.", "Sgt.", "Adm.", "Maj.",
-    "Rev.", "Mr.", "Mrs.", "Ms.", "Messrs.", "Hon.", "Pres.", "Supt.", "Cmdr.",
-];
-
 /// Where a mention starting at `start` begins with the titles right before it (`Lt. Col.`
 /// before `Oliver North`).
 fn titles_before(chars: &[char], start: usize) -> usize {
@@ -764,7 +758,7 @@ fn titles_before(chars: &[char], start: usize) -> usize {
             begin -= 1;
         }
         let word: String = chars[begin..end].iter().collect();
-        if end == start || !TITLES.contains(&word.as_str()) {
+        if end == start || !segment::TITLES.contains(&word.as_str()) {
             return start;
         }
         start = begin;
@@ -784,7 +778,8 @@ fn without_titles(
         .windows(2)
         .filter(|w| {
             let title: String = chars[w[0].0..w[0].1.min(chars.len())].iter().collect();
-            TITLES.contains(&title.as_str()) && chars.get(w[1].0).is_some_and(|c| c.is_uppercase())
+            segment::TITLES.contains(&title.as_str())
+                && chars.get(w[1].0).is_some_and(|c| c.is_uppercase())
         })
         .map(|w| w[0])
         .collect();

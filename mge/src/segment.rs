@@ -76,10 +76,13 @@ const STATES: &[&str] = &[
     "Pa.", "R.I.", "S.C.", "S.D.", "Tenn.", "Tex.", "Vt.", "Va.", "Wash.", "W.Va.", "Wis.", "Wyo.",
 ];
 
-/// Titles before a name, which begin a new sentence after an abbreviation.
-const TITLES: &[&str] = &[
-    "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Sen.", "Gov.", "Rep.", "Gen.", "Lt.", "Col.", "Sgt.",
-    "Capt.", "Rev.", "Sir", "Mr", "Mrs", "Ms", "Dr",
+/// Titles before a name: they begin a new sentence after an abbreviation that ends a name,
+/// never make a mention on their own ([`trim_span`]), and are what `--titles drop` leaves
+/// out.
+pub(crate) const TITLES: &[&str] = &[
+    "Mr.", "Mrs.", "Ms.", "Messrs.", "Dr.", "Prof.", "Sen.", "Gov.", "Rep.", "Gen.", "Lt.", "Col.",
+    "Sgt.", "Capt.", "Adm.", "Maj.", "Cmdr.", "Rev.", "Hon.", "Pres.", "Supt.", "Sir", "Mr", "Mrs",
+    "Ms", "Dr",
 ];
 
 /// Abbreviations that end the name of a company or a person.
@@ -562,7 +565,8 @@ pub fn is_punctuation(word: &str) -> bool {
 /// Trims a span, given as the texts of its words, to where an entity can begin and end:
 /// punctuation no dataset puts at an entity's edge (commas, a sentence's full stop, colons,
 /// dashes, the possessive `'s`, a bracket or quote without its partner inside the span) is
-/// dropped from both ends. Returns the kept word range, or `None` when nothing is left.
+/// dropped from both ends. Returns the kept word range, or `None` when nothing is left or
+/// only titles are (`Mr.`, `Lt. Col.`).
 pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
     let (mut a, mut b) = (0, words.len());
     loop {
@@ -574,6 +578,10 @@ pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
             a += 1;
         } else if edge_punctuation(words[b - 1], inside, false) {
             b -= 1;
+        } else if inside.iter().all(|w| TITLES.contains(w)) {
+            // `Mr.` of `Mr. and Mrs. Smith`: a title names no one by itself (no dataset
+            // has such a mention).
+            return None;
         } else {
             return Some((a, b));
         }
@@ -936,5 +944,11 @@ mod tests {
         assert_eq!(t(&["😀"]).as_deref(), Some("😀"));
         assert_eq!(t(&[".", ","]), None);
         assert_eq!(t(&[]), None);
+        // A title alone names no one; with a name it stays part of the mention.
+        assert_eq!(t(&["Mr."]), None);
+        assert_eq!(t(&["Lt.", "Col.", ","]), None);
+        assert_eq!(t(&["Mr", "."]), None);
+        assert_eq!(t(&["Mrs.", "Smith"]).as_deref(), Some("Mrs. Smith"));
+        assert_eq!(t(&["Dr.", "No"]).as_deref(), Some("Dr. No"));
     }
 }
