@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Raw-text F1 of the default bundles on a split of CoNLL04 and SciERC, in the three forms of
-# docs/RESULTS.md (spaced, typed, run-on), then on the hand-annotated raw sentences.
+# docs/RESULTS.md (spaced, typed, run-on), the ADE bundle on its fold's test split (ADE has
+# no dev split: the same file for dev and test), then on the hand-annotated raw sentences.
 #
 #   scripts/raw_text_eval.sh [dev|test] [OUT_DIR]
 #
 # Uses target/release/mge (cargo build --release first) and scripts/raw_text_f1.py; texts,
 # gold files and predictions stay in OUT_DIR (default: a temporary folder). Reads the data
-# from $MGE_DATA (default ../shared/data). CONLL04_MODEL and SCIERC_MODEL replace the
-# default bundles (models/conll04.safetensors, models/scierc.safetensors).
+# from $MGE_DATA (default ../shared/data). CONLL04_MODEL, SCIERC_MODEL and ADE_MODEL replace
+# the default bundles (models/conll04.safetensors, models/scierc.safetensors,
+# models/ade.safetensors, trained on fold 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 split=${1:-dev}
@@ -22,15 +24,22 @@ model_of() {
   case $1 in
     conll04) echo "${CONLL04_MODEL:-models/conll04.safetensors}" ;;
     scierc) echo "${SCIERC_MODEL:-models/scierc.safetensors}" ;;
+    ade) echo "${ADE_MODEL:-models/ade.safetensors}" ;;
   esac
 }
-for ds in conll04 scierc; do
+file_of() {
+  case $1 in
+    ade) echo "$data/ade/split_0_test.json" ;;
+    *) echo "$data/$1/$split.json" ;;
+  esac
+}
+for ds in conll04 scierc ade; do
   for form in spaced typed run-on; do
     flags=()
     [ $form = typed ] && flags=(--detok)
     [ $form = run-on ] && flags=(--runon)
     base="$out/$ds-$split-$form"
-    python3 $f1 make "$data/$ds/$split.json" "$base.txt" "$base.gold" "${flags[@]}"
+    python3 $f1 make "$(file_of $ds)" "$base.txt" "$base.gold" "${flags[@]}"
     $mge extract --model "$(model_of $ds)" "$base.txt" >"$base.pred"
     $mge segment --json "$base.txt" >"$base.seg"
     printf '%-8s %-5s %-7s %s; %s\n' $ds "$split" $form "$(python3 $f1 score "$base.gold" "$base.pred")" \

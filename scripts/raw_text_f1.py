@@ -57,9 +57,17 @@ def detokenize(tokens):
         out.append((t, k, 1))
         k += 1
     words, glue = [], True  # glue: no space before the next piece
-    for t, k, width in out:
+    alnum = lambda x: x[:1].isalnum() if x else False
+    for n, (t, k, width) in enumerate(out):
         text = PTB.get(t, t)
         space = not glue
+        # A hyphen the dataset wrote as a token of its own between two words (ADE's
+        # `Lithium - induced`) is typed inside one word: `Lithium-induced`.
+        if (t == "-" and 0 < n < len(out) - 1 and alnum(out[n - 1][0][-1:])
+                and alnum(out[n + 1][0])):
+            words.append((text, k, width, False))
+            glue = True
+            continue
         if t == "``" or (t == '"' and not quote_open):
             quote_open, glue = True, True
         elif t == "''" or (t == '"' and quote_open):

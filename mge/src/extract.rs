@@ -123,6 +123,17 @@ pub fn flat_entities(labels: &LabelSchema, dataset: &str) -> bool {
     nested == Some(false)
 }
 
+/// Whether a bundle's model reads a hyphen between words as a word of its own, as its label
+/// schema records, or for bundles exported before that was recorded, as the name of its
+/// dataset tells ([`crate::data::known_hyphens_split`]; unknown names keep hyphenated words
+/// whole).
+pub fn split_hyphens(labels: &LabelSchema, dataset: &str) -> bool {
+    let split = labels
+        .hyphens_split
+        .or_else(|| crate::data::known_hyphens_split(dataset));
+    split == Some(true)
+}
+
 /// Where the time of an extraction went, in milliseconds. Encoder and heads are summed over
 /// the windows (on several threads their sum can exceed the total).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -327,6 +338,10 @@ pub struct Extractor {
     /// Keep the best-scoring of overlapping entities (of any type). On for models trained
     /// on data without overlapping entities ([`LabelSchema::nested_entities`]).
     pub flat_entities: bool,
+    /// A hyphen between words is a word of its own, so that a mention can end before it
+    /// (`Lithium` of `Lithium-induced`). On for models whose training data writes hyphens
+    /// that way ([`LabelSchema::hyphens_split`]: ADE).
+    pub split_hyphens: bool,
     /// Entity spans begin and end on word boundaries ([`segment::words`]) and lose
     /// punctuation at their edges ([`segment::trim_span`]), as the datasets' entities do.
     /// Off, every sub-token span the model scores above the threshold is reported.
@@ -382,6 +397,7 @@ impl Extractor {
             batch_size: 32,
             segmenter: Segmenter::default(),
             flat_entities: config.labels.nested_entities == Some(false),
+            split_hyphens: config.labels.hyphens_split == Some(true),
             word_spans: true,
             limit_cells: true,
             titles: Titles::Read,
@@ -441,6 +457,7 @@ impl Extractor {
         let tokenizer = SubwordTokenizer::from_bytes(info.tokenizer_json.as_bytes())?;
         let mut ex = Self::with_runner(&model, tokenizer, runner(&model)?);
         ex.flat_entities = flat_entities(&info.config.labels, &info.provenance.dataset);
+        ex.split_hyphens = split_hyphens(&info.config.labels, &info.provenance.dataset);
         ex.info = Some(info);
         Ok(ex)
     }
@@ -702,10 +719,11 @@ impl Extractor {
                 kept = without_titles(sentence.text, all_ids, all_offsets);
                 (all_ids, all_offsets) = (&kept.0, &kept.1);
             }
-            let words: Vec<(usize, usize)> = segment::words(sentence.text, true)
-                .into_iter()
-                .map(|(a, b)| (a + char_start, b + char_start))
-                .collect();
+            let words: Vec<(usize, usize)> =
+                segment::words_with(sentence.text, true, self.split_hyphens)
+                    .into_iter()
+                    .map(|(a, b)| (a + char_start, b + char_start))
+                    .collect();
             // The word around each sub-token's first char (a sub-token of its own where a
             // symbol the word rules split off stays inside one sub-token).
             let word_of = |(s, e): (usize, usize)| {
@@ -1264,6 +1282,7 @@ mod tests {
             entity_types: vec!["Loc".into(), "Org".into()],
             relation_types: vec!["In".into()],
             nested_entities: Some(false),
+            hyphens_split: None,
         };
         // "The U.S." (Loc, 0.99) over "U.S." (Loc, 0.6) and "U.S. Navy" (Org, 0.7); "Navy"
         // (Org, 0.8) overlaps "U.S. Navy" only; "Madrid" overlaps nothing.

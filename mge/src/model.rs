@@ -405,6 +405,7 @@ mod tests {
                 entity_types: vec!["A".into(), "B".into(), "C".into()],
                 relation_types: vec!["r1".into(), "r2".into()],
                 nested_entities: None,
+                hyphens_split: None,
             },
             max_words: 128,
         }

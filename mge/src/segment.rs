@@ -493,6 +493,13 @@ fn is_possessive(chars: &[char], i: usize) -> bool {
 /// stop at the very end of the sentence ends it (then it is split off, unless the word before
 /// is an initial or an abbreviation with inner full stops such as `U.S.`).
 pub fn words(sentence: &str, final_stop: bool) -> Vec<(usize, usize)> {
+    words_with(sentence, final_stop, false)
+}
+
+/// [`words`], with a hyphen between letters or digits a word of its own where `split_hyphens`
+/// (`Lithium-induced` as `Lithium`, `-`, `induced`: how ADE writes it, so that a drug's
+/// mention ends before the hyphen; [`crate::data::LabelSchema::hyphens_split`]).
+pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<(usize, usize)> {
     let chars: Vec<char> = sentence.chars().collect();
     let last_stop = chars.iter().rposition(|c| !c.is_whitespace());
     let mut out = Vec::new();
@@ -516,7 +523,10 @@ pub fn words(sentence: &str, final_stop: bool) -> Vec<(usize, usize)> {
             let c = chars[i];
             if c.is_alphanumeric() {
                 i += 1;
-            } else if i + 1 < chars.len() && joins(c, chars[i - 1], chars[i + 1]) {
+            } else if i + 1 < chars.len()
+                && joins(c, chars[i - 1], chars[i + 1])
+                && !(split_hyphens && matches!(c, '-' | '\u{2010}' | '\u{2011}'))
+            {
                 if is_possessive(&chars, i) {
                     break;
                 }
@@ -918,6 +928,20 @@ mod tests {
             ["e.g.", "this", ",", "i.e.", "that"]
         );
         assert!(words(" \t ", true).is_empty());
+        let split = |s: &str| -> Vec<String> {
+            words_with(s, true, true)
+                .into_iter()
+                .map(|(a, b)| s.chars().skip(a).take(b - a).collect())
+                .collect()
+        };
+        assert_eq!(
+            split("Lithium-induced NDI, IFN\u{2010}alpha and U.S.-made 5-FU."),
+            [
+                "Lithium", "-", "induced", "NDI", ",", "IFN", "\u{2010}", "alpha", "and", "U.S.",
+                "-", "made", "5", "-", "FU", "."
+            ]
+        );
+        assert_eq!(word_texts("Lithium-induced"), ["Lithium-induced"]);
     }
 
     #[test]

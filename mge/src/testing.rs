@@ -130,6 +130,7 @@ pub fn tiny_model(
                 .map(String::from)
                 .to_vec(),
             nested_entities: None,
+            hyphens_split: None,
         },
         max_words: 128,
     };

@@ -191,3 +191,37 @@ fn run_on_text_without_punctuation_gives_the_names_and_no_long_spans() {
         r.entities.len()
     );
 }
+
+/// The medicine model was trained on text that writes hyphens as words of their own
+/// (`Lithium - induced`), as its dataset's name says for this bundle: typed text keeps a
+/// drug before a hyphen apart from the word after it, and the effect links to it.
+#[test]
+fn the_medicine_model_ends_a_drug_before_a_hyphen() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/ade.safetensors");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut ex = Extractor::from_bundle(&bytes).unwrap();
+    assert!(ex.split_hyphens, "ADE writes hyphens as words of their own");
+    let text =
+        "Lithium-induced nephrogenic diabetes insipidus was diagnosed in a 40-year-old woman.";
+    let found = |ex: &Extractor| -> Vec<(String, String)> {
+        let r = ex.extract(text).unwrap();
+        r.relations
+            .iter()
+            .map(|rel| {
+                let (h, t) = (&r.entities[rel.head], &r.entities[rel.tail]);
+                (h.text.clone(), t.text.clone())
+            })
+            .collect()
+    };
+    let pairs = found(&ex);
+    assert!(
+        pairs
+            .iter()
+            .any(|(h, t)| h == "nephrogenic diabetes insipidus" && t == "Lithium"),
+        "{pairs:?}"
+    );
+    // Whole hyphenated words, as before: the drug's mention swallows `-induced`.
+    ex.split_hyphens = false;
+    let pairs = found(&ex);
+    assert!(pairs.iter().all(|(_, t)| t != "Lithium"), "{pairs:?}");
+}

@@ -77,6 +77,18 @@ pub struct ExtractArgs {
     /// comparison: both lost on CoNLL04 dev, docs/RESULTS.md "Titles before names").
     #[arg(long, value_enum, default_value_t = TitlesArg::Read)]
     titles: TitlesArg,
+    /// Hyphens between words: `split` makes each a word of its own, so that a mention can
+    /// end before it (`Lithium` of `Lithium-induced`), `join` keeps hyphenated words whole;
+    /// `auto` follows how the model's training data writes them (split for ADE).
+    #[arg(long, value_enum, default_value_t = HyphenMode::Auto)]
+    hyphens: HyphenMode,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HyphenMode {
+    Auto,
+    Split,
+    Join,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -245,6 +257,11 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
         EntityMode::Auto => {}
         EntityMode::Flat => ex.flat_entities = true,
         EntityMode::Nested => ex.flat_entities = false,
+    }
+    match a.hyphens {
+        HyphenMode::Auto => {}
+        HyphenMode::Split => ex.split_hyphens = true,
+        HyphenMode::Join => ex.split_hyphens = false,
     }
     if let Some(t) = a.threshold {
         ex.threshold = t;
