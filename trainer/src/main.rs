@@ -502,6 +502,18 @@ fn run() -> Result<()> {
                     }
                 );
                 println!(
+                    "hyphens: {} ({})",
+                    if mge::extract::split_hyphens(&c.labels, &r.provenance.dataset) {
+                        "split, a hyphen between words is a word of its own"
+                    } else {
+                        "inside words, hyphenated words stay whole"
+                    },
+                    match c.labels.hyphens_split {
+                        Some(_) => "as the training data writes them",
+                        None => "not recorded in the bundle; known datasets by name",
+                    }
+                );
+                println!(
                     "trained on: {}",
                     if r.provenance.dataset.is_empty() {
                         "(unknown)"

@@ -115,7 +115,10 @@ fn train_then_eval_from_the_command_line() {
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(
-        t.contains("weights q8") && t.contains("trained on: toy") && t.contains("NER head"),
+        t.contains("weights q8")
+            && t.contains("trained on: toy")
+            && t.contains("NER head")
+            && t.contains("hyphens: inside words, hyphenated words stay whole (as the training"),
         "{t}"
     );
     // The bundle scored through the inference engine, in both arithmetics; without a
