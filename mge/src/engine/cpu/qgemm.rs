@@ -558,49 +558,7 @@ unsafe fn vnni<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,avxvnni")]
 unsafe fn avxvnni<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
-    use std::arch::x86_64::*;
-    let blocks = p.blocks;
-    let o = p.offset;
-    let wp = p.weights.as_ptr();
-    let xp = a.q.as_ptr().add(r0 * a.kp);
-    let sp = a.scales.as_ptr().add(r0 * blocks);
-    let mut f = [[_mm256_setzero_ps(); 2]; M];
-    if p.b0 > 0 {
-        for r in 0..M {
-            f[r] = [
-                _mm256_loadu_ps(acc[r].as_ptr().add(o)),
-                _mm256_loadu_ps(acc[r].as_ptr().add(o + 8)),
-            ];
-        }
-    }
-    for b in p.b0..p.b1 {
-        let o0 = _mm256_loadu_si256(p.offsets.as_ptr().add(b * QN + o) as *const _);
-        let o1 = _mm256_loadu_si256(p.offsets.as_ptr().add(b * QN + o + 8) as *const _);
-        let mut s = [[o0, o1]; M];
-        for g in 0..QB / 4 {
-            // Columns `o ..` of the group: 4 bytes each.
-            let w = wp.add((b * QB / 4 + g) * QN * 4 + o * 4);
-            let w0 = _mm256_loadu_si256(w as *const _);
-            let w1 = _mm256_loadu_si256(w.add(32) as *const _);
-            for r in 0..M {
-                let x4 = (xp.add(r * a.kp + b * QB + g * 4) as *const i32).read_unaligned();
-                let x = _mm256_set1_epi32(x4);
-                s[r][0] = _mm256_dpbusd_avx_epi32(s[r][0], x, w0);
-                s[r][1] = _mm256_dpbusd_avx_epi32(s[r][1], x, w1);
-            }
-        }
-        let c0 = _mm256_loadu_ps(p.scales.as_ptr().add(b * QN + o));
-        let c1 = _mm256_loadu_ps(p.scales.as_ptr().add(b * QN + o + 8));
-        for r in 0..M {
-            let sa = _mm256_set1_ps(*sp.add(r * blocks + b));
-            f[r][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][0]), _mm256_mul_ps(sa, c0), f[r][0]);
-            f[r][1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][1]), _mm256_mul_ps(sa, c1), f[r][1]);
-        }
-    }
-    for r in 0..M {
-        _mm256_storeu_ps(acc[r].as_mut_ptr().add(o), f[r][0]);
-        _mm256_storeu_ps(acc[r].as_mut_ptr().add(o + 8), f[r][1]);
-    }
+    ymm::<M, true>(a, r0, p, acc)
 }
 
 /// Rows per call of the plain AVX2 kernel: 2 rows × 2 vectors of sums and of results, two
@@ -617,6 +575,21 @@ const AVX2_ROWS: usize = 2;
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
+    ymm::<M, false>(a, r0, p, acc)
+}
+
+/// The two YMM kernels: 16 columns from `p.offset`, `M` rows, the block sums by `vpdpbusd`
+/// (`VNNI`, from the offsets that take out the `+ 128` of the activations) or by
+/// `vpmaddubsw` + `vpmaddwd` (from zero), then scaled into f32 once per block. Inlined into
+/// each kernel, which brings the instruction set.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn ymm<const M: usize, const VNNI: bool>(
+    a: &Activations,
+    r0: usize,
+    p: &Panel,
+    acc: &mut [[f32; QN]],
+) {
     use std::arch::x86_64::*;
     let blocks = p.blocks;
     let o = p.offset;
@@ -634,21 +607,33 @@ unsafe fn avx2<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut 
         }
     }
     for b in p.b0..p.b1 {
-        let mut s = [[_mm256_setzero_si256(); 2]; M];
+        let mut s = if VNNI {
+            let o0 = _mm256_loadu_si256(p.offsets.as_ptr().add(b * QN + o) as *const _);
+            let o1 = _mm256_loadu_si256(p.offsets.as_ptr().add(b * QN + o + 8) as *const _);
+            [[o0, o1]; M]
+        } else {
+            [[_mm256_setzero_si256(); 2]; M]
+        };
         for g in 0..QB / 4 {
+            // Columns `o ..` of the group: 4 bytes each.
             let w = wp.add((b * QB / 4 + g) * QN * 4 + o * 4);
             let w0 = _mm256_loadu_si256(w as *const _);
             let w1 = _mm256_loadu_si256(w.add(32) as *const _);
             for r in 0..M {
-                // The four activation bytes, back from `q + 128` to signed.
-                let x4 = (xp.add(r * a.kp + b * QB + g * 4) as *const u32).read_unaligned()
-                    ^ 0x8080_8080;
-                let x = _mm256_set1_epi32(x4 as i32);
-                let ax = _mm256_sign_epi8(x, x);
-                let p0 = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(w0, x));
-                let p1 = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(w1, x));
-                s[r][0] = _mm256_add_epi32(s[r][0], _mm256_madd_epi16(p0, ones));
-                s[r][1] = _mm256_add_epi32(s[r][1], _mm256_madd_epi16(p1, ones));
+                let x4 = (xp.add(r * a.kp + b * QB + g * 4) as *const u32).read_unaligned();
+                if VNNI {
+                    let x = _mm256_set1_epi32(x4 as i32);
+                    s[r][0] = _mm256_dpbusd_avx_epi32(s[r][0], x, w0);
+                    s[r][1] = _mm256_dpbusd_avx_epi32(s[r][1], x, w1);
+                } else {
+                    // The four activation bytes, back from `q + 128` to signed.
+                    let x = _mm256_set1_epi32((x4 ^ 0x8080_8080) as i32);
+                    let ax = _mm256_sign_epi8(x, x);
+                    let p0 = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(w0, x));
+                    let p1 = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(w1, x));
+                    s[r][0] = _mm256_add_epi32(s[r][0], _mm256_madd_epi16(p0, ones));
+                    s[r][1] = _mm256_add_epi32(s[r][1], _mm256_madd_epi16(p1, ones));
+                }
             }
         }
         let c0 = _mm256_loadu_ps(p.scales.as_ptr().add(b * QN + o));
