@@ -6,7 +6,8 @@ are typed as a person types them: no space before `,` or `.`, abbreviations with
 stops (`U.S.`, `Calif.`, `Inc.`, `Jr.`, `Dr.`, `Sept. 12, 1998`, `e.g.`, `et al.`, `Fig. 3`),
 initials in names (`J. R. R. Tolkien`), possessives, quotes and parentheses. Each one has at
 least one such hard case for a sentence splitter and a tokenizer. News sentences follow the
-CoNLL04 schema, science sentences the SciERC schema.
+CoNLL04 schema, science sentences the SciERC schema, medical case-report sentences the ADE
+schema.
 
 Entities are written here by their surface text (plus an occurrence index when the same
 string occurs more than once in the sentence); relations name their head and tail the same
@@ -30,7 +31,10 @@ and Live_In / OrgBased_In go to both. Other marks dates (years included, weekday
 percentages and prizes. SciERC: citations (`Lample et al.`) and figure or equation references
 are not entities; Used-for goes from what is used to what it is used for, Part-of from part to
 whole, Hyponym-of from the specific to the general, Evaluate-for from metric or data to what is
-evaluated; Compare and Conjunction go from the first mention to the second.
+evaluated; Compare and Conjunction go from the first mention to the second. ADE (medicine): the drug's
+name only (`Lithium` of `Lithium-induced`, no dose), the adverse effect with the clinical
+words that name it (`acute renal failure`, not `severe`), and Adverse-Effect from the effect
+to the drug, as the dataset has it.
 """
 import json
 import re
@@ -56,6 +60,10 @@ SCHEMAS = {
         "entities": {"Task", "Method", "Metric", "Material", "OtherScientificTerm", "Generic"},
         "relations": {t: None for t in ("Used-for", "Feature-of", "Hyponym-of", "Part-of",
                                         "Evaluate-for", "Compare", "Conjunction")},
+    },
+    "ade": {
+        "entities": {"Drug", "Adverse-Effect"},
+        "relations": {"Adverse-Effect": ("Adverse-Effect", "Drug")},
     },
 }
 SYMMETRIC = {"Compare", "Conjunction"}
@@ -87,6 +95,9 @@ HARD_CASES = {
     "Eq. N": r"\bEq\. \d",
     "vs.": r"\bvs\. ",
     "approx.": r"\bapprox\. ",
+    "drug before a hyphen": r"\b[A-Za-z]+-(?:induced|associated|related)\b",
+    "dose abbreviation": r"\b(?:b\.i\.d|t\.i\.d|q\.d|i\.v|p\.o)\.",
+    "dose": r"\d(?:\.\d+)? ?(?:mg|g|mmol)\b",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -467,9 +478,84 @@ SENTENCES = [
      "The CRF output layer of our tagger follows the design of Lample et al.",
      [("CRF output layer", "Method"), ("tagger", "Method")],
      [("CRF output layer", "Part-of", "tagger")]),
+    # ------------------------------------------------------------- medicine, ADE
+    ("med-01", "ade",
+     "Lithium-induced nephrogenic diabetes insipidus was diagnosed in a 40-year-old woman.",
+     [("Lithium", "Drug"), ("nephrogenic diabetes insipidus", "Adverse-Effect")],
+     [("nephrogenic diabetes insipidus", "Adverse-Effect", "Lithium")]),
+    ("med-02", "ade",
+     "A 67-year-old man developed acute interstitial nephritis after three weeks of omeprazole "
+     "20 mg p.o. daily.",
+     [("acute interstitial nephritis", "Adverse-Effect"), ("omeprazole", "Drug")],
+     [("acute interstitial nephritis", "Adverse-Effect", "omeprazole")]),
+    ("med-03", "ade",
+     "Warfarin-associated intracerebral hemorrhage occurred despite an INR of 2.5.",
+     [("Warfarin", "Drug"), ("intracerebral hemorrhage", "Adverse-Effect")],
+     [("intracerebral hemorrhage", "Adverse-Effect", "Warfarin")]),
+    ("med-04", "ade",
+     "Dr. Patel reported agranulocytosis in a patient treated with clozapine 300 mg a day.",
+     [("agranulocytosis", "Adverse-Effect"), ("clozapine", "Drug")],
+     [("agranulocytosis", "Adverse-Effect", "clozapine")]),
+    ("med-05", "ade",
+     "Stevens-Johnson syndrome developed approx. two weeks after the start of carbamazepine.",
+     [("Stevens-Johnson syndrome", "Adverse-Effect"), ("carbamazepine", "Drug")],
+     [("Stevens-Johnson syndrome", "Adverse-Effect", "carbamazepine")]),
+    ("med-06", "ade",
+     "Amiodarone-related pulmonary toxicity, e.g. diffuse alveolar damage, was confirmed by biopsy.",
+     [("Amiodarone", "Drug"), ("pulmonary toxicity", "Adverse-Effect"),
+      ("diffuse alveolar damage", "Adverse-Effect")],
+     [("pulmonary toxicity", "Adverse-Effect", "Amiodarone"),
+      ("diffuse alveolar damage", "Adverse-Effect", "Amiodarone")]),
+    ("med-07", "ade",
+     "Two patients on high-dose methotrexate (5 g/m2 i.v.) developed mucositis and acute renal "
+     "failure.",
+     [("methotrexate", "Drug"), ("mucositis", "Adverse-Effect"),
+      ("acute renal failure", "Adverse-Effect")],
+     [("mucositis", "Adverse-Effect", "methotrexate"),
+      ("acute renal failure", "Adverse-Effect", "methotrexate")]),
+    ("med-08", "ade",
+     "We describe rhabdomyolysis associated with simvastatin 40 mg and clarithromycin in a "
+     "71-year-old man.",
+     [("rhabdomyolysis", "Adverse-Effect"), ("simvastatin", "Drug"), ("clarithromycin", "Drug")],
+     [("rhabdomyolysis", "Adverse-Effect", "simvastatin"),
+      ("rhabdomyolysis", "Adverse-Effect", "clarithromycin")]),
+    ("med-09", "ade",
+     "Vancomycin-induced red man syndrome resolved once the infusion of 1 g was slowed.",
+     [("Vancomycin", "Drug"), ("red man syndrome", "Adverse-Effect")],
+     [("red man syndrome", "Adverse-Effect", "Vancomycin")]),
+    ("med-10", "ade",
+     "Hypokalemia (2.9 mmol/L) was noted in a 52-year-old woman receiving amphotericin B.",
+     [("Hypokalemia", "Adverse-Effect"), ("amphotericin B", "Drug")],
+     [("Hypokalemia", "Adverse-Effect", "amphotericin B")]),
+    ("med-11", "ade",
+     "Ototoxicity from gentamicin, i.e. bilateral hearing loss, was seen in 3 of 40 patients.",
+     [("Ototoxicity", "Adverse-Effect"), ("gentamicin", "Drug"),
+      ("bilateral hearing loss", "Adverse-Effect")],
+     [("Ototoxicity", "Adverse-Effect", "gentamicin"),
+      ("bilateral hearing loss", "Adverse-Effect", "gentamicin")]),
+    ("med-12", "ade",
+     "A 3-year-old boy had acute dystonic reactions after one dose of metoclopramide (0.5 mg/kg).",
+     [("acute dystonic reactions", "Adverse-Effect"), ("metoclopramide", "Drug")],
+     [("acute dystonic reactions", "Adverse-Effect", "metoclopramide")]),
+    ("med-13", "ade",
+     "Isoniazid-induced hepatitis was suspected, and the drug was stopped on Nov. 3, 2019.",
+     [("Isoniazid", "Drug"), ("hepatitis", "Adverse-Effect")],
+     [("hepatitis", "Adverse-Effect", "Isoniazid")]),
+    ("med-14", "ade",
+     "Pancreatitis occurred in a patient taking valproic acid 500 mg b.i.d. for epilepsy.",
+     [("Pancreatitis", "Adverse-Effect"), ("valproic acid", "Drug")],
+     [("Pancreatitis", "Adverse-Effect", "valproic acid")]),
+    ("med-15", "ade",
+     "Prof. Kim's group linked cisplatin to peripheral neuropathy in 12.5% of the cases.",
+     [("cisplatin", "Drug"), ("peripheral neuropathy", "Adverse-Effect")],
+     [("peripheral neuropathy", "Adverse-Effect", "cisplatin")]),
+    ("med-16", "ade",
+     "Depression followed interferon alpha-2b therapy in 9 patients vs. none in the placebo group.",
+     [("Depression", "Adverse-Effect"), ("interferon alpha-2b", "Drug")],
+     [("Depression", "Adverse-Effect", "interferon alpha-2b")]),
 ]
 
-MIN_SENTENCES = {"conll04": 30, "scierc": 14}
+MIN_SENTENCES = {"conll04": 30, "scierc": 14, "ade": 15}
 
 
 class Errors:

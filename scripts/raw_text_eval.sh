@@ -47,7 +47,7 @@ for ds in conll04 scierc ade; do
   done
 done
 fixture=mge/tests/fixtures/raw-sentences.jsonl
-for ds in conll04 scierc; do
+for ds in conll04 scierc ade; do
   grep "\"model\": \"$ds\"" $fixture | $mge extract --jsonl --model "$(model_of $ds)" >"$out/fixture-$ds.pred"
   python3 $f1 score-fixture $fixture $ds "$out/fixture-$ds.pred"
 done

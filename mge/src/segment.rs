@@ -539,8 +539,10 @@ pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<
         // A full stop right after the word: an abbreviation's (kept) or the sentence's.
         if chars.get(i) == Some(&'.') && chars.get(i + 1).is_none_or(|n| !n.is_alphanumeric()) {
             let ends_sentence = final_stop && Some(i) == last_stop;
+            // At the very end a lone letter's stop is the sentence's (`amphotericin B.`,
+            // `vitamin C.`): a sentence does not end on a name's initial.
             let initial = i - start == 1 && chars[start].is_alphabetic();
-            if !ends_sentence || inner_stop || initial || is_abbreviation(&chars[start..i]) {
+            if !ends_sentence || inner_stop || (!initial && is_abbreviation(&chars[start..i])) {
                 i += 1;
             }
         }
