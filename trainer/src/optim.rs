@@ -205,9 +205,11 @@ impl AdamW {
             let Some(g) = grads.get(&p.var) else { continue };
             let lr = p.lr * lr_scale;
             if let Some((m, v)) = &mut p.host {
+                // Shares the storage when the gradient is contiguous, as autograd's sums are.
+                let g = g.contiguous()?;
                 let update = HostAdamW {
                     moments: RefCell::new((m.as_mut_slice(), v.as_mut_slice())),
-                    grad: g,
+                    grad: &g,
                     b1: self.beta1 as f32,
                     b2: self.beta2 as f32,
                     eps: self.eps as f32,
