@@ -12,6 +12,7 @@ use std::cell::Cell;
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor, D};
 
+use crate::engine::cpu::{dot, sum};
 use crate::error::Result;
 
 thread_local! {
@@ -365,40 +366,6 @@ struct PairTable {
     upper: bool,
 }
 
-/// Sum of `a·b` over 16 lanes, so that the loop vectorizes (a plain `+=` chain is summed in
-/// order, one add at a time).
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 16];
-    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for l in 0..16 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// Sum over 16 lanes (see [`dot`]).
-#[inline(always)]
-fn lane_sum(a: &[f32]) -> f32 {
-    let mut acc = [0f32; 16];
-    let c = a.chunks_exact(16);
-    let tail: f32 = c.remainder().iter().sum();
-    for x in c {
-        for l in 0..16 {
-            acc[l] += x[l];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
 /// One cell's normalized input: `xhat = (top + bottom − mean) · rstd`; returns `rstd`.
 #[inline(always)]
 fn cell_norm(top: &[f32], bottom: &[f32], eps: f32, xhat: &mut [f32]) -> f32 {
@@ -406,7 +373,7 @@ fn cell_norm(top: &[f32], bottom: &[f32], eps: f32, xhat: &mut [f32]) -> f32 {
     for ((x, a), b) in xhat.iter_mut().zip(top).zip(bottom) {
         *x = a + b;
     }
-    let mean = lane_sum(xhat) / n;
+    let mean = sum(xhat, 0.0, false) / n;
     for x in xhat.iter_mut() {
         *x -= mean;
     }
@@ -549,7 +516,7 @@ impl CustomOp3 for PairTable {
                             dbeta[m] += dz;
                             dy[m] = dz * gamma[m];
                         }
-                        let m1 = lane_sum(&dy) / n;
+                        let m1 = sum(&dy, 0.0, false) / n;
                         let m2 = dot(&dy, &xhat) / n;
                         let (dt, db) =
                             (&mut dtop[i * h..(i + 1) * h], &mut dbot[j * h..(j + 1) * h]);
@@ -659,7 +626,7 @@ mod pair_tests {
             let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             assert!((dot(&a, &b) - plain).abs() < 1e-4, "dot of {len}");
             assert!(
-                (lane_sum(&a) - a.iter().sum::<f32>()).abs() < 1e-4,
+                (sum(&a, 0.0, false) - a.iter().sum::<f32>()).abs() < 1e-4,
                 "sum of {len}"
             );
         }

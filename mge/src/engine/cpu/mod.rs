@@ -222,9 +222,9 @@ fn lanes_sum(mut acc: [f32; LANES]) -> f32 {
     acc[0]
 }
 
-/// `Σ a_k b_k` over equal-length slices.
+/// `Σ a_k b_k` over equal-length slices (also the training kernels' in `crate::ops`).
 #[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len()) / LANES * LANES;
     let mut acc = [0f32; LANES];
     for (x, y) in a[..n].chunks_exact(LANES).zip(b[..n].chunks_exact(LANES)) {
@@ -238,7 +238,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// `Σ a_k`, or `Σ (a_k − shift)²` with `squares`.
 #[inline(always)]
-fn sum(a: &[f32], shift: f32, squares: bool) -> f32 {
+pub(crate) fn sum(a: &[f32], shift: f32, squares: bool) -> f32 {
     let n = a.len() / LANES * LANES;
     let mut acc = [0f32; LANES];
     let term = |x: f32| {
