@@ -85,6 +85,10 @@ pub(crate) const TITLES: &[&str] = &[
     "Ms", "Dr",
 ];
 
+/// Abbreviations that begin the name of a place (`Ft. Worth`, `Mt. Hood`, `St. Paul`); alone
+/// they name nothing. (`St.` also ends street names, `E. Day St.`, which keeps it there.)
+const PLACE_PREFIXES: &[&str] = &["Ft.", "Mt.", "Mts.", "St.", "Ste.", "Pt."];
+
 /// Abbreviations that end the name of a company or a person.
 const NAME_ENDS: &[&str] = &[
     "Inc.", "Corp.", "Co.", "Cos.", "Ltd.", "Bros.", "Plc.", "Jr.", "Sr.",
@@ -578,7 +582,7 @@ pub fn is_punctuation(word: &str) -> bool {
 /// punctuation no dataset puts at an entity's edge (commas, a sentence's full stop, colons,
 /// dashes, the possessive `'s`, a bracket or quote without its partner inside the span) is
 /// dropped from both ends. Returns the kept word range, or `None` when nothing is left or
-/// only titles are (`Mr.`, `Lt. Col.`).
+/// only titles and place prefixes are (`Mr.`, `Lt. Col.`, the `Ft.` of `Ft. Worth`).
 pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
     let (mut a, mut b) = (0, words.len());
     loop {
@@ -590,9 +594,13 @@ pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
             a += 1;
         } else if edge_punctuation(words[b - 1], inside, false) {
             b -= 1;
-        } else if inside.iter().all(|w| TITLES.contains(w)) {
-            // `Mr.` of `Mr. and Mrs. Smith`: a title names no one by itself (no dataset
-            // has such a mention).
+        } else if inside
+            .iter()
+            .all(|w| TITLES.contains(w) || PLACE_PREFIXES.contains(w))
+        {
+            // `Mr.` of `Mr. and Mrs. Smith`, `Ft.` of `Ft. Worth`: a title or the first
+            // word of a place's name names nothing by itself (no dataset has such a
+            // mention).
             return None;
         } else {
             return Some((a, b));
@@ -973,6 +981,11 @@ mod tests {
         // A title alone names no one; with a name it stays part of the mention.
         assert_eq!(t(&["Mr."]), None);
         assert_eq!(t(&["Lt.", "Col.", ","]), None);
+        // So does the abbreviation that begins a place's name, which ends a street's.
+        assert_eq!(t(&["Ft."]), None);
+        assert_eq!(t(&["Mt.", ","]), None);
+        assert_eq!(t(&["Ft.", "Worth"]).as_deref(), Some("Ft. Worth"));
+        assert_eq!(t(&["E.", "Day", "St."]).as_deref(), Some("E. Day St."));
         assert_eq!(t(&["Mr", "."]), None);
         assert_eq!(t(&["Mrs.", "Smith"]).as_deref(), Some("Mrs. Smith"));
         assert_eq!(t(&["Dr.", "No"]).as_deref(), Some("Dr. No"));
