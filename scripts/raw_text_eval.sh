@@ -9,7 +9,8 @@
 # gold files and predictions stay in OUT_DIR (default: a temporary folder). Reads the data
 # from $MGE_DATA (default ../shared/data). CONLL04_MODEL, SCIERC_MODEL and ADE_MODEL replace
 # the default bundles (models/conll04.safetensors, models/scierc.safetensors,
-# models/ade.safetensors, trained on fold 0).
+# models/ade.safetensors, trained on fold 0). DATASETS limits the run to some of them
+# (default: "conll04 scierc ade").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 split=${1:-dev}
@@ -33,7 +34,8 @@ file_of() {
     *) echo "$data/$1/$split.json" ;;
   esac
 }
-for ds in conll04 scierc ade; do
+datasets=${DATASETS:-conll04 scierc ade}
+for ds in $datasets; do
   for form in spaced typed run-on; do
     flags=()
     [ $form = typed ] && flags=(--detok)
@@ -47,7 +49,7 @@ for ds in conll04 scierc ade; do
   done
 done
 fixture=mge/tests/fixtures/raw-sentences.jsonl
-for ds in conll04 scierc ade; do
+for ds in $datasets; do
   grep "\"model\": \"$ds\"" $fixture | $mge extract --jsonl --model "$(model_of $ds)" >"$out/fixture-$ds.pred"
   python3 $f1 score-fixture $fixture $ds "$out/fixture-$ds.pred"
 done
