@@ -146,6 +146,38 @@ pub fn tiny_model(
     Ok((config, map))
 }
 
+/// A tiny random model ([`tiny_model`]) as a q8 bundle with the given tokenizer (whose
+/// vocabulary has `vocab_size` entries): it reads any text the tokenizer reads, a hundred
+/// times faster than a real model, so that a test can push megabytes through a front end.
+/// Its entities and relations are noise, made rare by the taggers' biases (`ner_bias`,
+/// `re_bias`; 0 keeps the random initialization's).
+pub fn tiny_bundle(
+    tokenizer_json: &str,
+    vocab_size: usize,
+    seed: u64,
+    ner_bias: f32,
+    re_bias: f32,
+) -> Result<Vec<u8>> {
+    let (config, mut tensors) = tiny_model(vocab_size, seed)?;
+    for (name, bias) in [("ner.tag.bias", ner_bias), ("re.tag.bias", re_bias)] {
+        if let Some(t) = tensors.get_mut(name) {
+            *t = (t.clone() + f64::from(bias))?;
+        }
+    }
+    let provenance = crate::bundle::Provenance {
+        dataset: "tiny random model for tests".into(),
+        command: "mge::testing::tiny_bundle".into(),
+        metrics: serde_json::Value::Null,
+    };
+    crate::bundle::write_bundle(
+        &tensors,
+        &config,
+        tokenizer_json,
+        &provenance,
+        crate::bundle::Quantization::Q8,
+    )
+}
+
 /// Every gate configuration of the paper's ablation (Table 4): all gates, each one
 /// removed, and both interaction gates removed.
 pub fn gate_ablations() -> Vec<crate::config::Gates> {

@@ -47,91 +47,300 @@ pub enum FileError {
     OpenQuote(usize),
 }
 
-/// The documents of a file, in order.
+/// The documents of a file, in order (the whole file at once; the page reads files piece
+/// by piece with [`DocReader`], which gives the same documents).
 pub fn documents(name: &str, bytes: &[u8], csv_column: &str) -> Result<Vec<String>, FileError> {
-    let kind = FileKind::of(name).ok_or(FileError::UnknownKind)?;
-    let text = std::str::from_utf8(bytes).map_err(|e| FileError::NotUtf8(e.valid_up_to() + 1))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(FileError::Empty);
-    }
-    match kind {
-        FileKind::Text => Ok(lines(text).map(str::to_string).collect()),
-        FileKind::Jsonl => lines(text)
-            .enumerate()
-            .map(|(i, l)| {
-                serde_json::from_str::<serde_json::Value>(l)
-                    .ok()
-                    .and_then(|v| v.get("text")?.as_str().map(str::to_string))
-                    .ok_or(FileError::NoText(i + 1))
-            })
-            .collect(),
-        FileKind::Csv => csv_column_values(text, csv_column),
-    }
+    let mut reader = DocReader::new(name, csv_column)?;
+    let (mut docs, read) = reader.push(bytes);
+    read?;
+    docs.extend(reader.finish()?);
+    Ok(docs.into_iter().map(|d| d.text).collect())
 }
 
-/// The lines of a text as `mge extract` reads them: split at line feeds, each without its
-/// trailing line feed and carriage returns; a final line feed ends the last line.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
-    text.split_inclusive('\n')
-        .map(|l| l.trim_end_matches(['\n', '\r']))
+/// A document read from a file, with the file offset just past it (for progress by bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadDoc {
+    pub text: String,
+    pub byte_end: usize,
 }
 
-/// Rows of a CSV text (RFC 4180: quoted fields may hold commas, quotes doubled, line breaks).
-fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, FileError> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => quoted = false,
-                _ => field.push(c),
+/// Reads a file's documents from its bytes given piece by piece, in pieces of any size (a
+/// character, a line or a quoted CSV field may straddle two): only the unfinished document
+/// is held between pieces, so memory does not grow with the file. The documents are those
+/// of `mge extract`: a line of a text file, the `text` field of a JSONL line, a CSV row's
+/// chosen column. An error stops the file; the documents given before it stand.
+#[derive(Debug)]
+pub struct DocReader {
+    kind: FileKind,
+    csv_column: String,
+    /// Bytes taken so far.
+    offset: usize,
+    /// The start of a character cut by the end of the last piece.
+    utf8_tail: Vec<u8>,
+    /// Whether the byte-order mark has been looked for.
+    started: bool,
+    /// Text files and JSONL: the pieces of the line read so far (joined once, at its end,
+    /// so that a line of megabytes is not copied as it grows), and the lines finished.
+    line: Vec<String>,
+    lines: usize,
+    csv: CsvState,
+    /// The CSV column to take, once the header is read.
+    column: Option<usize>,
+    /// Whether anything but white space has been read; until then documents (blank lines)
+    /// are held back, because a file of only white space is an error.
+    content: bool,
+    held: Vec<ReadDoc>,
+}
+
+/// Where a CSV parse stands between two pieces (RFC 4180: quoted fields may hold commas,
+/// line breaks and doubled quotes).
+#[derive(Debug, Default)]
+struct CsvState {
+    field: String,
+    row: Vec<String>,
+    quoted: bool,
+    /// A quote inside a quoted field: doubled (a quote) or the field's end, by the next char.
+    quote_seen: bool,
+    /// A carriage return outside quotes: dropped before a line feed, kept otherwise.
+    cr_seen: bool,
+    rows: usize,
+}
+
+impl DocReader {
+    /// A reader for the file `name` (its kind from its extension).
+    pub fn new(name: &str, csv_column: &str) -> Result<Self, FileError> {
+        Ok(DocReader {
+            kind: FileKind::of(name).ok_or(FileError::UnknownKind)?,
+            csv_column: csv_column.to_string(),
+            offset: 0,
+            utf8_tail: Vec::new(),
+            started: false,
+            line: Vec::new(),
+            lines: 0,
+            csv: CsvState::default(),
+            column: None,
+            content: false,
+            held: Vec::new(),
+        })
+    }
+
+    /// Bytes taken so far.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Takes the next piece of the file; returns the documents it completes and, when the
+    /// file turns out bad in this piece, why (the documents before the fault are returned
+    /// too; the reader is not to be used after an error).
+    pub fn push(&mut self, bytes: &[u8]) -> (Vec<ReadDoc>, Result<(), FileError>) {
+        let mut joined;
+        let bytes = if self.utf8_tail.is_empty() {
+            bytes
+        } else {
+            joined = std::mem::take(&mut self.utf8_tail);
+            joined.extend_from_slice(bytes);
+            &joined[..]
+        };
+        // `offset` counts the bytes before `bytes[0]` (a cut character's start included
+        // in `bytes`, not in `offset`).
+        let base = self.offset;
+        let (valid, fault) = match std::str::from_utf8(bytes) {
+            Ok(_) => (bytes.len(), None),
+            // A character cut by the end of the piece: its start waits for the next.
+            Err(e) if e.error_len().is_none() => {
+                self.utf8_tail = bytes[e.valid_up_to()..].to_vec();
+                (e.valid_up_to(), None)
             }
-            continue;
+            Err(e) => (
+                e.valid_up_to(),
+                Some(FileError::NotUtf8(base + e.valid_up_to() + 1)),
+            ),
+        };
+        let mut text = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+        let mut at = base;
+        if !self.started && !text.is_empty() {
+            self.started = true;
+            if let Some(rest) = text.strip_prefix('\u{feff}') {
+                at += 3;
+                text = rest;
+            }
+        }
+        let mut out = Vec::new();
+        let taken = self.take(text, at, &mut out);
+        self.offset = base + valid;
+        let docs = self.release(out);
+        (docs, taken.and(fault.map_or(Ok(()), Err)))
+    }
+
+    /// The end of the file: the last document, or why the file has none.
+    pub fn finish(&mut self) -> Result<Vec<ReadDoc>, FileError> {
+        if !self.utf8_tail.is_empty() {
+            return Err(FileError::NotUtf8(self.offset + 1));
+        }
+        let end = self.offset;
+        let mut out = Vec::new();
+        match self.kind {
+            FileKind::Text | FileKind::Jsonl => {
+                if !self.line.is_empty() {
+                    self.end_line("", end, &mut out)?;
+                }
+            }
+            FileKind::Csv => {
+                let c = &mut self.csv;
+                if c.quote_seen {
+                    c.quote_seen = false;
+                    c.quoted = false;
+                }
+                if c.cr_seen {
+                    c.cr_seen = false;
+                    c.field.push('\r');
+                }
+                if c.quoted {
+                    return Err(FileError::OpenQuote(c.rows + 1));
+                }
+                if !c.field.is_empty() || !c.row.is_empty() {
+                    self.end_row(end, &mut out)?;
+                }
+            }
+        }
+        if !self.content {
+            return Err(FileError::Empty);
+        }
+        if self.kind == FileKind::Csv && self.column.is_none() {
+            return Err(FileError::Empty);
+        }
+        Ok(self.release(out))
+    }
+
+    /// Documents held back until the file shows content, then everything in order.
+    fn release(&mut self, out: Vec<ReadDoc>) -> Vec<ReadDoc> {
+        if self.content {
+            let mut all = std::mem::take(&mut self.held);
+            all.extend(out);
+            all
+        } else {
+            self.held.extend(out);
+            Vec::new()
+        }
+    }
+
+    /// Reads `text`, which begins at file offset `at`.
+    fn take(&mut self, text: &str, mut at: usize, out: &mut Vec<ReadDoc>) -> Result<(), FileError> {
+        if !self.content && !text.trim().is_empty() {
+            self.content = true;
+        }
+        match self.kind {
+            FileKind::Text | FileKind::Jsonl => {
+                for piece in text.split_inclusive('\n') {
+                    at += piece.len();
+                    match piece.strip_suffix('\n') {
+                        Some(last) => self.end_line(last, at, out)?,
+                        None => self.line.push(piece.to_string()),
+                    }
+                }
+            }
+            FileKind::Csv => {
+                for c in text.chars() {
+                    at += c.len_utf8();
+                    self.csv_char(c, at, out)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A line of a text or JSONL file is complete: the pieces read before and `last`
+    /// (`end`: the offset past it).
+    fn end_line(
+        &mut self,
+        last: &str,
+        end: usize,
+        out: &mut Vec<ReadDoc>,
+    ) -> Result<(), FileError> {
+        self.lines += 1;
+        let pieces = std::mem::take(&mut self.line);
+        let mut line =
+            String::with_capacity(pieces.iter().map(String::len).sum::<usize>() + last.len());
+        for p in pieces {
+            line.push_str(&p);
+        }
+        line.push_str(last);
+        line.truncate(line.trim_end_matches('\r').len());
+        let text = match self.kind {
+            FileKind::Jsonl => serde_json::from_str::<serde_json::Value>(&line)
+                .ok()
+                .and_then(|v| v.get("text")?.as_str().map(str::to_string))
+                .ok_or(FileError::NoText(self.lines))?,
+            _ => line,
+        };
+        out.push(ReadDoc {
+            text,
+            byte_end: end,
+        });
+        Ok(())
+    }
+
+    /// One character of a CSV file (`end`: the offset past it).
+    fn csv_char(&mut self, c: char, end: usize, out: &mut Vec<ReadDoc>) -> Result<(), FileError> {
+        let s = &mut self.csv;
+        if s.quote_seen {
+            s.quote_seen = false;
+            if c == '"' {
+                s.field.push('"');
+                return Ok(());
+            }
+            s.quoted = false;
+        }
+        if s.quoted {
+            match c {
+                '"' => s.quote_seen = true,
+                _ => s.field.push(c),
+            }
+            return Ok(());
+        }
+        if s.cr_seen {
+            s.cr_seen = false;
+            if c != '\n' {
+                s.field.push('\r');
+            }
         }
         match c {
-            '"' if field.is_empty() => quoted = true,
-            ',' => row.push(std::mem::take(&mut field)),
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
+            '"' if s.field.is_empty() => s.quoted = true,
+            ',' => {
+                let f = std::mem::take(&mut s.field);
+                s.row.push(f);
             }
-            _ => field.push(c),
+            '\r' => s.cr_seen = true,
+            '\n' => self.end_row(end, out)?,
+            _ => s.field.push(c),
         }
+        Ok(())
     }
-    if quoted {
-        return Err(FileError::OpenQuote(rows.len() + 1));
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    Ok(rows)
-}
 
-/// The values of column `column` (by its header name) in the rows after the header.
-fn csv_column_values(text: &str, column: &str) -> Result<Vec<String>, FileError> {
-    let rows = csv_rows(text)?;
-    let Some((header, body)) = rows.split_first() else {
-        return Err(FileError::Empty);
-    };
-    let at = header
-        .iter()
-        .position(|h| h.trim() == column.trim())
-        .ok_or_else(|| FileError::NoColumn(column.to_string(), header.join(", ")))?;
-    Ok(body
-        .iter()
-        .filter(|r| !(r.len() == 1 && r[0].is_empty()))
-        .map(|r| r.get(at).cloned().unwrap_or_default())
-        .collect())
+    /// A CSV row is complete: the header names the column, later rows give documents.
+    fn end_row(&mut self, end: usize, out: &mut Vec<ReadDoc>) -> Result<(), FileError> {
+        let s = &mut self.csv;
+        let f = std::mem::take(&mut s.field);
+        s.row.push(f);
+        let row = std::mem::take(&mut s.row);
+        s.rows += 1;
+        match self.column {
+            None => {
+                let at = row
+                    .iter()
+                    .position(|h| h.trim() == self.csv_column.trim())
+                    .ok_or_else(|| FileError::NoColumn(self.csv_column.clone(), row.join(", ")))?;
+                self.column = Some(at);
+            }
+            // A blank line is no row.
+            Some(_) if row.len() == 1 && row[0].is_empty() => {}
+            Some(at) => out.push(ReadDoc {
+                text: row.into_iter().nth(at).unwrap_or_default(),
+                byte_end: end,
+            }),
+        }
+        Ok(())
+    }
 }
 
 /// JSONL of extractions, one line each: what `mge extract --format jsonl` writes.
@@ -395,6 +604,75 @@ mod tests {
             documents("t.csv", b"text\n\"open", "text"),
             Err(FileError::OpenQuote(2))
         );
+    }
+
+    /// Reads `bytes` with pieces of `size` bytes.
+    fn in_pieces(name: &str, bytes: &[u8], size: usize) -> Result<Vec<ReadDoc>, FileError> {
+        let mut r = DocReader::new(name, "text")?;
+        let mut docs = Vec::new();
+        for piece in bytes.chunks(size) {
+            let (got, read) = r.push(piece);
+            docs.extend(got);
+            read?;
+        }
+        docs.extend(r.finish()?);
+        Ok(docs)
+    }
+
+    #[test]
+    fn reading_in_pieces_gives_the_documents_of_the_whole_file() {
+        let files: [(&str, &[u8]); 6] = [
+            ("a.txt", "\n\u{feff}Zürich liegt am See.\r\n\r\nΑθήνα 🙂 ok\nlast".as_bytes()),
+            ("b.txt", "\u{feff}\n\nSee Zürich.\n".as_bytes()),
+            ("c.jsonl", "{\"text\":\"Ünïcödé 🙂\"}\r\n{\"text\":\"B\\nC\"}\n".as_bytes()),
+            (
+                "d.csv",
+                "id,text\r\n1,\"Rome, \"\"the\"\" capital\r\nof Italy.\"\r\n\r\n2,Zürich\r3\n3,\"\"\n"
+                    .as_bytes(),
+            ),
+            ("e.csv", "text\n\"a\"\"\"".as_bytes()),
+            ("f.txt", b"no final line feed"),
+        ];
+        for (name, bytes) in files {
+            let whole = documents(name, bytes, "text").unwrap();
+            for size in [1, 2, 3, 5, 7, 64] {
+                let docs = in_pieces(name, bytes, size).unwrap();
+                let texts: Vec<String> = docs.iter().map(|d| d.text.clone()).collect();
+                assert_eq!(texts, whole, "{name} in pieces of {size}");
+                // Each document ends where the next begins; the last at the file's end
+                // (or its final line feed).
+                let ends: Vec<usize> = docs.iter().map(|d| d.byte_end).collect();
+                assert!(ends.windows(2).all(|w| w[0] < w[1]), "{name}: {ends:?}");
+                assert!(ends
+                    .last()
+                    .is_some_and(|&e| e <= bytes.len() && e + 2 >= bytes.len()));
+            }
+        }
+        let csv = documents("d.csv", files[3].1, "text").unwrap();
+        assert_eq!(csv, ["Rome, \"the\" capital\r\nof Italy.", "Zürich\r3", ""]);
+        assert_eq!(documents("e.csv", files[4].1, "text").unwrap(), ["a\""]);
+        assert_eq!(
+            documents("a.txt", files[0].1, "text").unwrap()[1],
+            "\u{feff}Zürich liegt am See."
+        );
+    }
+
+    #[test]
+    fn a_fault_in_a_later_piece_keeps_the_documents_before_it() {
+        let mut r = DocReader::new("a.jsonl", "").unwrap();
+        let (docs, read) = r.push(b"{\"text\":\"A.\"}\n{\"text\":");
+        assert_eq!((docs.len(), read), (1, Ok(())));
+        let (docs, read) = r.push(b" 3}\n{\"text\":\"C.\"}\n");
+        assert_eq!((docs.len(), read), (0, Err(FileError::NoText(2))));
+        let mut r = DocReader::new("a.txt", "").unwrap();
+        let (docs, read) = r.push(b"one\ntwo\nthr\xffee\n");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(read, Err(FileError::NotUtf8(12)));
+        // A character cut at the end of the file is no character.
+        let mut r = DocReader::new("a.txt", "").unwrap();
+        let (docs, read) = r.push("ok\nZ\u{fc}".as_bytes().split_last().unwrap().1);
+        assert_eq!((docs.len(), read), (1, Ok(())));
+        assert_eq!(r.finish(), Err(FileError::NotUtf8(5)));
     }
 
     #[test]

@@ -85,7 +85,9 @@ pub fn is_example(text: &str) -> bool {
 
 /// An example's button label: its first `words` words, then "…" when there are more.
 pub fn example_name(text: &str, words: usize) -> String {
-    let all: Vec<&str> = text.split_whitespace().collect();
+    // One word more than shown tells whether there are more (a document of megabytes is
+    // not cut into all its words for its name).
+    let all: Vec<&str> = text.split_whitespace().take(words + 1).collect();
     let mut name = all[..all.len().min(words)].join(" ");
     let name_end = name.trim_end_matches([',', ';', ':', '.']).len();
     name.truncate(name_end);

@@ -29,8 +29,10 @@ pub enum ToWorker {
         threshold: f32,
         analyze: bool,
     },
-    /// Extract from one document of the visitor's files: like `Extract`, without the length
-    /// limit and the tables, answered with `Progress` per chunk and `Done` or `Failed`.
+    /// Extract from one document of the visitor's files, or from a part of a long one (whole
+    /// sentences): like `Extract`, without the length limit and the tables, answered with
+    /// `Progress` per chunk and `Done` or `Failed`. The answer's extraction leaves out the
+    /// text, which the page has.
     Document {
         id: u64,
         model: ModelKey,
@@ -117,6 +119,9 @@ pub struct RunResult {
     pub sentences: Vec<SentenceTables>,
     /// How many sentence chunks the text was processed in.
     pub chunks: usize,
+    /// How many sentences the text has.
+    #[serde(default)]
+    pub sentence_count: usize,
 }
 
 /// Results of the in-page benchmark that the worker measures.

@@ -200,6 +200,7 @@ async fn extract(id: u64, model: ModelKey, text: String, threshold: f32) -> From
                 },
                 sentences: Vec::new(),
                 chunks: 1,
+                sentence_count: 0,
             }),
         },
         Err(error) => FromWorker::Failed { id, error },

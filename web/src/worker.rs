@@ -25,7 +25,7 @@ use web_sys::{
 };
 
 use crate::api::{self, Extraction, Extractor, SentenceTables, Timings};
-use crate::chunks::sentence_chunks;
+use crate::chunks::{append_shifted, sentence_chunks};
 use crate::models::{ModelKey, CHUNK_CHARS, MAX_CHARS};
 use crate::protocol::{
     BackendChoice, BenchReport, FromWorker, GpuChoice, GpuLatency, LoadStage, ModelInfo, RunResult,
@@ -529,25 +529,6 @@ async fn gpu_piece(
     result
 }
 
-/// Appends a chunk's extraction (offsets relative to the chunk) to the whole text's.
-fn append_shifted(whole: &mut Extraction, part: Extraction, char_start: usize) {
-    let base = whole.entities.len();
-    whole
-        .entities
-        .extend(part.entities.into_iter().map(|mut e| {
-            e.start += char_start;
-            e.end += char_start;
-            e
-        }));
-    whole
-        .relations
-        .extend(part.relations.into_iter().map(|mut r| {
-            r.head += base;
-            r.tail += base;
-            r
-        }));
-}
-
 /// Extracts from `text` chunk by chunk (whole sentences), reporting progress and giving up
 /// between chunks when the run is superseded.
 async fn run_chunks(
@@ -567,8 +548,13 @@ async fn run_chunks(
         return;
     }
     let chunks = sentence_chunks(text, CHUNK_CHARS);
+    // A document's text stays with the page, which sent it: the answer does not carry it
+    // back.
     let mut whole = Extraction {
-        text: text.to_string(),
+        text: match kind {
+            Run::Text => text.to_string(),
+            Run::Document => String::new(),
+        },
         ..Extraction::default()
     };
     let mut timings = Timings::default();
@@ -637,6 +623,7 @@ async fn run_chunks(
             timings,
             sentences,
             chunks: chunks.len(),
+            sentence_count: chunks.iter().map(|c| c.sentences).sum(),
         }),
     });
 }

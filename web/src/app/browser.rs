@@ -83,3 +83,17 @@ pub(super) fn measure(font: &str, texts: &[&str]) -> Vec<f64> {
         }
     })
 }
+
+/// `window.mgeMemory()`: bytes of the page's WebAssembly memory (which only grows, so it
+/// tells the most the page's own data ever took), for the test of long documents and for
+/// anyone watching the page's memory.
+pub(super) fn expose_memory() {
+    let size = Closure::<dyn Fn() -> f64>::new(|| {
+        js_sys::Reflect::get(&wasm_bindgen::memory(), &"buffer".into())
+            .ok()
+            .and_then(|b| b.dyn_into::<js_sys::ArrayBuffer>().ok())
+            .map_or(0.0, |b| f64::from(b.byte_length()))
+    });
+    let _ = js_sys::Reflect::set(&window(), &"mgeMemory".into(), size.as_ref());
+    size.forget();
+}

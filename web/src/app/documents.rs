@@ -1,7 +1,13 @@
-//! Documents: the visitor's own files (opened or dropped on the page), read in the browser and
-//! sent to the worker one document at a time, with progress, Cancel, a list of results that
-//! opens each document in the annotated view, and exports in the formats of `mge extract`.
-//! Nothing is uploaded: with the model on the server, documents are refused.
+//! Documents: the visitor's own files (opened or dropped on the page), read in the browser a
+//! piece at a time and sent to the worker one document (or one part of a long document) at a
+//! time, with progress, Cancel, a list of results that opens each document in the annotated
+//! view, and exports in the formats of `mge extract`. Nothing is uploaded: with the model on
+//! the server, documents are refused.
+//!
+//! Memory follows the results, not the files: a file is read in slices of [`SLICE_BYTES`],
+//! and only while fewer than [`READ_AHEAD_CHARS`] characters of documents wait for the
+//! worker; a document's text is held once (as its result's text once answered); a document
+//! longer than [`PART_CHARS`] goes to the worker in parts of whole sentences.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -10,12 +16,22 @@ use wasm_bindgen_futures::JsFuture;
 use super::browser::{page_now, save_bytes, save_file};
 use super::state::Ui;
 use crate::api::Timings;
-use crate::chunks::sentence_chunks;
-use crate::documents::{documents, export_brat_zip, export_csv, export_jsonl, page_of};
+use crate::chunks::{append_shifted, next_part, sentence_chunks, Chunk};
+use crate::documents::{export_brat_zip, export_csv, export_jsonl, page_of, DocReader, ReadDoc};
 use crate::models::{example_name, MAX_CHARS};
 use crate::protocol::{RunResult, ToWorker};
 use crate::query::Backend;
 use crate::stats::{counted, grouped};
+
+/// Bytes of a file read at a time.
+const SLICE_BYTES: f64 = 1024.0 * 1024.0;
+/// Characters of documents read ahead of the worker at most (reading waits beyond).
+const READ_AHEAD_CHARS: usize = 512 * 1024;
+/// A longer document goes to the worker in parts of whole sentences of at most this many
+/// characters, so that neither side holds a message of the whole document.
+const PART_CHARS: usize = 64 * 1024;
+/// Documents of a file listed at most (the exports and the triples table have them all).
+const LISTED_PER_FILE: usize = 1000;
 
 /// One document of a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +45,15 @@ pub(super) struct Doc {
     /// Its first words, for the list.
     pub(super) preview: String,
     pub(super) chars: usize,
+    /// Bytes of the file it takes (with its line break), for progress by bytes, and the
+    /// file offset just past it.
+    pub(super) bytes: usize,
+    byte_end: usize,
+    /// Where the text not yet sent begins (byte, char), the part the worker has, and the
+    /// results of the parts answered.
+    sent: (usize, usize),
+    part: Option<Chunk>,
+    partial: Option<mge::extract::Extraction>,
     pub(super) result: Option<mge::extract::Extraction>,
     pub(super) error: Option<String>,
     pub(super) cancelled: bool,
@@ -44,14 +69,39 @@ impl Doc {
     fn finished(&self) -> bool {
         self.answered() || self.cancelled
     }
+
+    /// The value of its `data-state`.
+    fn state(&self, running: bool) -> &'static str {
+        match (&self.result, &self.error) {
+            (Some(_), _) => "done",
+            (None, Some(_)) => "error",
+            _ if self.cancelled => "cancelled",
+            _ if running => "running",
+            _ => "queued",
+        }
+    }
 }
 
-/// A file the visitor gave, with its documents or why it has none.
+/// A file the visitor gave: its size, how far it has been read, its documents so far, and
+/// why it stopped when it did.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct DocFile {
     pub(super) name: String,
     pub(super) error: Option<String>,
     pub(super) docs: usize,
+    pub(super) size: usize,
+    /// Whether every byte has been read (or reading stopped for good).
+    pub(super) read: bool,
+    /// Why reading stopped before the end without a fault (Cancel).
+    pub(super) note: Option<String>,
+}
+
+/// A file being read: the browser's handle, where the next slice begins, the reader.
+pub(super) struct Reading {
+    file: usize,
+    handle: web_sys::File,
+    next: f64,
+    reader: DocReader,
 }
 
 /// The documents and how far their extraction is.
@@ -61,31 +111,52 @@ pub(super) struct Docs {
     pub(super) docs: Vec<Doc>,
     /// The document the worker has now.
     pub(super) running: Option<usize>,
-    /// When this run started (page time, ms), and the documents and characters answered by
-    /// then (for the speed of this run).
+    /// When this run started (page time, ms), and the bytes finished and sentences answered
+    /// by then (for the speed of this run).
     pub(super) started_ms: f64,
-    pub(super) start_docs: usize,
-    pub(super) start_chars: usize,
+    pub(super) start_bytes: usize,
+    /// Sentences answered in this run.
+    pub(super) sentences: usize,
     /// When the last document of the run finished (page time, ms; 0 while running).
     pub(super) finished_ms: f64,
     pub(super) cancelled: bool,
 }
 
 impl Docs {
-    /// Characters of the documents that are or will be processed (not cancelled).
-    fn chars_total(&self) -> usize {
-        self.docs
+    /// Bytes of the readable files (what the run goes through).
+    fn bytes_total(&self) -> usize {
+        self.files
             .iter()
-            .filter(|d| !d.cancelled)
-            .map(|d| d.chars)
+            .filter(|f| f.error.is_none())
+            .map(|f| f.size)
             .sum()
     }
 
-    /// Characters of the documents answered.
-    fn chars_answered(&self) -> usize {
+    /// Bytes of the documents finished, and the answered share of the running one.
+    fn bytes_finished(&self, chunk: (usize, usize)) -> usize {
+        let done: usize = self
+            .docs
+            .iter()
+            .filter(|d| d.finished())
+            .map(|d| d.bytes)
+            .sum();
+        let running = self.running.and_then(|i| self.docs.get(i)).map_or(0, |d| {
+            let (k, n) = chunk;
+            let share = d.part.map_or(0.0, |p| {
+                let part_chars = d.sent.1.saturating_sub(p.char_start) as f64;
+                (p.char_start as f64 + part_chars * k as f64 / n.max(1) as f64)
+                    / d.chars.max(1) as f64
+            });
+            (d.bytes as f64 * share.clamp(0.0, 1.0)) as usize
+        });
+        done + running
+    }
+
+    /// Characters of documents read and not yet answered.
+    fn chars_waiting(&self) -> usize {
         self.docs
             .iter()
-            .filter(|d| d.answered())
+            .filter(|d| !d.finished())
             .map(|d| d.chars)
             .sum()
     }
@@ -96,123 +167,260 @@ impl Docs {
 }
 
 impl Ui {
-    /// Reads the files (in the browser), adds their documents and starts the run if idle.
+    /// Adds the files (read in the browser, a slice at a time) and starts the run if idle.
     pub(super) fn add_files(self, files: web_sys::FileList) {
-        let list: Vec<web_sys::File> = (0..files.length()).filter_map(|i| files.get(i)).collect();
         let column = self.csv_column.get_untracked();
+        let list: Vec<web_sys::File> = (0..files.length()).filter_map(|i| files.get(i)).collect();
+        let idle = self.docs.with_untracked(|d| d.running.is_none());
+        for handle in list {
+            let name = handle.name();
+            let size = handle.size() as usize;
+            let reader = DocReader::new(&name, &column);
+            self.docs.update(|d| {
+                let file = d.files.len();
+                let error = reader.as_ref().err().map(ToString::to_string);
+                d.files.push(DocFile {
+                    name,
+                    read: error.is_some(),
+                    error,
+                    docs: 0,
+                    size,
+                    note: None,
+                });
+                if let Ok(reader) = reader {
+                    self.readings.update_value(|r| {
+                        r.push(Reading {
+                            file,
+                            handle,
+                            next: 0.0,
+                            reader,
+                        })
+                    });
+                }
+            });
+        }
+        if idle {
+            self.docs.update(|d| {
+                d.cancelled = false;
+                d.started_ms = page_now();
+                d.finished_ms = 0.0;
+                d.start_bytes = d.bytes_finished((0, 0));
+                d.sentences = 0;
+            });
+        }
+        self.read_ahead();
+    }
+
+    /// Reads the files on, a slice at a time, while few characters wait for the worker;
+    /// sends the next document when the worker is idle. One reading at a time.
+    fn read_ahead(self) {
+        if self.reading_now.get_value() {
+            return;
+        }
+        self.reading_now.set_value(true);
         leptos::task::spawn_local(async move {
-            for f in list {
-                let name = f.name();
-                let bytes = match JsFuture::from(f.array_buffer()).await {
-                    Ok(buf) => Ok(js_sys::Uint8Array::new(&buf).to_vec()),
+            loop {
+                if self.docs.with_untracked(|d| d.cancelled) {
+                    break;
+                }
+                if self.docs.with_untracked(|d| d.chars_waiting()) >= READ_AHEAD_CHARS {
+                    break;
+                }
+                let Some((handle, next)) = self
+                    .readings
+                    .with_value(|r| r.first().map(|x| (x.handle.clone(), x.next)))
+                else {
+                    break;
+                };
+                let size = handle.size();
+                let end = (next + SLICE_BYTES).min(size);
+                let bytes = match handle.slice_with_f64_and_f64(next, end) {
+                    Ok(blob) => JsFuture::from(blob.array_buffer())
+                        .await
+                        .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+                        .map_err(|_| "the browser could not read the file".to_string()),
                     Err(_) => Err("the browser could not read the file".to_string()),
                 };
-                let parsed =
-                    bytes.and_then(|b| documents(&name, &b, &column).map_err(|e| e.to_string()));
-                self.docs.update(|d| {
-                    let file = d.files.len();
-                    match parsed {
-                        Ok(texts) => {
-                            d.files.push(DocFile {
-                                name,
-                                error: None,
-                                docs: texts.len(),
-                            });
-                            for (i, text) in texts.into_iter().enumerate() {
-                                d.docs.push(Doc {
-                                    file,
-                                    n: i + 1,
-                                    chars: text.chars().count(),
-                                    preview: preview(&text),
-                                    text,
-                                    result: None,
-                                    error: None,
-                                    cancelled: false,
-                                });
-                            }
-                        }
-                        Err(error) => d.files.push(DocFile {
-                            name,
-                            error: Some(error),
-                            docs: 0,
-                        }),
-                    }
-                });
+                self.take_slice(bytes, end, end >= size);
+                if self.docs.with_untracked(|d| d.running.is_none()) {
+                    self.send_next_doc();
+                }
             }
+            self.reading_now.set_value(false);
             if self.docs.with_untracked(|d| d.running.is_none()) {
-                self.docs.update(|d| {
-                    d.cancelled = false;
-                    d.started_ms = page_now();
-                    d.finished_ms = 0.0;
-                    d.start_docs = d.finished();
-                    d.start_chars = d.chars_answered();
-                });
                 self.send_next_doc();
             }
         });
     }
 
-    /// Sends the next waiting document to the worker, if any.
+    /// Gives a slice of the first file being read to its reader and adds the documents it
+    /// completes; the file's end, or a fault, ends its reading.
+    fn take_slice(&self, bytes: Result<Vec<u8>, String>, end: f64, last: bool) {
+        let Some(mut reading) = self
+            .readings
+            .try_update_value(|r| (!r.is_empty()).then(|| r.remove(0)))
+            .flatten()
+        else {
+            return;
+        };
+        let (mut got, mut fault) = match bytes {
+            Ok(b) => {
+                let (docs, read) = reading.reader.push(&b);
+                (docs, read.err().map(|e| e.to_string()))
+            }
+            Err(e) => (Vec::new(), Some(e)),
+        };
+        if fault.is_none() && last {
+            match reading.reader.finish() {
+                Ok(docs) => got.extend(docs),
+                Err(e) => fault = Some(e.to_string()),
+            }
+        }
+        let file = reading.file;
+        let done = fault.is_some() || last;
+        self.docs.update(|d| add_read_docs(d, file, got, fault));
+        if !done {
+            reading.next = end;
+            self.readings.update_value(|r| r.insert(0, reading));
+        }
+    }
+
+    /// Sends the next waiting document (or part of the running one) to the worker, if any;
+    /// when none waits and files are still being read, reading goes on.
     fn send_next_doc(&self) {
         let next = self
             .docs
             .with_untracked(|d| d.docs.iter().position(|x| !x.finished()));
         let Some(i) = next else {
-            self.docs.update(|d| {
-                d.running = None;
-                d.finished_ms = page_now();
-            });
+            if self.readings.with_value(|r| r.is_empty()) {
+                self.docs.update(|d| {
+                    if d.running.take().is_some() || d.finished_ms == 0.0 {
+                        d.finished_ms = page_now();
+                    }
+                });
+                self.tick_triples(true);
+            } else {
+                self.docs.update(|d| d.running = None);
+                self.read_ahead();
+            }
             return;
         };
         let id = self.fresh_id();
         self.latest_doc.set_value(id);
-        let text = self.docs.with_untracked(|d| d.docs[i].text.clone());
+        let text = self.docs.try_update(|d| {
+            d.running = Some(i);
+            let doc = &mut d.docs[i];
+            // A short document goes whole; a long one a part of whole sentences at a time,
+            // found in a window of the text after the part before (not by segmenting the
+            // whole document at once).
+            let (from, from_char) = doc.sent;
+            let part = if doc.chars <= PART_CHARS {
+                Chunk {
+                    byte_start: 0,
+                    byte_end: doc.text.len(),
+                    char_start: 0,
+                    sentences: 0,
+                }
+            } else {
+                next_part(&doc.text, from, from_char, PART_CHARS).unwrap_or(Chunk {
+                    byte_start: from,
+                    byte_end: doc.text.len(),
+                    char_start: from_char,
+                    sentences: 0,
+                })
+            };
+            let text = doc.text[part.byte_start..part.byte_end].to_string();
+            doc.sent = (part.byte_end, part.char_start + text.chars().count());
+            doc.part = Some(part);
+            text
+        });
         self.doc_chunk.set((0, 0));
-        self.docs.update(|d| d.running = Some(i));
         self.send(&ToWorker::Document {
             id,
             model: self.model.get_untracked(),
-            text,
+            text: text.unwrap_or_default(),
             threshold: self.threshold.get_untracked(),
         });
     }
 
-    /// Chunks done of the running document: a signal of its own, so that the list of
-    /// documents is not redrawn for every chunk.
+    /// Chunks done of the running document's part: a signal of its own, so that the list
+    /// of documents is not redrawn for every chunk.
     pub(super) fn doc_progress(&self, done: usize, total: usize) {
         self.doc_chunk.set((done, total));
     }
 
-    /// The worker's answer for the running document: its result or why it failed.
-    pub(super) fn doc_finished(&self, outcome: Result<mge::extract::Extraction, String>) {
+    /// The worker's answer for the running document (or part): its result or why it failed.
+    pub(super) fn doc_finished(&self, outcome: Result<RunResult, String>) {
         self.docs.update(|d| {
-            if let Some(i) = d.running.take() {
-                let doc = &mut d.docs[i];
-                match outcome {
-                    Ok(r) => doc.result = Some(r),
-                    Err(e) => doc.error = Some(e),
+            let Some(i) = d.running else { return };
+            let doc = &mut d.docs[i];
+            match outcome {
+                Ok(r) => {
+                    d.sentences += r.sentence_count;
+                    let start = doc.part.take().map_or(0, |c| c.char_start);
+                    let whole = doc.partial.get_or_insert_with(Default::default);
+                    append_shifted(whole, r.extraction, start);
+                    // Done when only white space is left after the parts sent.
+                    let rest = doc.text.get(doc.sent.0..).unwrap_or_default();
+                    if rest.trim().is_empty() {
+                        let mut whole = doc.partial.take().unwrap_or_default();
+                        whole.text = std::mem::take(&mut doc.text);
+                        doc.result = Some(whole);
+                        d.running = None;
+                    }
                 }
-                doc.text = String::new();
+                Err(e) => {
+                    doc.error = Some(e);
+                    doc.text = String::new();
+                    doc.partial = None;
+                    d.running = None;
+                }
             }
         });
         if !self.docs.with_untracked(|d| d.cancelled) {
             self.send_next_doc();
+            self.read_ahead();
+        }
+        self.tick_triples(false);
+    }
+
+    /// Lets the table of all triples redraw: at once when `now`, otherwise at most once a
+    /// second, so that a run of many short documents does not rebuild it after each one.
+    fn tick_triples(&self, now: bool) {
+        let t = page_now();
+        if now || t - self.triples_tick_ms.get_value() >= 1000.0 {
+            self.triples_tick_ms.set_value(t);
+            self.triples_tick.update(|n| *n += 1);
         }
     }
 
-    /// Stops after the chunk under way: the documents done stay, the rest are marked.
+    /// Stops after the chunk under way: the documents done stay, the rest are marked, and
+    /// files not read to their end stay unread.
     fn cancel_docs(&self) {
         self.send(&ToWorker::Cancel);
         self.latest_doc.set_value(self.fresh_id());
+        let unread: Vec<usize> = self
+            .readings
+            .try_update_value(|r| r.drain(..).map(|x| x.file).collect())
+            .unwrap_or_default();
         self.docs.update(|d| {
             d.cancelled = true;
             d.running = None;
+            d.finished_ms = page_now();
             for x in d.docs.iter_mut().filter(|x| !x.answered()) {
                 x.cancelled = true;
+                x.text = String::new();
+                x.partial = None;
+            }
+            for f in unread {
+                if let Some(file) = d.files.get_mut(f) {
+                    file.read = true;
+                    file.note = Some("cancelled before the end of the file".into());
+                }
             }
         });
+        self.tick_triples(true);
     }
-
     /// Shows document `i` in the annotated view, as if typed (without running it again); a
     /// document longer than the text box holds, a page at a time.
     fn open_doc(&self, i: usize) {
@@ -258,6 +466,7 @@ impl Ui {
             timings: Timings::default(),
             sentences: Vec::new(),
             chunks: 1,
+            sentence_count: 0,
         }));
         if let Some(el) = document().get_element_by_id("text") {
             el.scroll_into_view();
@@ -290,6 +499,51 @@ impl Ui {
     }
 }
 
+/// Adds the documents read from file `file` (the file's fault, if reading it failed).
+fn add_read_docs(d: &mut Docs, file: usize, got: Vec<ReadDoc>, fault: Option<String>) {
+    let Some(f) = d.files.get_mut(file) else {
+        return;
+    };
+    // Each document takes the file's bytes from the previous one's end to its own.
+    let mut start = d
+        .docs
+        .iter()
+        .rev()
+        .find(|x| x.file == file)
+        .map_or(0, |x| x.byte_end);
+    for ReadDoc { text, byte_end } in got {
+        f.docs += 1;
+        d.docs.push(Doc {
+            file,
+            n: f.docs,
+            chars: text.chars().count(),
+            preview: preview(&text),
+            bytes: byte_end.saturating_sub(start),
+            byte_end,
+            text,
+            sent: (0, 0),
+            part: None,
+            partial: None,
+            result: None,
+            error: None,
+            cancelled: false,
+        });
+        start = byte_end;
+    }
+    if let Some(e) = fault {
+        f.read = true;
+        // The documents before the fault go on; with none, the file has only its error.
+        f.error = Some(if f.docs == 0 {
+            e
+        } else {
+            format!(
+                "{e}; read up to there ({})",
+                counted(f.docs, "document", "documents")
+            )
+        });
+    }
+}
+
 /// The first words of a document, for its entry in the list.
 fn preview(text: &str) -> String {
     let name = example_name(text, 8);
@@ -298,6 +552,18 @@ fn preview(text: &str) -> String {
     } else {
         name
     }
+}
+
+/// A document's entry in the list: what it shows (and its key).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct DocRow {
+    i: usize,
+    n: usize,
+    state: &'static str,
+    entities: usize,
+    relations: usize,
+    preview: String,
+    what: String,
 }
 
 /// How the table of all triples is ordered.
@@ -321,7 +587,9 @@ fn all_triples_view(
 ) -> impl IntoView {
     move || {
         let (f, q, o) = (filter.get(), search.get().to_lowercase(), order.get());
-        ui.docs.with(|d| {
+        // Redrawn at most once a second while documents run (see `Ui::tick_triples`).
+        ui.triples_tick.track();
+        ui.docs.with_untracked(|d| {
             let mut rows = Vec::new();
             for (i, x) in d.docs.iter().enumerate() {
                 let Some(r) = &x.result else { continue };
@@ -404,114 +672,178 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
     };
     let server = move || ui.backend.get() == Backend::Server;
     let summary = move || {
-        let (chunk, chunks) = ui.doc_chunk.get();
+        let chunk = ui.doc_chunk.get();
         ui.docs.with(|d| {
             if d.docs.is_empty() && d.files.is_empty() {
                 return None;
             }
-            let total = d.chars_total().max(1);
-            let running_part = d
-                .running
-                .and_then(|i| (d.docs[i].chars * chunk).checked_div(chunks))
-                .unwrap_or(0);
-            let done_chars = (d.chars_answered() + running_part).min(total);
-            let secs = ((page_now() - d.started_ms) / 1000.0).max(0.001);
+            let total = d.bytes_total().max(1);
+            let done_bytes = d.bytes_finished(chunk).min(total);
+            let running = d.running.is_some() || ui.reading_now.get_value();
+            let now = if running { page_now() } else { d.finished_ms };
+            let secs = ((now - d.started_ms) / 1000.0).max(0.001);
             let finished = d.finished();
             // Speed and time left count this run's work only.
-            let rate = finished.saturating_sub(d.start_docs) as f64 / secs;
-            let this_run = done_chars.saturating_sub(d.start_chars);
-            let left = if this_run > 0 && d.running.is_some() {
-                let per_char = secs / this_run as f64;
-                format!(", about {:.0} s left", per_char * (total - done_chars) as f64)
+            let rate = d.sentences as f64 / secs;
+            let this_run = done_bytes.saturating_sub(d.start_bytes);
+            let left = if this_run > 0 && running {
+                let per_byte = secs / this_run as f64;
+                format!(", about {:.0} s left", per_byte * (total - done_bytes) as f64)
             } else {
                 String::new()
             };
-            let state = if d.running.is_some() {
-                format!("{rate:.1} documents/s{left}")
+            let state = if running {
+                format!("{rate:.1} sentences/s{left}")
             } else if d.cancelled {
                 "cancelled".to_string()
             } else {
-                "done".to_string()
+                format!("done ({rate:.1} sentences/s)")
             };
             // For benchmarks: the run's wall time once it has finished.
-            let elapsed = (d.running.is_none() && d.finished_ms > 0.0)
+            let elapsed = (!running && d.finished_ms > 0.0)
                 .then(|| format!("{:.1}", d.finished_ms - d.started_ms));
             Some(view! {
-                <p class="docs-progress" data-elapsed-ms=elapsed data-finished=finished>
-                    <progress id="docs-progress" max=total value=done_chars></progress>
+                <p class="docs-progress" data-elapsed-ms=elapsed data-finished=finished
+                    data-sentences=d.sentences>
+                    <progress id="docs-progress" max=total value=done_bytes></progress>
                     {format!(" {} of {} · {state}", grouped(finished), counted(d.docs.len(), "document", "documents"))}
                 </p>
             })
         })
     };
-    let list = move || {
+    // Files and their documents are keyed by what they show, so that a document finishing
+    // redraws its own entry and its file's head, not the whole list.
+    let file_heads = move || {
         ui.docs.with(|d| {
-            let files = d
-                .files
+            d.files
                 .iter()
                 .enumerate()
-                .map(|(f, file)| {
-                    let items = d
-                        .docs
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, x)| x.file == f)
-                        .map(|(i, x)| {
-                            let (status, ents, rels) = match (&x.result, &x.error) {
-                                (Some(r), _) => ("done", r.entities.len(), r.relations.len()),
-                                (None, Some(_)) => ("error", 0, 0),
-                                _ if x.cancelled => ("cancelled", 0, 0),
-                                _ if d.running == Some(i) => ("running", 0, 0),
-                                _ => ("waiting", 0, 0),
-                            };
-                            let what = match (&x.result, &x.error) {
-                                (Some(_), _) => format!(
-                                    "{}, {}",
-                                    counted(ents, "entity", "entities"),
-                                    counted(rels, "relation", "relations")
-                                ),
-                                (None, Some(e)) => format!("failed: {e}"),
-                                _ => status.to_string(),
-                            };
-                            view! {
-                                <li data-doc=i data-file=file.name.clone() data-status=status
-                                    data-entities=ents data-relations=rels>
-                                    <button class="doc-open" disabled=status != "done"
-                                        on:click=move |_| ui.open_doc(i)>
-                                        {format!("#{} ", x.n)}<span class="doc-preview">{x.preview.clone()}</span>
-                                    </button>
-                                    <span class="doc-counts">{what}</span>
-                                </li>
-                            }
-                        })
-                        .collect_view();
-                    let head = match &file.error {
-                        Some(e) => format!("{}: {e}", file.name),
-                        None => format!("{} · {}", file.name, counted(file.docs, "document", "documents")),
-                    };
-                    // The file's own progress: its documents finished (done, failed or cancelled).
-                    let finished = d.docs.iter().filter(|x| x.file == f && x.finished()).count();
-                    let bar = (file.error.is_none() && file.docs > 0).then(|| {
-                        view! { <progress class="file-progress" max=file.docs value=finished></progress> }
-                    });
-                    view! {
-                        <li class="doc-file" data-file-error=file.error.clone().unwrap_or_default()>
-                            <span class=if file.error.is_some() { "file-name refuse" } else { "file-name" }>{head}</span>
-                            " "{bar}
-                            <ul>{items}</ul>
-                        </li>
-                    }
-                })
-                .collect_view();
-            view! { <ul id="documents">{files}</ul> }
+                .map(|(f, file)| (f, file.name.clone()))
+                .collect::<Vec<_>>()
         })
+    };
+    let file_entry = move |(f, name): (usize, String)| {
+        let head = move || {
+            ui.docs.with(|d| {
+                let Some(file) = d.files.get(f) else {
+                    return String::new();
+                };
+                let mut head = match &file.error {
+                    Some(e) => format!("{}: {e}", file.name),
+                    None => format!(
+                        "{} · {}",
+                        file.name,
+                        counted(file.docs, "document", "documents")
+                    ),
+                };
+                if !file.read {
+                    head.push_str(" so far (reading)");
+                }
+                if let Some(n) = &file.note {
+                    head.push_str(&format!(" · {n}"));
+                }
+                if file.docs > LISTED_PER_FILE {
+                    head.push_str(&format!(" · the first {} listed", grouped(LISTED_PER_FILE)));
+                }
+                head
+            })
+        };
+        let error = move || {
+            ui.docs
+                .with(|d| d.files.get(f).and_then(|x| x.error.clone()))
+        };
+        // The file's own progress: its bytes whose documents are finished.
+        let bar = move || {
+            ui.docs.with(|d| {
+                let file = d.files.get(f)?;
+                let whole = file.error.is_none() || file.docs > 0;
+                let value: usize = d
+                    .docs
+                    .iter()
+                    .filter(|x| x.file == f && x.finished())
+                    .map(|x| x.bytes)
+                    .sum();
+                (whole && file.size > 0).then(|| {
+                    // A file read to its end and finished shows a full bar (its last
+                    // bytes may be a line break that belongs to no document).
+                    let all =
+                        file.read && d.docs.iter().filter(|x| x.file == f).all(|x| x.finished());
+                    let value = if all { file.size } else { value.min(file.size) };
+                    view! { <progress class="file-progress" max=file.size value=value></progress> }
+                })
+            })
+        };
+        let rows = move || {
+            ui.docs.with(|d| {
+                d.docs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.file == f)
+                    .take(LISTED_PER_FILE)
+                    .map(|(i, x)| {
+                        let (ents, rels) = x
+                            .result
+                            .as_ref()
+                            .map_or((0, 0), |r| (r.entities.len(), r.relations.len()));
+                        let what = match (&x.result, &x.error) {
+                            (Some(_), _) => format!(
+                                "{}, {}",
+                                counted(ents, "entity", "entities"),
+                                counted(rels, "relation", "relations")
+                            ),
+                            (None, Some(e)) => format!("failed: {e}"),
+                            _ => x.state(d.running == Some(i)).to_string(),
+                        };
+                        DocRow {
+                            i,
+                            n: x.n,
+                            state: x.state(d.running == Some(i)),
+                            entities: ents,
+                            relations: rels,
+                            preview: x.preview.clone(),
+                            what,
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        let name_for_rows = name.clone();
+        view! {
+            <li class="doc-file" data-name=name.clone() data-file-error=move || error().unwrap_or_default()>
+                <span class=move || if error().is_some() { "file-name refuse" } else { "file-name" }>{head}</span>
+                " "{bar}
+                <ul>
+                    <For each=rows key=|r| r.clone() children=move |r: DocRow| {
+                        let i = r.i;
+                        view! {
+                            <li data-doc=i data-name=name_for_rows.clone() data-state=r.state
+                                data-entities=r.entities data-relations=r.relations>
+                                <button class="doc-open" disabled=r.state != "done"
+                                    on:click=move |_| ui.open_doc(i)>
+                                    {format!("#{} ", r.n)}<span class="doc-preview">{r.preview.clone()}</span>
+                                </button>
+                                <span class="doc-counts">{r.what.clone()}</span>
+                            </li>
+                        }
+                    } />
+                </ul>
+            </li>
+        }
+    };
+    let list = move || {
+        view! {
+            <ul id="documents">
+                <For each=file_heads key=|f| f.clone() children=file_entry />
+            </ul>
+        }
     };
     let any_done = move || ui.docs.with(|d| d.docs.iter().any(|x| x.result.is_some()));
     let filter = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
     let order = RwSignal::new(Order::Document);
     let relation_types = move || {
-        ui.docs.with(|d| {
+        ui.triples_tick.track();
+        ui.docs.with_untracked(|d| {
             let mut t: Vec<String> = d
                 .docs
                 .iter()
@@ -524,7 +856,11 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
         })
     };
     let triples = move || {
-        any_done().then(|| {
+        ui.triples_tick.track();
+        let any_done = ui
+            .docs
+            .with_untracked(|d| d.docs.iter().any(|x| x.result.is_some()));
+        any_done.then(|| {
             let options = relation_types()
                 .into_iter()
                 .map(|t| {

@@ -241,7 +241,7 @@ impl Ui {
                 self.doc_progress(done, total);
             }
             FromWorker::Done { id, result } if id == self.latest_doc.get_value() => {
-                self.doc_finished(Ok(result.extraction));
+                self.doc_finished(Ok(*result));
             }
             FromWorker::Failed { id, error } if id == self.latest_doc.get_value() => {
                 self.doc_finished(Err(error));

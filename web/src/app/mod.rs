@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
 /// Mounts the page into `#app` (or the body when there is none).
 pub fn start() {
     console_error_panic_hook::set_once();
+    browser::expose_memory();
     let target = document()
         .get_element_by_id("app")
         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());

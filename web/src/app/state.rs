@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use web_sys::Worker;
 
 use super::browser::save_file;
-use super::documents::Docs;
+use super::documents::{Docs, Reading};
 use crate::linking::{Focus, Linked};
 use crate::models::{ModelKey, ANALYZE_MAX_CHARS, BENCH_SENTENCE, BENCH_SENTENCES_URL, MAX_CHARS};
 use crate::protocol::{BenchReport, GpuChoice, LoadStage, ModelInfo, RunResult, ToWorker};
@@ -110,6 +110,12 @@ pub(super) struct Ui {
     /// The visitor's documents, the id of the request for the running one, the CSV column
     /// to read, whether files are dragged over the page, and a note about opening one.
     pub(super) docs: RwSignal<Docs>,
+    /// The files still being read (the first is read next), and whether a read is under way.
+    pub(super) readings: StoredValue<Vec<Reading>, LocalStorage>,
+    pub(super) reading_now: StoredValue<bool>,
+    /// Bumped when the table of all triples may redraw, and when it last was (page ms).
+    pub(super) triples_tick: RwSignal<u64>,
+    pub(super) triples_tick_ms: StoredValue<f64>,
     pub(super) latest_doc: StoredValue<u64>,
     pub(super) doc_chunk: RwSignal<(usize, usize)>,
     pub(super) csv_column: RwSignal<String>,
@@ -162,6 +168,10 @@ impl Ui {
         });
         Ui {
             docs: RwSignal::new(Docs::default()),
+            readings: StoredValue::new_local(Vec::new()),
+            reading_now: StoredValue::new(false),
+            triples_tick: RwSignal::new(0),
+            triples_tick_ms: StoredValue::new(0.0),
             latest_doc: StoredValue::new(0),
             doc_chunk: RwSignal::new((0, 0)),
             csv_column: RwSignal::new("text".to_string()),
