@@ -66,10 +66,10 @@ MGE_PREBUILT=1 ./scripts/api-fuzz.sh 25
 step "mge serve: a short load test (no failed request, 503 only beyond its places)"
 MGE_PREBUILT=1 ./bench/server-load.sh --quick
 
-step "fuzzing, short form: each cargo fuzz target for ${FUZZ_SECONDS:-10} s (scripts/fuzz.sh)"
+step "fuzzing, short form: each cargo fuzz target for ${FUZZ_SECONDS:-5} s (scripts/fuzz.sh)"
 # In the foreground: run beside the browser toolchain's build on 2 cores, it made the two
 # take longer together (17 min) than one after the other (16 min).
-./scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+./scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
 
 step "browser toolchain (trunk, wasm-bindgen)"
 ./scripts/install-web-tools.sh

@@ -278,7 +278,12 @@ impl Ui {
         }
         let file = reading.file;
         let done = fault.is_some() || last;
-        self.docs.update(|d| add_read_docs(d, file, got, fault));
+        self.docs.update(|d| {
+            add_read_docs(d, file, got, fault);
+            if let Some(f) = d.files.get_mut(file).filter(|_| done) {
+                f.read = true;
+            }
+        });
         if !done {
             reading.next = end;
             self.readings.update_value(|r| r.insert(0, reading));
