@@ -622,6 +622,18 @@ impl Browser {
         Ok(())
     }
 
+    /// Gives files to the page's `#files` input, as a visitor choosing them would
+    /// (WebDriver takes several as one newline-separated value).
+    pub async fn open_files(&self, paths: &[&Path]) -> Result<()> {
+        let value: Vec<String> = paths.iter().map(|p| p.to_string_lossy().into()).collect();
+        self.client
+            .find(fantoccini::Locator::Id("files"))
+            .await?
+            .send_keys(&value.join("\n"))
+            .await?;
+        Ok(())
+    }
+
     /// Keeps every file the page hands to the browser as a download in
     /// `window.__mgeSaved` (its blobs) and `window.__mgeSavedName` (the last name), instead
     /// of downloading it.

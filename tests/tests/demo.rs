@@ -23,6 +23,9 @@ const F32: mge::engine::Precision = mge::engine::Precision::F32;
 
 /// Page load to first result: downloading and preparing a 27 MB bundle on a busy machine.
 const LOAD: Duration = Duration::from_secs(120);
+/// The first document's count of entities once it is done (null before).
+const FIRST_DOC_DONE: &str = "const d = document.querySelector('#documents [data-doc]');\
+    return d && d.dataset.state === 'done' ? d.dataset.entities : null;";
 /// One more extraction (or a model switch) once the page is up.
 const RUN: Duration = Duration::from_secs(60);
 
@@ -1338,14 +1341,10 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
         for (name, bytes) in &files {
             let p = dir.path().join(name);
             std::fs::write(&p, bytes)?;
-            paths.push(p.to_string_lossy().to_string());
+            paths.push(p);
         }
-        // WebDriver hands several files to a `multiple` input as one newline-separated value.
-        b.client
-            .find(Locator::Id("files"))
-            .await?
-            .send_keys(&paths.join("\n"))
-            .await?;
+        let paths: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+        b.open_files(&paths).await?;
         let state = b
             .wait_settled(
                 "the documents to finish",
@@ -1547,11 +1546,7 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
             .collect();
         let long_path = dir.path().join("long.txt");
         std::fs::write(&long_path, long)?;
-        b.client
-            .find(Locator::Id("files"))
-            .await?
-            .send_keys(&long_path.to_string_lossy())
-            .await?;
+        b.open_files(&[&long_path]).await?;
         const LONG: &str =
             "const d = [...document.querySelectorAll('#documents [data-doc][data-name=\"long.txt\"]')];\
             return { done: d.filter(x => x.dataset.state === 'done').length,\
@@ -2011,11 +2006,7 @@ fn text_typed_while_a_document_runs_is_answered_before_the_document_ends() {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("long.txt");
         std::fs::write(&path, format!("{}\n", sentence.repeat(125).trim_end()))?;
-        b.client
-            .find(Locator::Id("files"))
-            .await?
-            .send_keys(&path.to_string_lossy())
-            .await?;
+        b.open_files(&[&path]).await?;
         let status = "const d = document.querySelector('#documents [data-doc]');\
                       return d ? d.dataset.state : null;";
         b.wait_for(
@@ -2062,18 +2053,9 @@ fn a_document_longer_than_the_text_box_opens_a_page_at_a_time() {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("long.txt");
         std::fs::write(&path, format!("{doc}\n"))?;
-        b.client
-            .find(Locator::Id("files"))
-            .await?
-            .send_keys(&path.to_string_lossy())
+        b.open_files(&[&path]).await?;
+        b.wait_for("the document to finish", LOAD, FIRST_DOC_DONE)
             .await?;
-        b.wait_for(
-            "the document to finish",
-            LOAD,
-            "const d = document.querySelector('#documents [data-doc]');\
-             return d && d.dataset.state === 'done' ? d.dataset.entities : null;",
-        )
-        .await?;
         b.js(
             "document.querySelector('#documents [data-doc] .doc-open').click(); return true;",
             vec![],
@@ -2179,16 +2161,11 @@ fn a_document_of_megabytes_goes_through_with_memory_for_its_result_only() {
             return { wasm: window.mgeMemory(), js: performance.memory.usedJSHeapSize };";
         let before = b.js(MEMORY, vec![]).await?;
         let t0 = std::time::Instant::now();
-        b.client
-            .find(Locator::Id("files"))
-            .await?
-            .send_keys(&path.to_string_lossy())
-            .await?;
+        b.open_files(&[&path]).await?;
         b.wait_for(
             "the document to finish",
             Duration::from_secs(600),
-            "const d = document.querySelector('#documents [data-doc]');\
-             return d && d.dataset.state === 'done' ? d.dataset.entities : null;",
+            FIRST_DOC_DONE,
         )
         .await?;
         let secs = t0.elapsed().as_secs_f64();

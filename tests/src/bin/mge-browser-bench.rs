@@ -159,11 +159,7 @@ fn bench_documents(file: &str, rounds: usize) -> Result<()> {
             b.goto(&srv.url()).await?;
             b.wait_for("the first result", PAGE_TIMEOUT, ANY_RESULT)
                 .await?;
-            b.client
-                .find(fantoccini::Locator::Id("files"))
-                .await?
-                .send_keys(&path.to_string_lossy())
-                .await?;
+            b.open_files(&[&path]).await?;
             let v = b
                 .wait_for(
                     "the documents",
