@@ -622,6 +622,16 @@ impl Browser {
         Ok(())
     }
 
+    /// Clicks the element with id `id`.
+    pub async fn click(&self, id: &str) -> Result<()> {
+        self.client
+            .find(fantoccini::Locator::Id(id))
+            .await?
+            .click()
+            .await?;
+        Ok(())
+    }
+
     /// Gives files to the page's `#files` input, as a visitor choosing them would
     /// (WebDriver takes several as one newline-separated value).
     pub async fn open_files(&self, paths: &[&Path]) -> Result<()> {

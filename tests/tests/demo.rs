@@ -769,11 +769,7 @@ fn the_teaching_walk_through_goes_from_sub_tokens_to_triples() {
                 .is_some_and(|d| d.contains("Work_For") && d.contains("Maria Gonzalez")),
             "the decoding step does not list the triple: {decoded}"
         );
-        b.client
-            .find(Locator::Id("teach-present"))
-            .await?
-            .click()
-            .await?;
+        b.click("teach-present").await?;
         let large = b
             .wait_for("the large mode", RUN, "const d = document.querySelector('details.teaching');\
                  return d.classList.contains('large') ? parseFloat(getComputedStyle(d).fontSize) : null;")
@@ -908,11 +904,7 @@ fn download_json_saves_the_shown_result_in_the_shared_schema() {
         open_with_text(cx, text, "").await?;
         // Keep the file the page hands to the browser instead of letting it download.
         b.keep_downloads().await?;
-        b.client
-            .find(Locator::Id("download-json"))
-            .await?
-            .click()
-            .await?;
+        b.click("download-json").await?;
         let saved = b
             .wait_for(
                 "the saved file",
@@ -1462,11 +1454,7 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
 
         // The JSONL export is what `mge extract` writes for the same documents and model.
         b.keep_downloads().await?;
-        b.client
-            .find(Locator::Id("export-jsonl"))
-            .await?
-            .click()
-            .await?;
+        b.click("export-jsonl").await?;
         let saved = b
             .wait_for(
                 "the JSONL export",
@@ -1498,11 +1486,7 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
 
         // The triples CSV and the brat zip come out too.
         b.js("window.__mgeSaved = []; return true;", vec![]).await?;
-        b.client
-            .find(Locator::Id("export-csv"))
-            .await?
-            .click()
-            .await?;
+        b.click("export-csv").await?;
         let csv_out = b
             .wait_for(
                 "the CSV export",
@@ -1517,11 +1501,7 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
             "CSV export: {csv_out}"
         );
         b.js("window.__mgeSaved = []; return true;", vec![]).await?;
-        b.client
-            .find(Locator::Id("export-brat"))
-            .await?
-            .click()
-            .await?;
+        b.click("export-brat").await?;
         let zip = b
             .wait_for(
                 "the brat export",
@@ -1574,11 +1554,7 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
             later["progress"].as_f64() > early["progress"].as_f64(),
             "the progress bar did not move: {early} then {later}"
         );
-        b.client
-            .find(Locator::Id("docs-cancel"))
-            .await?
-            .click()
-            .await?;
+        b.click("docs-cancel").await?;
         let t0 = std::time::Instant::now();
         let stopped = b
             .wait_for("Cancel to stop", RUN, &format!("const s = (() => {{ {LONG} }})(); return s.running === 0 && s.cancelled > 0 ? s : null;"))
@@ -2088,11 +2064,7 @@ fn a_document_longer_than_the_text_box_opens_a_page_at_a_time() {
             ensure!(!b.arcs().await?.is_empty(), "page {page} has no arcs");
             seen.push_str(&shown);
             if page == 1 {
-                b.client
-                    .find(Locator::Id("doc-page-next"))
-                    .await?
-                    .click()
-                    .await?;
+                b.click("doc-page-next").await?;
             }
         }
         ensure!(
@@ -2200,11 +2172,7 @@ fn a_document_of_megabytes_goes_through_with_memory_for_its_result_only() {
         // browser's SIMD128 sums and the CPU's differ in the last bits (natively, the
         // page's parts and chunks give exactly the whole text's mentions).
         b.keep_downloads().await?;
-        b.client
-            .find(Locator::Id("export-jsonl"))
-            .await?
-            .click()
-            .await?;
+        b.click("export-jsonl").await?;
         let page = b
             .wait_for(
                 "the JSONL export",
