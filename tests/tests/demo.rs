@@ -1372,6 +1372,16 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
                 && errors.iter().filter(|e| e.is_empty()).count() == 3,
             "the broken and the unknown file should say why, the others none: {errors:?}"
         );
+        // The documents went to a pool of workers, one per core the browser reports (at
+        // most four), and the JSONL below is still byte for byte the native one.
+        let pool = b
+            .js(
+                "return [+document.querySelector('.docs-progress').dataset.workers,\
+                         Math.min(navigator.hardwareConcurrency, 4)];",
+                vec![],
+            )
+            .await?;
+        ensure!(pool[0] == pool[1], "[workers, expected]: {pool}");
         let heads = b
             .js(
                 "return [...document.querySelectorAll('#documents .doc-file .file-name')].map(h => h.textContent);",

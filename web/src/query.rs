@@ -1,5 +1,5 @@
 //! Shareable links: `?text=…&model=conll04|scierc|ade&threshold=…` (and `bench=1`,
-//! `backend=webgpu|wasm|server`).
+//! `backend=webgpu|wasm|server`, `workers=N`).
 
 use crate::models::ModelKey;
 
@@ -13,6 +13,8 @@ pub struct PageQuery {
     pub bench: bool,
     /// Where the model runs, when the link says (otherwise the page chooses).
     pub backend: Option<Backend>,
+    /// How many workers documents go to (otherwise one per core, at most four).
+    pub workers: Option<usize>,
 }
 
 /// Where the model runs: in the page's worker on the visitor's GPU (WebGPU) or in
@@ -63,6 +65,7 @@ pub fn parse_query(search: &str) -> PageQuery {
             "threshold" => q.threshold = parse_threshold(&value),
             "bench" => q.bench = matches!(value.trim(), "1" | "true" | "yes" | ""),
             "backend" => q.backend = Backend::from_key(&value),
+            "workers" => q.workers = value.trim().parse().ok().filter(|&n| (1..=64).contains(&n)),
             _ => {}
         }
     }
@@ -186,6 +189,14 @@ mod tests {
         }
         assert_eq!(parse_query("backend=quantum").backend, None);
         assert_eq!(parse_query("text=a").backend, None);
+    }
+
+    #[test]
+    fn workers_are_a_small_positive_count() {
+        assert_eq!(parse_query("workers=2").workers, Some(2));
+        assert_eq!(parse_query("workers=0").workers, None);
+        assert_eq!(parse_query("workers=many").workers, None);
+        assert_eq!(parse_query("text=a").workers, None);
     }
 
     #[test]

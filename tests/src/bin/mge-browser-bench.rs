@@ -29,6 +29,9 @@ struct Args {
     /// `--webgpu`: Chromium with WebGPU (`--enable-unsafe-webgpu`; headless, SwiftShader
     /// on the CPU where there is no GPU), so that the page also times WebGPU.
     webgpu: bool,
+    /// `--workers N`: the page's workers for documents (`?workers=N`; default: the page's
+    /// choice, one per core).
+    workers: Option<usize>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -38,6 +41,7 @@ fn parse_args() -> Result<Args> {
         json: None,
         documents: None,
         webgpu: false,
+        workers: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -51,6 +55,14 @@ fn parse_args() -> Result<Args> {
             }
             "--no-fp32" => a.fp32 = false,
             "--webgpu" => a.webgpu = true,
+            "--workers" => {
+                a.workers = Some(
+                    it.next()
+                        .and_then(|v| v.parse().ok())
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| anyhow!("--workers needs a positive number"))?,
+                )
+            }
             "--documents" => {
                 a.documents = Some(
                     it.next()
@@ -60,7 +72,7 @@ fn parse_args() -> Result<Args> {
             "--json" => a.json = Some(it.next().ok_or_else(|| anyhow!("--json needs a path"))?),
             "-h" | "--help" => {
                 println!("mge-browser-bench [--rounds N] [--no-fp32] [--webgpu] [--json PATH]");
-                println!("mge-browser-bench --documents FILE [--rounds N]   (text file, a document per line)");
+                println!("mge-browser-bench --documents FILE [--rounds N] [--workers N]   (text file, a document per line)");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other} (try --help)"),
@@ -143,7 +155,7 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
 /// The page's documents (`#files`) on `file`, `rounds` times with a fresh browser each, beside
 /// the native extractor on the same lines in this process (`RAYON_NUM_THREADS` sets its
 /// threads; the page's worker has one).
-fn bench_documents(file: &str, rounds: usize) -> Result<()> {
+fn bench_documents(file: &str, rounds: usize, workers: Option<usize>) -> Result<()> {
     let path = std::fs::canonicalize(file).with_context(|| format!("cannot read {file}"))?;
     let text = std::fs::read_to_string(&path)?;
     let lines: Vec<&str> = text.lines().collect();
@@ -156,7 +168,8 @@ fn bench_documents(file: &str, rounds: usize) -> Result<()> {
         eprintln!("round {round}/{rounds}: the page …");
         let ms = block_on(async {
             let b = Browser::open(&driver, "bench-docs").await?;
-            b.goto(&srv.url()).await?;
+            let query = workers.map(|n| format!("?workers={n}")).unwrap_or_default();
+            b.goto(&format!("{}{query}", srv.url())).await?;
             b.wait_for("the first result", PAGE_TIMEOUT, ANY_RESULT)
                 .await?;
             b.open_files(&[&path]).await?;
@@ -213,7 +226,7 @@ fn bench_documents(file: &str, rounds: usize) -> Result<()> {
 fn main() -> Result<()> {
     let args = parse_args()?;
     if let Some(file) = &args.documents {
-        return bench_documents(file, args.rounds);
+        return bench_documents(file, args.rounds, args.workers);
     }
     let root = repo_root();
     let dist = dist_dir();

@@ -54,6 +54,8 @@ pub(super) struct Doc {
     sent: (usize, usize),
     part: Option<Chunk>,
     partial: Option<mge::extract::Extraction>,
+    /// The worker of the pool its parts go to, once it has started.
+    slot: Option<usize>,
     pub(super) result: Option<mge::extract::Extraction>,
     pub(super) error: Option<String>,
     pub(super) cancelled: bool,
@@ -109,8 +111,8 @@ pub(super) struct Reading {
 pub(super) struct Docs {
     pub(super) files: Vec<DocFile>,
     pub(super) docs: Vec<Doc>,
-    /// The document the worker has now.
-    pub(super) running: Option<usize>,
+    /// The documents a worker has now (one per worker of the pool at most).
+    pub(super) running: Vec<usize>,
     /// When this run started (page time, ms), and the bytes finished and sentences answered
     /// by then (for the speed of this run).
     pub(super) started_ms: f64,
@@ -132,23 +134,32 @@ impl Docs {
             .sum()
     }
 
-    /// Bytes of the documents finished, and the answered share of the running one.
-    fn bytes_finished(&self, chunk: (usize, usize)) -> usize {
+    /// Bytes of the documents finished, and the answered share of the running ones
+    /// (`chunks`: a running document's part, its chunks done and all).
+    fn bytes_finished(&self, chunks: &[(usize, usize, usize)]) -> usize {
         let done: usize = self
             .docs
             .iter()
             .filter(|d| d.finished())
             .map(|d| d.bytes)
             .sum();
-        let running = self.running.and_then(|i| self.docs.get(i)).map_or(0, |d| {
-            let (k, n) = chunk;
-            let share = d.part.map_or(0.0, |p| {
-                let part_chars = d.sent.1.saturating_sub(p.char_start) as f64;
-                (p.char_start as f64 + part_chars * k as f64 / n.max(1) as f64)
-                    / d.chars.max(1) as f64
-            });
-            (d.bytes as f64 * share.clamp(0.0, 1.0)) as usize
-        });
+        let running: usize = self
+            .running
+            .iter()
+            .filter_map(|&i| {
+                let d = self.docs.get(i)?;
+                let (k, n) = chunks
+                    .iter()
+                    .find(|c| c.0 == i)
+                    .map_or((0, 1), |c| (c.1, c.2));
+                let share = d.part.map_or(0.0, |p| {
+                    let part_chars = d.sent.1.saturating_sub(p.char_start) as f64;
+                    (p.char_start as f64 + part_chars * k as f64 / n.max(1) as f64)
+                        / d.chars.max(1) as f64
+                });
+                Some((d.bytes as f64 * share.clamp(0.0, 1.0)) as usize)
+            })
+            .sum();
         done + running
     }
 
@@ -171,7 +182,7 @@ impl Ui {
     pub(super) fn add_files(self, files: web_sys::FileList) {
         let column = self.csv_column.get_untracked();
         let list: Vec<web_sys::File> = (0..files.length()).filter_map(|i| files.get(i)).collect();
-        let idle = self.docs.with_untracked(|d| d.running.is_none());
+        let idle = self.docs.with_untracked(|d| d.running.is_empty());
         for handle in list {
             let name = handle.name();
             let size = handle.size() as usize;
@@ -204,7 +215,7 @@ impl Ui {
                 d.cancelled = false;
                 d.started_ms = page_now();
                 d.finished_ms = 0.0;
-                d.start_bytes = d.bytes_finished((0, 0));
+                d.start_bytes = d.bytes_finished(&[]);
                 d.sentences = 0;
             });
         }
@@ -242,14 +253,10 @@ impl Ui {
                     Err(_) => Err("the browser could not read the file".to_string()),
                 };
                 self.take_slice(bytes, end, end >= size);
-                if self.docs.with_untracked(|d| d.running.is_none()) {
-                    self.send_next_doc();
-                }
+                self.dispatch_docs();
             }
             self.reading_now.set_value(false);
-            if self.docs.with_untracked(|d| d.running.is_none()) {
-                self.send_next_doc();
-            }
+            self.dispatch_docs();
         });
     }
 
@@ -290,31 +297,73 @@ impl Ui {
         }
     }
 
-    /// Sends the next waiting document (or part of the running one) to the worker, if any;
-    /// when none waits and files are still being read, reading goes on.
-    fn send_next_doc(&self) {
-        let next = self
+    /// Gives every idle worker of the pool a document, or the next part of the long one it
+    /// has; when nothing is left to give and files are still being read, reading goes on;
+    /// when nothing is left at all, the run is over.
+    pub(super) fn dispatch_docs(self) {
+        if self.docs.with_untracked(|d| d.cancelled) {
+            return;
+        }
+        self.ensure_pool();
+        let model = self.model.get_untracked();
+        let slots = self.slots.with_value(|s| s.len());
+        for k in 0..slots {
+            let idle = self
+                .slots
+                .with_value(|s| s.get(k).is_some_and(|x| x.ready && x.busy.is_none()));
+            if !idle || !self.slot_has_model(k, model) {
+                continue;
+            }
+            // Its own long document first, else the first one nobody has started.
+            let next = self.docs.with_untracked(|d| {
+                let free = |i: &usize| !d.running.contains(i);
+                let doc = |i: usize| &d.docs[i];
+                (0..d.docs.len())
+                    .filter(free)
+                    .find(|&i| !doc(i).finished() && doc(i).slot == Some(k))
+                    .or_else(|| {
+                        (0..d.docs.len())
+                            .filter(free)
+                            .find(|&i| !doc(i).finished() && doc(i).slot.is_none())
+                    })
+            });
+            let Some(i) = next else { break };
+            self.send_part(k, i, model);
+        }
+        let (idle, waiting) = self
             .docs
-            .with_untracked(|d| d.docs.iter().position(|x| !x.finished()));
-        let Some(i) = next else {
-            if self.readings.with_value(|r| r.is_empty()) {
-                self.docs.update(|d| {
-                    if d.running.take().is_some() || d.finished_ms == 0.0 {
-                        d.finished_ms = page_now();
-                    }
-                });
-                self.tick_triples(true);
-            } else {
-                self.docs.update(|d| d.running = None);
+            .with_untracked(|d| (d.running.is_empty(), d.docs.iter().any(|x| !x.finished())));
+        if self.readings.with_value(|r| !r.is_empty()) {
+            // Reading stops at the read-ahead limit and goes on from here once documents
+            // are answered.
+            let room = self.docs.with_untracked(|d| d.chars_waiting()) < READ_AHEAD_CHARS;
+            if room && !self.reading_now.get_value() {
                 self.read_ahead();
             }
-            return;
-        };
+        } else if idle && !waiting {
+            self.docs.update(|d| {
+                if d.finished_ms == 0.0 {
+                    d.finished_ms = page_now();
+                }
+            });
+            self.tick_triples(true);
+        }
+    }
+
+    /// Sends document `i` (whole, or its next part) to worker `k`.
+    fn send_part(&self, k: usize, i: usize, model: crate::models::ModelKey) {
         let id = self.fresh_id();
-        self.latest_doc.set_value(id);
+        self.doc_requests.update_value(|r| r.push((id, i)));
+        self.slots.update_value(|s| {
+            if let Some(x) = s.get_mut(k) {
+                x.busy = Some(id);
+            }
+        });
         let text = self.docs.try_update(|d| {
-            d.running = Some(i);
+            d.running.push(i);
+            d.finished_ms = 0.0;
             let doc = &mut d.docs[i];
+            doc.slot = Some(k);
             // A short document goes whole; a long one a part of whole sentences at a time,
             // found in a window of the text after the part before (not by segmenting the
             // whole document at once).
@@ -339,25 +388,58 @@ impl Ui {
             doc.part = Some(part);
             text
         });
-        self.doc_chunk.set((0, 0));
-        self.send(&ToWorker::Document {
-            id,
-            model: self.model.get_untracked(),
-            text: text.unwrap_or_default(),
-            threshold: self.threshold.get_untracked(),
+        self.post_to(
+            k,
+            &ToWorker::Document {
+                id,
+                model,
+                text: text.unwrap_or_default(),
+                threshold: self.threshold.get_untracked(),
+            },
+        );
+    }
+
+    /// Whether `id` is a request for a document of this run.
+    pub(super) fn is_doc_request(&self, id: u64) -> bool {
+        self.doc_requests
+            .with_value(|r| r.iter().any(|x| x.0 == id))
+    }
+
+    /// Chunks done of a document part at a worker: a signal of its own, so that the list
+    /// of documents is not redrawn for every chunk.
+    pub(super) fn doc_progress(&self, id: u64, done: usize, total: usize) {
+        let Some(i) = self
+            .doc_requests
+            .with_value(|r| r.iter().find(|x| x.0 == id).map(|x| x.1))
+        else {
+            return;
+        };
+        self.doc_chunk.update(|c| {
+            c.retain(|x| x.0 != i);
+            c.push((i, done, total));
         });
     }
 
-    /// Chunks done of the running document's part: a signal of its own, so that the list
-    /// of documents is not redrawn for every chunk.
-    pub(super) fn doc_progress(&self, done: usize, total: usize) {
-        self.doc_chunk.set((done, total));
-    }
-
-    /// The worker's answer for the running document (or part): its result or why it failed.
-    pub(super) fn doc_finished(&self, outcome: Result<RunResult, String>) {
+    /// A worker's answer for a document (or part): its result or why it failed.
+    pub(super) fn doc_finished(self, id: u64, outcome: Result<RunResult, String>) {
+        let Some(i) = self
+            .doc_requests
+            .try_update_value(|r| {
+                let at = r.iter().position(|x| x.0 == id)?;
+                Some(r.remove(at).1)
+            })
+            .flatten()
+        else {
+            return;
+        };
+        self.slots.update_value(|s| {
+            for x in s.iter_mut().filter(|x| x.busy == Some(id)) {
+                x.busy = None;
+            }
+        });
+        self.doc_chunk.update(|c| c.retain(|x| x.0 != i));
         self.docs.update(|d| {
-            let Some(i) = d.running else { return };
+            d.running.retain(|&x| x != i);
             let doc = &mut d.docs[i];
             match outcome {
                 Ok(r) => {
@@ -371,21 +453,16 @@ impl Ui {
                         let mut whole = doc.partial.take().unwrap_or_default();
                         whole.text = std::mem::take(&mut doc.text);
                         doc.result = Some(whole);
-                        d.running = None;
                     }
                 }
                 Err(e) => {
                     doc.error = Some(e);
                     doc.text = String::new();
                     doc.partial = None;
-                    d.running = None;
                 }
             }
         });
-        if !self.docs.with_untracked(|d| d.cancelled) {
-            self.send_next_doc();
-            self.read_ahead();
-        }
+        self.dispatch_docs();
         self.tick_triples(false);
     }
 
@@ -402,15 +479,21 @@ impl Ui {
     /// Stops after the chunk under way: the documents done stay, the rest are marked, and
     /// files not read to their end stay unread.
     fn cancel_docs(&self) {
-        self.send(&ToWorker::Cancel);
-        self.latest_doc.set_value(self.fresh_id());
+        let slots = self.slots.with_value(|s| s.len());
+        for k in 0..slots {
+            self.post_to(k, &ToWorker::Cancel);
+        }
+        self.doc_requests.update_value(|r| r.clear());
+        self.slots
+            .update_value(|s| s.iter_mut().for_each(|x| x.busy = None));
+        self.doc_chunk.set(Vec::new());
         let unread: Vec<usize> = self
             .readings
             .try_update_value(|r| r.drain(..).map(|x| x.file).collect())
             .unwrap_or_default();
         self.docs.update(|d| {
             d.cancelled = true;
-            d.running = None;
+            d.running.clear();
             d.finished_ms = page_now();
             for x in d.docs.iter_mut().filter(|x| !x.answered()) {
                 x.cancelled = true;
@@ -529,6 +612,7 @@ fn add_read_docs(d: &mut Docs, file: usize, got: Vec<ReadDoc>, fault: Option<Str
             sent: (0, 0),
             part: None,
             partial: None,
+            slot: None,
             result: None,
             error: None,
             cancelled: false,
@@ -677,14 +761,14 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
     };
     let server = move || ui.backend.get() == Backend::Server;
     let summary = move || {
-        let chunk = ui.doc_chunk.get();
+        let chunks = ui.doc_chunk.get();
         ui.docs.with(|d| {
             if d.docs.is_empty() && d.files.is_empty() {
                 return None;
             }
             let total = d.bytes_total().max(1);
-            let done_bytes = d.bytes_finished(chunk).min(total);
-            let running = d.running.is_some() || ui.reading_now.get_value();
+            let done_bytes = d.bytes_finished(&chunks).min(total);
+            let running = !d.running.is_empty() || ui.reading_now.get_value();
             let now = if running { page_now() } else { d.finished_ms };
             let secs = ((now - d.started_ms) / 1000.0).max(0.001);
             let finished = d.finished();
@@ -707,9 +791,11 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
             // For benchmarks: the run's wall time once it has finished.
             let elapsed = (!running && d.finished_ms > 0.0)
                 .then(|| format!("{:.1}", d.finished_ms - d.started_ms));
+            // The workers documents go to (the pool's size).
+            let workers = ui.slots.with_value(|s| s.len());
             Some(view! {
                 <p class="docs-progress" data-elapsed-ms=elapsed data-finished=finished
-                    data-sentences=d.sentences>
+                    data-sentences=d.sentences data-workers=workers>
                     <progress id="docs-progress" max=total value=done_bytes></progress>
                     {format!(" {} of {} · {state}", grouped(finished), counted(d.docs.len(), "document", "documents"))}
                 </p>
@@ -797,12 +883,12 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
                                 counted(rels, "relation", "relations")
                             ),
                             (None, Some(e)) => format!("failed: {e}"),
-                            _ => x.state(d.running == Some(i)).to_string(),
+                            _ => x.state(d.running.contains(&i)).to_string(),
                         };
                         DocRow {
                             i,
                             n: x.n,
-                            state: x.state(d.running == Some(i)),
+                            state: x.state(d.running.contains(&i)),
                             entities: ents,
                             relations: rels,
                             preview: x.preview.clone(),
@@ -925,7 +1011,7 @@ pub(super) fn Documents(ui: Ui) -> impl IntoView {
                     <input id="csv-column" type="text" size="10" prop:value=move || ui.csv_column.get()
                         on:input=move |ev| ui.csv_column.set(event_target_value(&ev)) />
                 </label>
-                <button id="docs-cancel" disabled=move || ui.docs.with(|d| d.running.is_none())
+                <button id="docs-cancel" disabled=move || ui.docs.with(|d| d.running.is_empty())
                     on:click=move |_| ui.cancel_docs()>"Cancel"</button>
                 <button id="export-jsonl" disabled=move || !any_done() on:click=move |_| ui.export("jsonl")>"Export JSONL"</button>
                 <button id="export-brat" disabled=move || !any_done() on:click=move |_| ui.export("brat")>"Export brat (.zip)"</button>

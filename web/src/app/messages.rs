@@ -17,7 +17,7 @@ use crate::query::Backend::WebGpu;
 use crate::remote;
 
 /// The worker script trunk emits (`data-loader-shim` on the worker's link).
-const WORKER_URL: &str = "./mge-worker_loader.js";
+pub(super) const WORKER_URL: &str = "./mge-worker_loader.js";
 /// How long the worker may take to start before the page gives up on it.
 const WORKER_START_LIMIT: Duration = Duration::from_secs(30);
 
@@ -237,14 +237,14 @@ impl Ui {
                     }
                 });
             }
-            FromWorker::Progress { id, done, total } if id == self.latest_doc.get_value() => {
-                self.doc_progress(done, total);
+            FromWorker::Progress { id, done, total } if self.is_doc_request(id) => {
+                self.doc_progress(id, done, total);
             }
-            FromWorker::Done { id, result } if id == self.latest_doc.get_value() => {
-                self.doc_finished(Ok(*result));
+            FromWorker::Done { id, result } if self.is_doc_request(id) => {
+                self.doc_finished(id, Ok(*result));
             }
-            FromWorker::Failed { id, error } if id == self.latest_doc.get_value() => {
-                self.doc_finished(Err(error));
+            FromWorker::Failed { id, error } if self.is_doc_request(id) => {
+                self.doc_finished(id, Err(error));
             }
             FromWorker::Progress { id, done, total } if id == self.latest_extract.get_value() => {
                 self.run_progress.set(Some((done, total)));

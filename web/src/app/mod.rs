@@ -13,6 +13,7 @@ mod browser;
 mod documents;
 mod input;
 mod messages;
+mod pool;
 mod results;
 mod state;
 mod status;

@@ -8,6 +8,7 @@ use web_sys::Worker;
 
 use super::browser::save_file;
 use super::documents::{Docs, Reading};
+use super::pool::Slot;
 use crate::linking::{Focus, Linked};
 use crate::models::{ModelKey, ANALYZE_MAX_CHARS, BENCH_SENTENCE, BENCH_SENTENCES_URL, MAX_CHARS};
 use crate::protocol::{BenchReport, GpuChoice, LoadStage, ModelInfo, RunResult, ToWorker};
@@ -107,7 +108,7 @@ pub(super) struct Ui {
     pub(super) pinned: RwSignal<Option<Focus>>,
     pub(super) focus: Memo<Option<Focus>>,
     pub(super) linked: Memo<Linked>,
-    /// The visitor's documents, the id of the request for the running one, the CSV column
+    /// The visitor's documents, the CSV column
     /// to read, whether files are dragged over the page, and a note about opening one.
     pub(super) docs: RwSignal<Docs>,
     /// The files still being read (the first is read next), and whether a read is under way.
@@ -116,8 +117,13 @@ pub(super) struct Ui {
     /// Bumped when the table of all triples may redraw, and when it last was (page ms).
     pub(super) triples_tick: RwSignal<u64>,
     pub(super) triples_tick_ms: StoredValue<f64>,
-    pub(super) latest_doc: StoredValue<u64>,
-    pub(super) doc_chunk: RwSignal<(usize, usize)>,
+    /// The workers documents go to, the requests out for documents (id, document), and
+    /// the chunks done of each running document's part (document, done, all).
+    pub(super) slots: StoredValue<Vec<Slot>, LocalStorage>,
+    pub(super) doc_requests: StoredValue<Vec<(u64, usize)>>,
+    pub(super) doc_chunk: RwSignal<Vec<(usize, usize, usize)>>,
+    /// Workers for documents the link asks for (`?workers=N`; otherwise one per core).
+    pub(super) workers_wanted: Option<usize>,
     pub(super) csv_column: RwSignal<String>,
     pub(super) drop_active: RwSignal<bool>,
     pub(super) docs_note: RwSignal<Option<String>>,
@@ -172,8 +178,10 @@ impl Ui {
             reading_now: StoredValue::new(false),
             triples_tick: RwSignal::new(0),
             triples_tick_ms: StoredValue::new(0.0),
-            latest_doc: StoredValue::new(0),
-            doc_chunk: RwSignal::new((0, 0)),
+            slots: StoredValue::new_local(Vec::new()),
+            doc_requests: StoredValue::new(Vec::new()),
+            doc_chunk: RwSignal::new(Vec::new()),
+            workers_wanted: q.workers,
             csv_column: RwSignal::new("text".to_string()),
             drop_active: RwSignal::new(false),
             docs_note: RwSignal::new(None),
