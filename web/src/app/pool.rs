@@ -129,15 +129,8 @@ impl Ui {
     /// A message from document worker `k`.
     fn on_pool_message(self, k: usize, msg: FromWorker) {
         match msg {
-            FromWorker::Hello { .. } => {
-                self.slots.update_value(|s| {
-                    if let Some(x) = s.get_mut(k) {
-                        x.ready = true;
-                    }
-                });
-                self.dispatch_docs();
-            }
-            FromWorker::Loaded { .. } => {
+            // Started (then told which model to load), or its model loaded.
+            FromWorker::Hello { .. } | FromWorker::Loaded { .. } => {
                 self.slots.update_value(|s| {
                     if let Some(x) = s.get_mut(k) {
                         x.ready = true;
