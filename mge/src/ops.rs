@@ -63,14 +63,18 @@ pub fn fast_exp(x: f32) -> f32 {
     let tiny = x < -80.0;
     let x = x.clamp(-80.0, 88.0);
     // Round to nearest with the 1.5·2^23 trick: no `floor` call on targets without SSE4.1.
+    // The rounded integer also sits in the low mantissa bits of `t`, so it is read from
+    // there: Rust's saturating `f32 as i32` is not vectorized (a scalar conversion per lane).
     const MAGIC: f32 = 12_582_912.0;
-    let k = (x * LOG2E + MAGIC) - MAGIC;
+    let t = x * LOG2E + MAGIC;
+    let k = t - MAGIC;
+    let ki = t.to_bits() as i32 - MAGIC.to_bits() as i32;
     let r = x - k * LN2_HI - k * LN2_LO;
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    let e = p * f32::from_bits(((k as i32 + 127) as u32) << 23);
+    let e = p * f32::from_bits(((ki + 127) as u32) << 23);
     if tiny {
         0.0
     } else {
