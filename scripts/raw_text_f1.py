@@ -10,6 +10,14 @@ sentence's final `.`, `?` or `!`, which leaves the splitter nothing to cut at. G
 and relations are mapped to character offsets of that document; an entity counts when its
 character span and type match, a relation when its type and both entities match.
 
+`score` prints that exact score, then the score with the full stop that ends a sentence
+left out of every span that ends on it, gold and predicted alike. The datasets' tokenizers
+glued some sentences' final full stop to the last word (CoNLL04 writes `Boise.`, `Neil
+Estes.`), so their gold mentions end on it; the extractor leaves a sentence's full stop out
+of a mention, as a reader would, unless the word is an abbreviation. The second score
+counts `Boise` for `Boise.` and `Mass` for `Mass.` when either ends the sentence, and
+nothing else changes.
+
     scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok] [--lines]
 
 `--lines` puts each sentence on a line of its own in one JSONL document, for
@@ -82,7 +90,7 @@ def detokenize(tokens):
 
 def make(data_path, text_path, gold_path, runon, detok=False, lines=False):
     sentences = json.load(open(data_path))
-    text, entities, relations, starts_of_sentences = "", [], [], []
+    text, entities, relations, starts_of_sentences, ends_of_sentences = "", [], [], [], []
     for s in sentences:
         tokens = list(s["tokens"])
         if runon and tokens and tokens[-1] in (".", "?", "!"):
@@ -102,6 +110,8 @@ def make(data_path, text_path, gold_path, runon, detok=False, lines=False):
                 starts[m] = len(text)
                 ends[m] = len(text) + len(piece)
             text += piece
+        if pieces:
+            ends_of_sentences.append(len(text))
         spans = []
         for e in s["entities"]:
             if e["end"] > len(tokens):
@@ -119,7 +129,7 @@ def make(data_path, text_path, gold_path, runon, detok=False, lines=False):
         f.write((json.dumps({"text": text}) if lines else text) + "\n")
     with open(gold_path, "w") as f:
         json.dump({"entities": entities, "relations": relations,
-                   "sentences": starts_of_sentences}, f)
+                   "sentences": starts_of_sentences, "ends": ends_of_sentences}, f)
 
 
 def boundaries(gold_path, segments_path, show):
@@ -148,21 +158,41 @@ def f1(predicted, gold):
 
 
 def score(gold_path, pred_path):
+    """Exact character spans, and again with each sentence's final full stop left out of
+    every span on both sides (see the module documentation)."""
     gold = json.load(open(gold_path))
-    gold_entities = {tuple(e) for e in gold["entities"]}
-    gold_relations = {(tuple(h), tuple(t), r) for h, t, r in gold["relations"]}
-    entities, relations = set(), set()
-    for line in open(pred_path):
-        doc = json.loads(line)
-        found = doc["entities"]
-        key = lambda e: (e["start"], e["end"], e["type"])
-        entities.update(key(e) for e in found)
-        for r in doc["relations"]:
-            relations.add((key(found[r["head"]]), key(found[r["tail"]]), r["type"]))
-    print(
-        f"entities {len(entities)} F1 {f1(entities, gold_entities):.2f}  "
-        f"relations {len(relations)} F1 {f1(relations, gold_relations):.2f}"
-    )
+    text = open(gold_path[: -len(".gold")] + ".txt").read() if gold_path.endswith(".gold") else ""
+    if text.startswith('{"text"'):
+        text = json.loads(text)["text"]
+    ends = set(gold.get("ends", []))
+
+    def without_final_stop(span):
+        start, end, kind = span
+        if end in ends and text[end - 1 : end] == ".":
+            end -= 1
+            while end > start and text[end - 1] == " ":
+                end -= 1
+        return (start, end, kind)
+
+    def sets(norm):
+        ge = {norm(tuple(e)) for e in gold["entities"]}
+        gr = {(norm(tuple(h)), norm(tuple(t)), r) for h, t, r in gold["relations"]}
+        pe, pr = set(), set()
+        for line in open(pred_path):
+            doc = json.loads(line)
+            found = doc["entities"]
+            key = lambda e: norm((e["start"], e["end"], e["type"]))
+            pe.update(key(e) for e in found)
+            for r in doc["relations"]:
+                pr.add((key(found[r["head"]]), key(found[r["tail"]]), r["type"]))
+        return ge, gr, pe, pr
+
+    ge, gr, pe, pr = sets(lambda span: span)
+    line = f"entities {len(pe)} F1 {f1(pe, ge):.2f}  relations {len(pr)} F1 {f1(pr, gr):.2f}"
+    if ends and text:
+        ge, gr, pe, pr = sets(without_final_stop)
+        line += f"  (final stop left out: {f1(pe, ge):.2f} / {f1(pr, gr):.2f})"
+    print(line)
 
 
 def score_fixture(fixture_path, model, pred_path):
