@@ -1,6 +1,9 @@
 //! The inference engine's packed matrix products (f32, and int8 where this processor has
-//! the instructions for it) against candle's `matmul` on the shapes of one ~38-sub-token
-//! sentence through MiniLM-L6 (QKV, FFN up, FFN down) and the gates.
+//! the instructions for it) against candle's `matmul` and two GEMM crates called directly
+//! (`gemm`, which candle uses, and `matrixmultiply`), each given the weights once in the
+//! layout it reads fastest (`input × output`, row-major), on the shapes of one
+//! ~38-sub-token sentence through MiniLM-L6 (QKV, FFN up, FFN down) and the gates. Neither
+//! crate keeps packed weights between calls; both pack per call.
 //!
 //! Run: `RAYON_NUM_THREADS=1 cargo bench -p mge --bench gemm`; `MGE_ISA=avx2` runs the f32
 //! kernel of AVX2-only processors on an AVX-512 one.
@@ -33,6 +36,80 @@ fn benches(c: &mut Criterion) {
                 b.iter(|| q.forward_into(&x, rows, &mut out))
             });
         }
+        // The weights transposed once, as a caller of a GEMM crate would keep them.
+        let mut wkn = vec![0f32; input * output];
+        for (n, row) in w.chunks_exact(input).enumerate() {
+            for (k, &v) in row.iter().enumerate() {
+                wkn[k * output + n] = v;
+            }
+        }
+        let gemm_crate = |out: &mut [f32]| {
+            // SAFETY: every pointer covers the `rows × input`, `input × output` and
+            // `rows × output` row-major matrices the strides describe.
+            unsafe {
+                gemm::gemm(
+                    rows,
+                    output,
+                    input,
+                    out.as_mut_ptr(),
+                    1,
+                    output as isize,
+                    false,
+                    x.as_ptr(),
+                    1,
+                    input as isize,
+                    wkn.as_ptr(),
+                    1,
+                    output as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                )
+            }
+        };
+        let matrixmultiply = |out: &mut [f32]| {
+            // SAFETY: as above.
+            unsafe {
+                matrixmultiply::sgemm(
+                    rows,
+                    input,
+                    output,
+                    1.0,
+                    x.as_ptr(),
+                    input as isize,
+                    1,
+                    wkn.as_ptr(),
+                    output as isize,
+                    1,
+                    0.0,
+                    out.as_mut_ptr(),
+                    output as isize,
+                    1,
+                )
+            }
+        };
+        // Each call computes the same product as the engine's kernel before it is timed.
+        let want = packed.forward(&x, rows);
+        for (what, f) in [
+            ("gemm", &gemm_crate as &dyn Fn(&mut [f32])),
+            ("matrixmultiply", &matrixmultiply),
+        ] {
+            f(&mut out);
+            let diff = out
+                .iter()
+                .zip(&want)
+                .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(diff < 1e-2, "{what} differs from the engine by {diff}");
+        }
+        g.bench_function(format!("{name}_gemm_crate"), |b| {
+            b.iter(|| gemm_crate(&mut out))
+        });
+        g.bench_function(format!("{name}_matrixmultiply"), |b| {
+            b.iter(|| matrixmultiply(&mut out))
+        });
         let xt = Tensor::from_vec(x.clone(), (rows, input), &Device::Cpu).unwrap();
         let wt = Tensor::from_vec(w.clone(), (output, input), &Device::Cpu).unwrap();
         g.bench_function(format!("{name}_candle"), |b| {
