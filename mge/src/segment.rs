@@ -618,7 +618,17 @@ pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<
             // At the very end a lone letter's stop is the sentence's (`amphotericin B.`,
             // `vitamin C.`): a sentence does not end on a name's initial.
             let initial = i - start == 1 && chars[start].is_alphabetic();
-            if !ends_sentence || inner_stop || (!initial && is_abbreviation(&chars[start..i])) {
+            // A state's abbreviation keeps its stop too (`in Amherst, Mass.`), which the
+            // library's list lacks where the word is also a common one.
+            let state = || {
+                let word: String = chars[start..=i].iter().collect();
+                STATES.contains(&word.as_str())
+            };
+            if !ends_sentence
+                || inner_stop
+                || (!initial && is_abbreviation(&chars[start..i]))
+                || state()
+            {
                 i += 1;
             }
         }
@@ -1052,6 +1062,11 @@ mod tests {
         assert_eq!(
             word_texts("He moved to Nashville, Tenn."),
             ["He", "moved", "to", "Nashville", ",", "Tenn."]
+        );
+        // Also a state's abbreviation that is a common word as well.
+        assert_eq!(
+            word_texts("She teaches in Amherst, Mass."),
+            ["She", "teaches", "in", "Amherst", ",", "Mass."]
         );
         assert_eq!(
             word_texts("e.g. this, i.e. that"),
