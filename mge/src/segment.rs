@@ -142,7 +142,7 @@ const WEEKDAYS: &[&str] = &[
 
 /// Words the training text (CoNLL04 and SciERC train) writes in lower case and capitalizes
 /// after a sentence's first word at most a tenth as often, one per line, sorted; written by
-/// `scripts/make_lowercase_words.py`.
+/// `scripts/make_segmenter_words.py`.
 const LOWERCASE_WORDS: &str = include_str!("../data/lowercase-words.txt");
 
 /// Whether `word` (any case) is one of [`LOWERCASE_WORDS`]: a common word, not a name. The
@@ -157,7 +157,7 @@ pub fn is_common_lowercase(word: &str) -> bool {
 
 /// Capitalized words that begin many training sentences and that the training text writes in
 /// lower case inside a sentence (`The`, `In`, `We`), one per line, sorted; written by
-/// `scripts/make_sentence_starters.py`.
+/// `scripts/make_segmenter_words.py`.
 const SENTENCE_STARTERS: &str = include_str!("../data/sentence-starters.txt");
 
 /// Words a stretch of text must exceed before it is searched for sentences that run on
