@@ -141,7 +141,7 @@ def boundaries(gold_path, segments_path, show):
     if len(docs) != 1:
         sys.exit(f"{segments_path}: expected one document, found {len(docs)}")
     got = {s["start"] for s in docs[0]["sentences"][1:]}
-    text = open(gold_path.replace(".gold", ".txt")).read() if show else ""
+    text = text_beside(gold_path) if show else ""
     hits = len(want & got)
     print(f"boundaries: {len(want)} in the dataset, {len(got)} cut, {hits} right: "
           f"recall {100 * hits / max(len(want), 1):.1f}, precision {100 * hits / max(len(got), 1):.1f}")
@@ -157,41 +157,43 @@ def f1(predicted, gold):
     return 100 * 2 * p * r / (p + r) if p + r else 0.0
 
 
+def text_beside(gold_path):
+    """The text that `make` wrote beside GOLD (`X.gold` → `X.txt`), as one string."""
+    text = open(gold_path.replace(".gold", ".txt")).read()
+    return json.loads(text)["text"] if text.startswith('{"text"') else text
+
+
 def score(gold_path, pred_path):
     """Exact character spans, and again with each sentence's final full stop left out of
     every span on both sides (see the module documentation)."""
     gold = json.load(open(gold_path))
-    text = open(gold_path[: -len(".gold")] + ".txt").read() if gold_path.endswith(".gold") else ""
-    if text.startswith('{"text"'):
-        text = json.loads(text)["text"]
-    ends = set(gold.get("ends", []))
-
-    def without_final_stop(span):
-        start, end, kind = span
-        if end in ends and text[end - 1 : end] == ".":
-            end -= 1
-            while end > start and text[end - 1] == " ":
-                end -= 1
-        return (start, end, kind)
-
-    def sets(norm):
-        ge = {norm(tuple(e)) for e in gold["entities"]}
-        gr = {(norm(tuple(h)), norm(tuple(t)), r) for h, t, r in gold["relations"]}
-        pe, pr = set(), set()
-        for line in open(pred_path):
-            doc = json.loads(line)
-            found = doc["entities"]
-            key = lambda e: norm((e["start"], e["end"], e["type"]))
-            pe.update(key(e) for e in found)
-            for r in doc["relations"]:
-                pr.add((key(found[r["head"]]), key(found[r["tail"]]), r["type"]))
-        return ge, gr, pe, pr
-
-    ge, gr, pe, pr = sets(lambda span: span)
+    ge = {tuple(e) for e in gold["entities"]}
+    gr = {(tuple(h), tuple(t), r) for h, t, r in gold["relations"]}
+    pe, pr = set(), set()
+    for line in open(pred_path):
+        doc = json.loads(line)
+        found = doc["entities"]
+        key = lambda e: (e["start"], e["end"], e["type"])
+        pe.update(key(e) for e in found)
+        for r in doc["relations"]:
+            pr.add((key(found[r["head"]]), key(found[r["tail"]]), r["type"]))
     line = f"entities {len(pe)} F1 {f1(pe, ge):.2f}  relations {len(pr)} F1 {f1(pr, gr):.2f}"
-    if ends and text:
-        ge, gr, pe, pr = sets(without_final_stop)
-        line += f"  (final stop left out: {f1(pe, ge):.2f} / {f1(pr, gr):.2f})"
+    ends = set(gold.get("ends", []))
+    if ends and gold_path.endswith(".gold"):
+        text = text_beside(gold_path)
+
+        def span(s):
+            start, end, kind = s
+            if end in ends and text[end - 1 : end] == ".":
+                end -= 1
+                while end > start and text[end - 1] == " ":
+                    end -= 1
+            return (start, end, kind)
+
+        entities = lambda es: {span(e) for e in es}
+        relations = lambda rs: {(span(h), span(t), r) for h, t, r in rs}
+        line += (f"  (final stop left out: {f1(entities(pe), entities(ge)):.2f} / "
+                 f"{f1(relations(pr), relations(gr)):.2f})")
     print(line)
 
 
