@@ -26,10 +26,12 @@ MIN_LOWER = 2
 MAX_CAPITALIZED_SHARE = 0.1
 # sentence-starters.txt: the first word of at least STARTER_MIN_FIRST sentences, seen in
 # lower case inside sentences at least STARTER_MIN_LOWER times, and capitalized there at
-# most STARTER_MAX_CAPITALIZED_SHARE as often.
+# most STARTER_MAX_CAPITALIZED_SHARE as often; or the first word of at least
+# STARTER_ONLY_FIRST sentences and never seen inside one (`Furthermore`, `Moreover`).
 STARTER_MIN_FIRST = 3
-STARTER_MIN_LOWER = 20
+STARTER_MIN_LOWER = 2
 STARTER_MAX_CAPITALIZED_SHARE = 0.2
+STARTER_ONLY_FIRST = 5
 # Tokens after which a capital says nothing (a quotation or a bracket may open a sentence).
 OPENERS = {"``", '"', "(", ":", "''", ".", "-LRB-", "--", ";"}
 
@@ -40,12 +42,15 @@ def title_case(w):
 
 def main(paths):
     first, lower, capitalized = collections.Counter(), collections.Counter(), collections.Counter()
+    inside = collections.Counter()
     for path in paths:
         for sentence in json.load(open(path)):
             tokens = sentence["tokens"]
             if tokens:
                 first[tokens[0]] += 1
             for i, w in enumerate(tokens):
+                if i > 0:
+                    inside[w.lower()] += 1
                 if not w.isascii() or not w.isalpha():
                     continue
                 if w.islower():
@@ -60,8 +65,11 @@ def main(paths):
         "sentence-starters.txt": sorted(
             w for w, n in first.items()
             if n >= STARTER_MIN_FIRST and w.isascii() and w.isalpha() and title_case(w)
-            and lower[w.lower()] >= STARTER_MIN_LOWER
-            and capitalized[w.lower()] <= STARTER_MAX_CAPITALIZED_SHARE * lower[w.lower()]
+            and (
+                lower[w.lower()] >= STARTER_MIN_LOWER
+                and capitalized[w.lower()] <= STARTER_MAX_CAPITALIZED_SHARE * lower[w.lower()]
+                or n >= STARTER_ONLY_FIRST and inside[w.lower()] == 0
+            )
         ),
     }
     data = Path(__file__).resolve().parent.parent / "mge" / "data"
