@@ -4,10 +4,10 @@
 The sentences below were written for this project (they are not taken from a dataset) and
 are typed as a person types them: no space before `,` or `.`, abbreviations with their full
 stops (`U.S.`, `Calif.`, `Inc.`, `Jr.`, `Dr.`, `Sept. 12, 1998`, `e.g.`, `et al.`, `Fig. 3`),
-initials in names (`J. R. R. Tolkien`), possessives, quotes and parentheses. Each one has at
-least one such hard case for a sentence splitter and a tokenizer. News sentences follow the
-CoNLL04 schema, science sentences the SciERC schema, medical case-report sentences the ADE
-schema.
+initials in names (`J. R. R. Tolkien`), possessives, quotes, parentheses, web and e-mail
+addresses. Each one has at least one such hard case for a sentence splitter and a
+tokenizer. News sentences follow the CoNLL04 schema, science sentences the SciERC schema,
+medical case-report sentences the ADE schema.
 
 Entities are written here by their surface text (plus an occurrence index when the same
 string occurs more than once in the sentence); relations name their head and tail the same
@@ -98,6 +98,7 @@ HARD_CASES = {
     "drug before a hyphen": r"\b[A-Za-z]+-(?:induced|associated|related)\b",
     "dose abbreviation": r"\b(?:b\.i\.d|t\.i\.d|q\.d|i\.v|p\.o)\.",
     "dose": r"\d(?:\.\d+)? ?(?:mg|g|mmol)\b",
+    "web or e-mail address": r"https?://\S|\bwww\.\S|\w@\w",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -343,6 +344,20 @@ SENTENCES = [
      [("Mabel Fontenot", "Live_In", "Lafayette"),
       ("Mabel Fontenot", "Live_In", "La."),
       ("Lafayette", "Located_In", "La.")]),
+    ("news-43", "conll04",
+     "Dana Whitfield of Corvane Systems Inc. in Boise, Idaho, answers questions at "
+     "press@corvane.example.com.",
+     [("Dana Whitfield", "Peop"), ("Corvane Systems Inc.", "Org"), ("Boise", "Loc"),
+      ("Idaho", "Loc")],
+     [("Dana Whitfield", "Work_For", "Corvane Systems Inc."),
+      ("Corvane Systems Inc.", "OrgBased_In", "Boise"),
+      ("Corvane Systems Inc.", "OrgBased_In", "Idaho"),
+      ("Boise", "Located_In", "Idaho")]),
+    ("news-44", "conll04",
+     "The full text of Gov. Ruth Alvarado's speech in Santa Fe is at "
+     "https://www.example.org/news/2024/alvarado-speech.html (PDF).",
+     [("Ruth Alvarado", "Peop"), ("Santa Fe", "Loc")],
+     []),
 
     # ---------------------------------------------------------------- science, SciERC
     ("sci-01", "scierc",

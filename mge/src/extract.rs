@@ -1385,6 +1385,22 @@ mod tests {
     }
 
     #[test]
+    fn web_and_mail_addresses_are_never_part_of_an_entity() {
+        // Threshold 0: every span is proposed, addresses and their pieces among them.
+        let text = "Write to press@apple.com or see https://www.apple.com/news today. Mary \
+                    works for Acme Corp. (www.acme.com) in Boston.";
+        let r = extractor(0.0).extract(text).unwrap();
+        let texts: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
+        assert!(texts.contains(&"Boston"), "{texts:?}");
+        for t in &texts {
+            assert!(
+                !t.contains('@') && !t.contains("www") && !t.contains("//") && !t.contains("com"),
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
     fn empty_and_blank_text_give_empty_results() {
         let ex = extractor(0.5);
         for t in ["", "   \n\t "] {

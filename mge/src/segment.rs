@@ -586,6 +586,8 @@ pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<
     let last_stop = chars.iter().rposition(|c| !c.is_whitespace());
     let mut out = Vec::new();
     let mut i = 0;
+    // Where the whitespace-delimited token at `i` ends, and whether it holds an `@`.
+    let mut token = (0, false);
     while i < chars.len() {
         if chars[i].is_whitespace() {
             i += 1;
@@ -596,6 +598,31 @@ pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<
             out.push((i, i + len));
             i += len;
             continue;
+        }
+        // A web or e-mail address is one word, whatever punctuation it holds; punctuation
+        // that ends the sentence or closes a bracket after it is not part of it. Checked
+        // only where a whitespace-delimited token or a bracket or quote begins, on tokens
+        // that can hold one, so that long runs without spaces stay linear.
+        if i >= token.0 {
+            let end = chars[i..]
+                .iter()
+                .position(|c| c.is_whitespace())
+                .map_or(chars.len(), |k| i + k);
+            token = (end, chars[i..end].contains(&'@'));
+        }
+        let opens = i == 0
+            || chars[i - 1].is_whitespace()
+            || "([{<\"'\u{201c}\u{2018}\u{ab}".contains(chars[i - 1]);
+        if opens && token.0 - i <= MAX_ADDRESS && (token.1 || address_prefix(&chars[i..token.0])) {
+            let mut k = token.0;
+            while k > i && ".,;:!?)]}>'\"\u{bb}\u{201d}\u{2019}".contains(chars[k - 1]) {
+                k -= 1;
+            }
+            if is_web_address(&chars[i..k].iter().collect::<String>()) {
+                out.push((i, k));
+                i = k;
+                continue;
+            }
         }
         // A word: letters and digits, and the joiners between them.
         let start = i;
@@ -655,6 +682,50 @@ fn is_abbreviation(word: &[char]) -> bool {
     sentencex::segment("en", &probe).len() == 1
 }
 
+/// The longest web or e-mail address [`words`] keeps as one word.
+const MAX_ADDRESS: usize = 2048;
+
+/// Whether `chars` begin as a web address can (`http`, `ftp`, `www.`, in any case).
+fn address_prefix(chars: &[char]) -> bool {
+    let head: String = chars
+        .iter()
+        .take(4)
+        .flat_map(|c| c.to_lowercase())
+        .collect();
+    head == "http" || head == "www." || head.starts_with("ftp")
+}
+
+/// Whether a word is a web address (`https://…`, `www.…`) or an e-mail address
+/// (`press@example.com`). No dataset has one inside an entity, so [`trim_span`] leaves them
+/// out; a company's name written as a domain (`Amazon.com`) is not one.
+pub fn is_web_address(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    for scheme in ["http://", "https://", "ftp://"] {
+        if let Some(rest) = lower.strip_prefix(scheme) {
+            return rest.chars().next().is_some_and(char::is_alphanumeric);
+        }
+    }
+    if let Some(rest) = lower.strip_prefix("www.") {
+        return rest.contains('.') && rest.chars().next().is_some_and(char::is_alphanumeric);
+    }
+    let mut parts = lower.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    !local.is_empty()
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "._%+-".contains(c))
+        && labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
+        && labels
+            .last()
+            .is_some_and(|l| l.chars().all(char::is_alphabetic))
+}
+
 /// Whether a word (its text) is made of punctuation only: ASCII punctuation and the
 /// common typographic marks (dashes, ellipsis, curly quotes, guillemets). Symbols such as
 /// emoji or `©` are not punctuation.
@@ -669,8 +740,9 @@ pub fn is_punctuation(word: &str) -> bool {
 /// Trims a span, given as the texts of its words, to where an entity can begin and end:
 /// punctuation no dataset puts at an entity's edge (commas, a sentence's full stop, colons,
 /// dashes, the possessive `'s`, a bracket or quote without its partner inside the span) is
-/// dropped from both ends. Returns the kept word range, or `None` when nothing is left or
-/// only titles and place prefixes are (`Mr.`, `Lt. Col.`, the `Ft.` of `Ft. Worth`).
+/// dropped from both ends, and so is a web or e-mail address. Returns the kept word range,
+/// or `None` when nothing is left, when only titles and place prefixes are (`Mr.`, `Lt.
+/// Col.`, the `Ft.` of `Ft. Worth`), or when an address is left inside.
 pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
     let (mut a, mut b) = (0, words.len());
     loop {
@@ -690,6 +762,9 @@ pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
             // word of a place's name names nothing by itself (no dataset has such a
             // mention).
             return None;
+        } else if inside.iter().any(|w| is_web_address(w)) {
+            // An address inside: no dataset's entity holds one.
+            return None;
         } else {
             return Some((a, b));
         }
@@ -700,6 +775,9 @@ pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
 fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
     let lower = word.to_lowercase();
     if !leading && (lower == "'s" || lower == "\u{2019}s") {
+        return true;
+    }
+    if is_web_address(word) {
         return true;
     }
     if !is_punctuation(word) {
@@ -1012,6 +1090,55 @@ mod tests {
         assert_eq!(sentences(text, Segmenter::Lines).len(), 2);
         assert!(sentences("  \n\t ", Segmenter::Rules).is_empty());
         assert!(sentences("", Segmenter::Unicode).is_empty());
+    }
+
+    #[test]
+    fn web_and_mail_addresses_are_one_word_and_never_an_entity_edge() {
+        assert_eq!(
+            word_texts("See https://www.apple.com/newsroom/2024/ or write to press@apple.com."),
+            [
+                "See",
+                "https://www.apple.com/newsroom/2024/",
+                "or",
+                "write",
+                "to",
+                "press@apple.com",
+                "."
+            ]
+        );
+        assert_eq!(
+            word_texts("(WWW.Example.org), \"a.b@mail.example.co.uk\" and Amazon.com Inc."),
+            [
+                "(",
+                "WWW.Example.org",
+                ")",
+                ",",
+                "\"",
+                "a.b@mail.example.co.uk",
+                "\"",
+                "and",
+                "Amazon.com",
+                "Inc."
+            ]
+        );
+        for not_one in [
+            "Amazon.com",
+            "www.",
+            "http://",
+            "a@b",
+            "@home",
+            "x@y.1",
+            "U.S.",
+        ] {
+            assert!(!is_web_address(not_one), "{not_one}");
+        }
+        assert_eq!(trim_span(&["press@apple.com"]), None);
+        assert_eq!(trim_span(&["Apple", "www.apple.com"]), Some((0, 1)));
+        assert_eq!(trim_span(&["https://x.org", "Apple", "Inc."]), Some((1, 3)));
+        assert_eq!(trim_span(&["to", "a@b.com", "or"]), None);
+        // Runs without spaces stay linear (each token's end is found once).
+        let long = "a,".repeat(200_000) + "(b@c.de";
+        assert_eq!(words(&long, true).len(), 400_002);
     }
 
     #[test]
