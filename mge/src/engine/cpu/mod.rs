@@ -343,9 +343,9 @@ fn activate_inner(act: Activation, h: &mut [f32]) {
 /// their additions do not wait on one another: with AVX-512 one query's sum of
 /// [`LANES`] values is one register and one chain of dependent additions (`perf` put 13%
 /// of the int8 pass in attention, for about 2% of its arithmetic). In WebAssembly a sum
-/// is already four SIMD128 registers, and four queries' sums would not fit the sixteen
-/// registers a browser gives it, so there it stays one query at a time (the code measured
-/// in the browser before; four at a time has not been measured there).
+/// is already four SIMD128 registers, four queries' would not fit the sixteen registers a
+/// browser gives it, and two at a time measured no faster in Chromium
+/// (`docs/BENCHMARKS.md`), so there it stays one query at a time.
 #[cfg(not(target_arch = "wasm32"))]
 const QUERIES: usize = 4;
 #[cfg(target_arch = "wasm32")]
