@@ -66,7 +66,45 @@ pub struct LabelSchema {
     /// recorded; [`known_hyphens_split`] then goes by the dataset's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hyphens_split: Option<bool>,
+    /// The (relation, head type, tail type) combinations of the training data, sorted. The
+    /// extractor drops a predicted relation whose argument types the training data never
+    /// pairs that way (a person `OrgBased_In` a place, in CoNLL04). `None` in models made
+    /// before this was recorded; [`known_relation_signatures`] then goes by the dataset's
+    /// name, and unknown names allow every combination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation_signatures: Option<Vec<RelationSignature>>,
 }
+
+/// A relation type with the entity types of its two arguments.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RelationSignature {
+    pub relation: String,
+    pub head: String,
+    pub tail: String,
+}
+
+/// The relation signatures of the training split of a dataset the presets know
+/// (`mge/data/relation-signatures.tsv`, written by `scripts/make_relation_signatures.py`:
+/// CoNLL04 5, SciERC 168 of the 252 possible, ADE 1); `None` for other names.
+pub fn known_relation_signatures(dataset: &str) -> Option<Vec<RelationSignature>> {
+    let name = dataset.to_ascii_lowercase();
+    let found: Vec<RelationSignature> = RELATION_SIGNATURES
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            let (ds, relation, head, tail) = (f.next()?, f.next()?, f.next()?, f.next()?);
+            (ds == name).then(|| RelationSignature {
+                relation: relation.into(),
+                head: head.into(),
+                tail: tail.into(),
+            })
+        })
+        .collect();
+    (!found.is_empty()).then_some(found)
+}
+
+const RELATION_SIGNATURES: &str = include_str!("../data/relation-signatures.tsv");
 
 /// Whether the entities of a dataset the presets know overlap (counted in the training
 /// files: CoNLL04 none of 3,377, SciERC 61 pairs among 5,598, ADE fold 0 a few hundred
@@ -153,9 +191,18 @@ impl LabelSchema {
         let mut relation_types = BTreeSet::new();
         let mut nested = false;
         let (mut alone, mut inside) = (0usize, 0usize);
+        let mut signatures = BTreeSet::new();
         for sentence in sets.into_iter().flatten() {
             entity_types.extend(sentence.entities.iter().map(|e| e.label.as_str()));
             relation_types.extend(sentence.relations.iter().map(|r| r.label.as_str()));
+            let entity = |k: usize| sentence.entities.get(k).map(|e| e.label.clone());
+            signatures.extend(sentence.relations.iter().filter_map(|r| {
+                Some(RelationSignature {
+                    relation: r.label.clone(),
+                    head: entity(r.head)?,
+                    tail: entity(r.tail)?,
+                })
+            }));
             nested |= has_overlapping_entities(sentence);
             for t in &sentence.tokens {
                 if t == "-" {
@@ -170,6 +217,7 @@ impl LabelSchema {
             relation_types: relation_types.into_iter().map(str::to_owned).collect(),
             nested_entities: Some(nested),
             hyphens_split: Some(alone > inside),
+            relation_signatures: Some(signatures.into_iter().collect()),
         }
     }
 
@@ -636,6 +684,7 @@ mod tests {
             relation_types: vec!["R".into()],
             nested_entities: None,
             hyphens_split: None,
+            relation_signatures: None,
         };
         assert!(validate(std::slice::from_ref(&ok), "f", Some(&schema)).is_ok());
 
@@ -817,6 +866,26 @@ mod tests {
         assert_eq!(schema.hyphens_split, Some(false));
         assert_eq!(known_hyphens_split("ADE"), Some(true));
         assert_eq!(known_hyphens_split("my-data"), None);
+        // Signatures: (relation, head type, tail type), sorted, each once.
+        let sig = |r: &str, h: &str, t: &str| RelationSignature {
+            relation: r.into(),
+            head: h.into(),
+            tail: t.into(),
+        };
+        assert_eq!(
+            schema.relation_signatures,
+            Some(vec![
+                sig("Live", "Peop", "Loc"),
+                sig("Work", "Org", "Loc"),
+                sig("Work", "Org", "Org"),
+            ])
+        );
+        let conll04 = known_relation_signatures("CoNLL04").unwrap();
+        assert_eq!(conll04.len(), 5);
+        assert!(conll04.contains(&sig("Work_For", "Peop", "Org")));
+        assert_eq!(known_relation_signatures("ade").unwrap().len(), 1);
+        assert!(known_relation_signatures("scierc").unwrap().len() > 100);
+        assert_eq!(known_relation_signatures("my-data"), None);
         let words = |t: &[&str]| Sentence {
             tokens: t.iter().map(|w| w.to_string()).collect(),
             entities: vec![],

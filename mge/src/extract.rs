@@ -134,6 +134,34 @@ pub fn split_hyphens(labels: &LabelSchema, dataset: &str) -> bool {
     split == Some(true)
 }
 
+/// The relation signatures a bundle's model keeps to ([`Extractor::relation_signatures`]):
+/// as its label schema records them, or for bundles exported before that was recorded, as
+/// its dataset's name tells ([`crate::data::known_relation_signatures`]). `None` (every
+/// combination allowed) for unknown names. Signatures naming a type the schema lacks are
+/// left out.
+pub fn relation_signatures(labels: &LabelSchema, dataset: &str) -> Option<Signatures> {
+    let known = labels
+        .relation_signatures
+        .clone()
+        .or_else(|| crate::data::known_relation_signatures(dataset))?;
+    Some(
+        known
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    labels.relation_index(&s.relation)?,
+                    labels.entity_index(&s.head)?,
+                    labels.entity_index(&s.tail)?,
+                ))
+            })
+            .collect(),
+    )
+}
+
+/// Allowed (relation, head entity type, tail entity type) combinations, as indices into the
+/// label schema.
+pub type Signatures = std::collections::BTreeSet<(usize, usize, usize)>;
+
 /// Where the time of an extraction went, in milliseconds. Encoder and heads are summed over
 /// the windows (on several threads their sum can exceed the total).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -342,6 +370,10 @@ pub struct Extractor {
     /// (`Lithium` of `Lithium-induced`). On for models whose training data writes hyphens
     /// that way ([`LabelSchema::hyphens_split`]: ADE).
     pub split_hyphens: bool,
+    /// Relation types with the entity types their arguments may have: a predicted relation
+    /// whose head and tail types its training data never pairs that way is dropped (a
+    /// person `OrgBased_In` a place, in CoNLL04). `None` keeps every relation.
+    pub relation_signatures: Option<Signatures>,
     /// Entity spans begin and end on word boundaries ([`segment::words`]) and lose
     /// punctuation at their edges ([`segment::trim_span`]), as the datasets' entities do.
     /// Off, every sub-token span the model scores above the threshold is reported.
@@ -398,6 +430,7 @@ impl Extractor {
             segmenter: Segmenter::default(),
             flat_entities: config.labels.nested_entities == Some(false),
             split_hyphens: config.labels.hyphens_split == Some(true),
+            relation_signatures: relation_signatures(&config.labels, ""),
             word_spans: true,
             limit_cells: true,
             titles: Titles::Read,
@@ -458,6 +491,7 @@ impl Extractor {
         let mut ex = Self::with_runner(&model, tokenizer, runner(&model)?);
         ex.flat_entities = flat_entities(&info.config.labels, &info.provenance.dataset);
         ex.split_hyphens = split_hyphens(&info.config.labels, &info.provenance.dataset);
+        ex.relation_signatures = relation_signatures(&info.config.labels, &info.provenance.dataset);
         ex.info = Some(info);
         Ok(ex)
     }
@@ -695,7 +729,12 @@ impl Extractor {
             .iter()
             .zip(found.into_iter().zip(rels))
             .map(|(text, (ents, rels))| {
-                assemble(text, ents, rels, &self.labels, self.flat_entities)
+                let decoding = Decoding {
+                    labels: &self.labels,
+                    flat: self.flat_entities,
+                    signatures: self.relation_signatures.as_ref(),
+                };
+                assemble(text, ents, rels, &decoding)
             })
             .collect();
         (found, kept)
@@ -951,16 +990,26 @@ fn best_disjoint(spans: &[(usize, usize, f32)]) -> Vec<bool> {
     keep
 }
 
+/// How [`assemble`] turns a sentence's scored mentions and relations into an extraction.
+struct Decoding<'a> {
+    labels: &'a LabelSchema,
+    /// No two mentions overlap.
+    flat: bool,
+    /// Allowed relation signatures (`None`: all).
+    signatures: Option<&'a Signatures>,
+}
+
 /// Sorts mentions by position, merges duplicates (keeping the higher score) and remaps the
 /// relations onto the sorted list. With `flat`, no two mentions overlap: the set with the
 /// highest total score stays ([`best_disjoint`]), and relations of the others are dropped.
+/// With `signatures`, so are relations whose argument types they do not allow.
 fn assemble(
     text: &str,
     entities: Vec<EntityMention>,
     relations: Vec<(usize, usize, usize, f32)>,
-    labels: &crate::data::LabelSchema,
-    flat: bool,
+    how: &Decoding,
 ) -> Extraction {
+    let (labels, flat) = (how.labels, how.flat);
     let mut order: Vec<usize> = (0..entities.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (&entities[a], &entities[b]);
@@ -1001,6 +1050,13 @@ fn assemble(
         let (Some(h), Some(t)) = (kept_index[new_index[h]], kept_index[new_index[t]]) else {
             continue;
         };
+        if let Some(allowed) = how.signatures {
+            let kind = |e: &EntityMention| labels.entity_index(&e.label);
+            match (kind(&sorted[h]), kind(&sorted[t])) {
+                (Some(a), Some(b)) if allowed.contains(&(l, a, b)) => {}
+                _ => continue,
+            }
+        }
         let slot = best.entry((h, t, l)).or_insert(score);
         *slot = slot.max(score);
     }
@@ -1115,14 +1171,9 @@ mod tests {
             );
         }
         let words: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
-        for w in [
-            "😀",
-            "Mary",
-            "Acme Corp.",
-            "works  for   Acme",
-            "John Smith",
-            "é",
-        ] {
+        // A symbol (the emoji) bounds no mention.
+        assert!(!words.iter().any(|w| w.contains('😀')), "{words:?}");
+        for w in ["Mary", "Acme Corp.", "works  for   Acme", "John Smith", "é"] {
             assert!(words.contains(&w), "no span for {w:?}");
         }
         // Spans never cross a sentence boundary.
@@ -1283,6 +1334,7 @@ mod tests {
             relation_types: vec!["In".into()],
             nested_entities: Some(false),
             hyphens_split: None,
+            relation_signatures: None,
         };
         // "The U.S." (Loc, 0.99) over "U.S." (Loc, 0.6) and "U.S. Navy" (Org, 0.7); "Navy"
         // (Org, 0.8) overlaps "U.S. Navy" only; "Madrid" overlaps nothing.
@@ -1295,7 +1347,12 @@ mod tests {
             mention(20, 26, "Loc", 0.95),
         ];
         let rels = vec![(3, 4, 0, 0.9), (2, 4, 0, 0.8), (1, 4, 0, 0.7)];
-        let flat = assemble("", ents.clone(), rels.clone(), &labels, true);
+        let how = |flat| Decoding {
+            labels: &labels,
+            flat,
+            signatures: None,
+        };
+        let flat = assemble("", ents.clone(), rels.clone(), &how(true));
         let spans: Vec<_> = flat
             .entities
             .iter()
@@ -1313,9 +1370,73 @@ mod tests {
         assert_eq!(flat.relations.len(), 1);
         assert_eq!((flat.relations[0].head, flat.relations[0].tail), (1, 2));
         // Nested decoding keeps every mention (duplicates merged) and relation.
-        let nested = assemble("", ents, rels, &labels, false);
+        let nested = assemble("", ents, rels, &how(false));
         assert_eq!(nested.entities.len(), 5);
         assert_eq!(nested.relations.len(), 3);
+    }
+
+    #[test]
+    fn relations_whose_argument_types_training_never_paired_are_dropped() {
+        let mut labels = LabelSchema {
+            entity_types: ["Loc", "Org", "Peop"].map(String::from).to_vec(),
+            relation_types: ["Live_In", "OrgBased_In"].map(String::from).to_vec(),
+            nested_entities: Some(false),
+            hyphens_split: None,
+            relation_signatures: None,
+        };
+        let sig = |relation: &str, head: &str, tail: &str| crate::data::RelationSignature {
+            relation: relation.into(),
+            head: head.into(),
+            tail: tail.into(),
+        };
+        labels.relation_signatures = Some(vec![
+            sig("Live_In", "Peop", "Loc"),
+            sig("OrgBased_In", "Org", "Loc"),
+            // A type this schema does not have: ignored.
+            sig("OrgBased_In", "Facility", "Loc"),
+        ]);
+        let allowed = relation_signatures(&labels, "").unwrap();
+        assert_eq!(allowed.len(), 2);
+        // "Satya Nadella (Peop) spoke in Seattle (Loc) for Microsoft (Org)".
+        let ents = vec![
+            mention(0, 13, "Peop", 0.99),
+            mention(23, 30, "Loc", 0.99),
+            mention(35, 44, "Org", 0.99),
+        ];
+        let rels = vec![
+            (0, 1, 0, 0.9), // Peop Live_In Loc: kept
+            (0, 1, 1, 0.9), // Peop OrgBased_In Loc: dropped
+            (2, 1, 1, 0.8), // Org OrgBased_In Loc: kept
+            (1, 0, 0, 0.7), // Loc Live_In Peop (reversed): dropped
+        ];
+        let how = Decoding {
+            labels: &labels,
+            flat: true,
+            signatures: Some(&allowed),
+        };
+        let out = assemble("", ents.clone(), rels.clone(), &how);
+        let kept: Vec<_> = out
+            .relations
+            .iter()
+            .map(|r| (r.head, r.tail, r.label.as_str()))
+            .collect();
+        assert_eq!(kept, [(0, 1, "Live_In"), (2, 1, "OrgBased_In")]);
+        // Without signatures every relation stays.
+        let all = assemble(
+            "",
+            ents,
+            rels,
+            &Decoding {
+                signatures: None,
+                ..how
+            },
+        );
+        assert_eq!(all.relations.len(), 4);
+        // Bundles exported before signatures were recorded go by the dataset's name.
+        labels.relation_signatures = None;
+        assert_eq!(relation_signatures(&labels, "my-data"), None);
+        let conll04 = relation_signatures(&labels, "CoNLL04").unwrap();
+        assert!(conll04.contains(&(1, 1, 0)) && !conll04.contains(&(1, 2, 0)));
     }
 
     #[test]

@@ -316,6 +316,7 @@ mod tests {
             relation_types: vec!["Live_In".into(), "Kill".into()],
             nested_entities: None,
             hyphens_split: None,
+            relation_signatures: None,
         }
     }
 

@@ -406,6 +406,7 @@ mod tests {
                 relation_types: vec!["r1".into(), "r2".into()],
                 nested_entities: None,
                 hyphens_split: None,
+                relation_signatures: None,
             },
             max_words: 128,
         }

@@ -740,7 +740,7 @@ pub fn is_punctuation(word: &str) -> bool {
 /// Trims a span, given as the texts of its words, to where an entity can begin and end:
 /// punctuation no dataset puts at an entity's edge (commas, a sentence's full stop, colons,
 /// dashes, the possessive `'s`, a bracket or quote without its partner inside the span) is
-/// dropped from both ends, and so is a web or e-mail address. Returns the kept word range,
+/// dropped from both ends, and so are symbols (emoji, `™`) and a web or e-mail address. Returns the kept word range,
 /// or `None` when nothing is left, when only titles and place prefixes are (`Mr.`, `Lt.
 /// Col.`, the `Ft.` of `Ft. Worth`), or when an address is left inside.
 pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
@@ -780,7 +780,9 @@ fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
     if is_web_address(word) {
         return true;
     }
-    if !is_punctuation(word) {
+    // A word with a letter or digit can bound an entity. Punctuation cannot, and neither can
+    // a symbol (an emoji, `©`, `™`, `°`): no dataset's entity begins or ends on one.
+    if word.chars().any(char::is_alphanumeric) {
         return false;
     }
     let count = |s: &str| inside.iter().filter(|w| **w == s).count();
@@ -1252,7 +1254,15 @@ mod tests {
             t(&["\u{201c}", "Dune", "\u{201d}", "\u{2014}"]).as_deref(),
             Some("\u{201c} Dune \u{201d}")
         );
-        assert_eq!(t(&["😀"]).as_deref(), Some("😀"));
+        // Symbols bound no dataset's entity: an emoji or a trade mark after a name goes, and
+        // a span of symbols alone is none.
+        assert_eq!(t(&["John", "Smith", "🙂"]).as_deref(), Some("John Smith"));
+        assert_eq!(t(&["©", "Acme", "™"]).as_deref(), Some("Acme"));
+        assert_eq!(t(&["😀"]), None);
+        assert_eq!(
+            t(&["Smith", "&", "Wesson"]).as_deref(),
+            Some("Smith & Wesson")
+        );
         assert_eq!(t(&[".", ","]), None);
         assert_eq!(t(&[]), None);
         // A title alone names no one; with a name it stays part of the mention.

@@ -131,6 +131,7 @@ pub fn tiny_model(
                 .to_vec(),
             nested_entities: None,
             hyphens_split: None,
+            relation_signatures: None,
         },
         max_words: 128,
     };

@@ -82,6 +82,10 @@ pub struct ExtractArgs {
     /// `auto` follows how the model's training data writes them (split for ADE).
     #[arg(long, value_enum, default_value_t = HyphenMode::Auto)]
     hyphens: HyphenMode,
+    /// Keep relations whose argument types the model's training data never pairs that way
+    /// (a person `OrgBased_In` a place); by default they are dropped (for comparison).
+    #[arg(long)]
+    any_argument_types: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -262,6 +266,9 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
         HyphenMode::Auto => {}
         HyphenMode::Split => ex.split_hyphens = true,
         HyphenMode::Join => ex.split_hyphens = false,
+    }
+    if a.any_argument_types {
+        ex.relation_signatures = None;
     }
     if let Some(t) = a.threshold {
         ex.threshold = t;
