@@ -261,7 +261,11 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
                 let mut at = line_start;
                 for piece in line.split_sentence_bounds() {
                     let mut from = 0;
-                    for end in dateline_ends(piece) {
+                    let mut ends = dateline_ends(piece);
+                    ends.extend(glued_stop_ends(piece));
+                    ends.sort_unstable();
+                    ends.dedup();
+                    for end in ends {
                         candidates.push((at + from, at + end, true));
                         from = end;
                     }
@@ -537,6 +541,77 @@ fn dateline_ends(piece: &str) -> Vec<usize> {
         if opens && after_dash.len() < rest.len() {
             out.push(piece.len() - after_dash.len());
             search = piece.len() - after_dash.len();
+        }
+    }
+    out
+}
+
+/// Byte offsets in `piece` where a sentence begins right after a full stop with no space
+/// between them, as fast typing leaves it (`He lives in Boston.She works for IBM.`): the
+/// full stop ends a word of at least two letters with a lower-case one among them, or a
+/// number, that is no abbreviation or title (not `Mr.Smith`, `St.Louis`; `U.S.` has one
+/// letter a part), and
+/// a capitalized word of lower-case letters follows (not `ASP.NET`, `Amazon.com`). Tokens
+/// that hold an `@` or a `/` (addresses, paths) are left alone.
+fn glued_stop_ends(piece: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (dot, _) in piece.match_indices('.') {
+        let after = &piece[dot + 1..];
+        let mut next = after.chars();
+        let starts_word = matches!(
+            (next.next(), next.next()),
+            (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase()
+        );
+        if !starts_word {
+            continue;
+        }
+        let before = &piece[..dot];
+        let mut word: Vec<char> = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric())
+            .collect();
+        word.reverse();
+        // A word with a lower-case letter, or a number (`in 1990.Then`), of two or more.
+        let prose =
+            word.iter().any(|c| c.is_lowercase()) || word.iter().all(|c| c.is_ascii_digit());
+        if word.len() < 2 || !prose {
+            continue;
+        }
+        // The whitespace-delimited token around the full stop, looked at no further than
+        // an address can reach on either side (text without spaces stays linear); a longer
+        // token is no prose.
+        let back = before
+            .char_indices()
+            .rev()
+            .take(MAX_ADDRESS)
+            .find(|(_, c)| c.is_whitespace())
+            .map(|(k, c)| k + c.len_utf8());
+        let token_start = match back {
+            Some(k) => k,
+            None if before.len() <= MAX_ADDRESS => 0,
+            None => continue,
+        };
+        let ahead = after
+            .char_indices()
+            .take(MAX_ADDRESS)
+            .find(|(_, c)| c.is_whitespace())
+            .map(|(k, _)| dot + 1 + k);
+        let token_end = match ahead {
+            Some(k) => k,
+            None if after.len() <= MAX_ADDRESS => piece.len(),
+            None => continue,
+        };
+        let token = &piece[token_start..token_end];
+        let titled = format!("{}.", word.iter().collect::<String>());
+        if !token.contains(['@', '/'])
+            && !token.contains(['@', '/'])
+            && !TITLES.contains(&titled.as_str())
+            && !PLACE_PREFIXES.contains(&titled.as_str())
+            && !STATES.contains(&titled.as_str())
+            && !is_abbreviation(&word)
+        {
+            out.push(dot + 1);
         }
     }
     out
@@ -823,6 +898,53 @@ mod tests {
             .into_iter()
             .map(|s| s.text.trim())
             .collect()
+    }
+
+    #[test]
+    fn a_sentence_glued_to_the_full_stop_before_it_is_cut() {
+        assert_eq!(
+            cut("He lives in Boston.She works for IBM in Armonk."),
+            ["He lives in Boston.", "She works for IBM in Armonk."]
+        );
+        assert_eq!(
+            cut("It rained all day.The game was called off. Fans went home."),
+            [
+                "It rained all day.",
+                "The game was called off.",
+                "Fans went home."
+            ]
+        );
+        // Titles, place prefixes, initials, abbreviations, products and addresses stay.
+        assert_eq!(
+            cut("He retired in 1990.Then he moved."),
+            ["He retired in 1990.", "Then he moved."]
+        );
+        for one in [
+            "Mr.Smith lives in St.Louis with Dr.Jones.",
+            "J.R.R. Tolkien taught at Oxford.",
+            "The U.S.Navy hired her.",
+            "It runs on ASP.NET and Node.js servers.",
+            "Write to press@Apple.Com or see https://example.org/News.Html today.",
+            "Shares of Amazon.com rose.",
+        ] {
+            assert_eq!(cut(one), [one], "{one}");
+        }
+        // The word before the cut loses its full stop; the next sentence starts whole.
+        let text = "He lives in Boston.She works for IBM.";
+        let spans = sentences(text, Segmenter::Rules);
+        let first = spans[0].text;
+        let w: Vec<&str> = words(first, true)
+            .into_iter()
+            .map(|(a, b)| &first[a..b])
+            .collect();
+        assert_eq!(w, ["He", "lives", "in", "Boston", "."]);
+        assert_eq!(spans[1].char_start, 19);
+        // Glued full stops without a space in sight stay linear too: each looks no further
+        // than an address can reach.
+        let glued = "ab.Cd".repeat(100_000);
+        assert_eq!(sentences(&glued, Segmenter::Rules).len(), 1);
+        let spaced = "ab.Cd ".repeat(20_000);
+        assert_eq!(sentences(&spaced, Segmenter::Rules).len(), 20_001);
     }
 
     #[test]
