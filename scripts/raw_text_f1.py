@@ -15,8 +15,8 @@ left out of every span that ends on it, gold and predicted alike. The datasets' 
 glued some sentences' final full stop to the last word (CoNLL04 writes `Boise.`, `Neil
 Estes.`), so their gold mentions end on it; the extractor leaves a sentence's full stop out
 of a mention, as a reader would, unless the word is an abbreviation. The second score
-counts `Boise` for `Boise.` and `Mass` for `Mass.` when either ends the sentence, and
-nothing else changes.
+counts `Boise` for `Boise.` and `Mass` for `Mass.` when either ends the sentence (closing
+quotes and brackets may follow: `Bangkok. ''`), and nothing else changes.
 
     scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok] [--lines]
 
@@ -38,6 +38,7 @@ way, one model's lines at a time:
     grep '"model": "conll04"' FIXTURE | mge extract --jsonl --model BUNDLE > PRED.jsonl
     scripts/raw_text_f1.py score-fixture FIXTURE conll04 PRED.jsonl
 """
+import bisect
 import json
 import sys
 
@@ -163,6 +164,11 @@ def text_beside(gold_path):
     return json.loads(text)["text"] if text.startswith('{"text"') else text
 
 
+# What may follow a sentence's full stop before its end: closing quotes and brackets
+# (CoNLL04 writes `Bangkok. ''`), and the spaces between them.
+CLOSERS = " '\"`)]}\u201d\u2019\u00bb"
+
+
 def score(gold_path, pred_path):
     """Exact character spans, and again with each sentence's final full stop left out of
     every span on both sides (see the module documentation)."""
@@ -181,10 +187,16 @@ def score(gold_path, pred_path):
     ends = set(gold.get("ends", []))
     if ends and gold_path.endswith(".gold"):
         text = text_beside(gold_path)
+        sentence_ends = sorted(ends)
+
+        def final(end):
+            # The sentence's own end, or only closing quotes and brackets after it.
+            k = bisect.bisect_left(sentence_ends, end)
+            return k < len(sentence_ends) and not text[end : sentence_ends[k]].strip(CLOSERS)
 
         def span(s):
             start, end, kind = s
-            if end in ends and text[end - 1 : end] == ".":
+            if text[end - 1 : end] == "." and final(end):
                 end -= 1
                 while end > start and text[end - 1] == " ":
                     end -= 1

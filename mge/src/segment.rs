@@ -258,18 +258,32 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
                 // piece, or when an abbreviation ends the sentence (see the module text).
                 use unicode_segmentation::UnicodeSegmentation;
                 let mut candidates: Vec<(usize, usize, bool)> = Vec::new();
+                // Cuts the Unicode rules may split across pieces, found on the whole line.
+                let mut forced = glued_stop_ends(line);
+                forced.extend(citation_ends(line));
+                forced.sort_unstable();
+                let mut forced = forced.into_iter().peekable();
                 let mut at = line_start;
                 for piece in line.split_sentence_bounds() {
+                    let (from_line, to_line) = (at - line_start, at - line_start + piece.len());
                     let mut from = 0;
                     let mut ends = dateline_ends(piece);
-                    ends.extend(glued_stop_ends(piece));
+                    let mut forced_here = false;
+                    while let Some(&e) = forced.peek().filter(|&&e| e <= to_line) {
+                        forced.next();
+                        if e == to_line {
+                            forced_here = true;
+                        } else if e > from_line {
+                            ends.push(e - from_line);
+                        }
+                    }
                     ends.sort_unstable();
                     ends.dedup();
                     for end in ends {
                         candidates.push((at + from, at + end, true));
                         from = end;
                     }
-                    candidates.push((at + from, at + piece.len(), false));
+                    candidates.push((at + from, at + piece.len(), forced_here));
                     at += piece.len();
                 }
                 // A closing quote of tokenized text (`'' ` or `' ' `) after a sentence's end
@@ -617,11 +631,87 @@ fn glued_stop_ends(piece: &str) -> Vec<usize> {
     out
 }
 
+/// Where a sentence's own text ends: its last character that is not whitespace, a closing
+/// quote or bracket, a footnote mark (`¹`) or a citation in square brackets (`[2]`,
+/// `[citation needed]`), so that the full stop of `"I was born in Boston."` or
+/// `Boston.[2]` is found as the sentence's and kept out of the word before it.
+fn sentence_end(chars: &[char]) -> Option<usize> {
+    let mut k = chars.len();
+    loop {
+        while k > 0 && chars[k - 1].is_whitespace() {
+            k -= 1;
+        }
+        let last = *chars.get(k.checked_sub(1)?)?;
+        if last == ']' {
+            let inside = chars[..k - 1]
+                .iter()
+                .rev()
+                .take(MAX_CITATION + 1)
+                .position(|&c| c == '[' || c == ']');
+            if let Some(n) = inside.filter(|&n| n > 0 && chars[k - 2 - n] == '[') {
+                k -= n + 2;
+                continue;
+            }
+        }
+        if "\"'\u{201d}\u{2019}\u{bb}\u{203a})}]".contains(last) || is_superscript(last) {
+            k -= 1;
+            continue;
+        }
+        return Some(k - 1);
+    }
+}
+
+/// The longest text between the brackets of a citation (`[citation needed]`).
+const MAX_CITATION: usize = 30;
+
+/// Superscript digits and signs, as footnote marks are written.
+fn is_superscript(c: char) -> bool {
+    matches!(c, '\u{b9}' | '\u{b2}' | '\u{b3}' | '\u{2070}'..='\u{207f}')
+}
+
+/// Byte offsets in `piece` where a sentence begins after citations in square brackets that
+/// follow a sentence's full stop, question or exclamation mark (`... in Boston.[2] He
+/// works ...`, `...[3][4] The ...`), as text copied from an encyclopedia has them: the
+/// next sentence begins with a capital or a quote.
+fn citation_ends(piece: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (end, _) in piece.match_indices(['.', '?', '!']) {
+        let mut at = end + 1;
+        let mut groups = 0;
+        while piece[at..].starts_with('[') {
+            let inside = &piece[at + 1..];
+            let Some(close) = inside
+                .char_indices()
+                .take(MAX_CITATION + 1)
+                .find(|&(_, c)| c == ']' || c == '[' || c == '\n')
+                .filter(|&(k, c)| c == ']' && k > 0)
+                .map(|(k, _)| k)
+            else {
+                break;
+            };
+            at += close + 2;
+            groups += 1;
+        }
+        let rest = &piece[at..];
+        let next = rest.trim_start();
+        let opens = next
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || "\"'\u{201c}\u{2018}".contains(c));
+        if groups > 0 && next.len() < rest.len() && opens {
+            out.push(piece.len() - next.len());
+        }
+    }
+    out
+}
+
 /// Characters that join the parts of one word when they stand between letters or digits.
 fn joins(c: char, before: char, after: char) -> bool {
     let alnum = |x: char| x.is_alphanumeric();
     match c {
-        '.' | '-' | '&' | '/' | '_' | '@' | '+' | '\u{2010}' | '\u{2011}' => {
+        // Not before a footnote mark: `Boston.¹` ends a sentence.
+        '.' => alnum(before) && alnum(after) && !is_superscript(after),
+        '-' | '&' | '/' | '_' | '@' | '+' | '\u{2010}' | '\u{2011}' => {
             alnum(before) && alnum(after)
         }
         ',' => before.is_ascii_digit() && after.is_ascii_digit(),
@@ -658,7 +748,7 @@ pub fn words(sentence: &str, final_stop: bool) -> Vec<(usize, usize)> {
 /// mention ends before the hyphen; [`crate::data::LabelSchema::hyphens_split`]).
 pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<(usize, usize)> {
     let chars: Vec<char> = sentence.chars().collect();
-    let last_stop = chars.iter().rposition(|c| !c.is_whitespace());
+    let last_stop = sentence_end(&chars);
     let mut out = Vec::new();
     let mut i = 0;
     // Where the whitespace-delimited token at `i` ends, and whether it holds an `@`.
@@ -898,6 +988,58 @@ mod tests {
             .into_iter()
             .map(|s| s.text.trim())
             .collect()
+    }
+
+    #[test]
+    fn a_full_stop_before_closing_quotes_brackets_and_citations_ends_the_sentence() {
+        let last_two = |s: &str| {
+            let w = word_texts(s);
+            w[w.len().saturating_sub(2)..].to_vec()
+        };
+        // The full stop is a word of its own, not part of the place before it.
+        for (sentence, place) in [
+            ("He said, \"I was born in Boston.\"", "Boston"),
+            ("He said, \u{201c}I was born in Boston.\u{201d}", "Boston"),
+            ("She was born in Paris (France.)", "France"),
+            ("John Smith lives in Boston.[2]", "Boston"),
+            ("John Smith lives in Boston.[citation needed] ", "Boston"),
+            ("John Smith lives in Boston.[2][14]", "Boston"),
+            ("John Smith lives in Boston.\u{b9}", "Boston"),
+            ("'He lives in Boston.'", "Boston"),
+        ] {
+            let w = word_texts(sentence);
+            assert!(w.contains(&place.to_string()), "{sentence}: {w:?}");
+            assert!(w.contains(&".".to_string()), "{sentence}: {w:?}");
+        }
+        // An abbreviation keeps its full stop there as at the very end.
+        assert_eq!(last_two("He works for Acme Inc.)"), ["Inc.", ")"]);
+        assert_eq!(last_two("He said, \"I moved to the U.S.\""), ["U.S.", "\""]);
+        // A long bracket is no citation.
+        let long = "He lives in Boston.[this bracket holds far too many words for a note]";
+        assert!(word_texts(long).contains(&"Boston.".to_string()));
+    }
+
+    #[test]
+    fn a_sentence_after_citations_begins_a_new_one() {
+        assert_eq!(
+            cut("John Smith lives in Boston.[2] He works for IBM."),
+            ["John Smith lives in Boston.[2]", "He works for IBM."]
+        );
+        assert_eq!(
+            cut("It is old.[3][14] \u{201c}The\u{201d} is a word.[citation needed] So it goes."),
+            [
+                "It is old.[3][14]",
+                "\u{201c}The\u{201d} is a word.[citation needed]",
+                "So it goes."
+            ]
+        );
+        for one in [
+            "See ref.[2] for details.",
+            "It rose 5.[a] percent.",
+            "The list [1] Boston and [2] Paris.",
+        ] {
+            assert_eq!(cut(one), [one], "{one}");
+        }
     }
 
     #[test]
