@@ -99,6 +99,9 @@ HARD_CASES = {
     "dose abbreviation": r"\b(?:b\.i\.d|t\.i\.d|q\.d|i\.v|p\.o)\.",
     "dose": r"\d(?:\.\d+)? ?(?:mg|g|mmol)\b",
     "web or e-mail address": r"https?://\S|\bwww\.\S|\w@\w",
+    "full stop inside a closing quote": "\\.[\"\u201d\u2019']",
+    "citation after a full stop": r"\.\[[^\]]{1,30}\]",
+    "emoji or symbol": "[\U0001F300-\U0001FAFF\u2122\u00a9\u00ae]",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -358,6 +361,22 @@ SENTENCES = [
      "https://www.example.org/news/2024/alvarado-speech.html (PDF).",
      [("Ruth Alvarado", "Peop"), ("Santa Fe", "Loc")],
      []),
+    ("news-45", "conll04",
+     "Asked about her past, Ellen Marsh of Fidelity Investments said, \"I grew up in Toledo.\"",
+     [("Ellen Marsh", "Peop"), ("Fidelity Investments", "Org"), ("Toledo", "Loc")],
+     [("Ellen Marsh", "Work_For", "Fidelity Investments"),
+      ("Ellen Marsh", "Live_In", "Toledo")]),
+    ("news-46", "conll04",
+     "Corvane Systems was founded in 1998 by Dana Whitfield in Boise.[3]",
+     [("Corvane Systems", "Org"), ("1998", "Other"), ("Dana Whitfield", "Peop"),
+      ("Boise", "Loc")],
+     [("Dana Whitfield", "Work_For", "Corvane Systems"),
+      ("Corvane Systems", "OrgBased_In", "Boise")]),
+    ("news-47", "conll04",
+     "Big news: Maya Chen \U0001F389 joins Stripe\u2122 in Dublin next month.",
+     [("Maya Chen", "Peop"), ("Stripe", "Org"), ("Dublin", "Loc")],
+     [("Maya Chen", "Work_For", "Stripe"),
+      ("Stripe", "OrgBased_In", "Dublin")]),
 
     # ---------------------------------------------------------------- science, SciERC
     ("sci-01", "scierc",
@@ -599,7 +618,8 @@ def check_text(sid, text, err):
     for bad in (" ,", " .", " ;", " :", " ?", " !", " 's", "( ", " )"):
         if bad in text:
             err.add(sid, f"untypical spacing {bad!r}")
-    if not text.endswith("."):
+    # A full stop at the end, or before closing quotes or a citation (`."`, `.[3]`).
+    if not re.search("\\.(?:[\"\u201d\u2019')]*|\\[[^\\]]{1,30}\\])$", text):
         err.add(sid, "does not end with a full stop")
     if not any(re.search(p, text) for p in HARD_CASES.values()):
         err.add(sid, "has none of the hard cases")

@@ -750,7 +750,8 @@ impl Extractor {
             .max(1);
         for sentence in segment::sentences(text, self.segmenter) {
             let char_start = sentence.char_start;
-            let pieces = self.tokenizer.encode_text(sentence.text, usize::MAX)?;
+            let read = model_text(sentence.text);
+            let pieces = self.tokenizer.encode_text(&read, usize::MAX)?;
             let mut all_ids = &pieces.ids[1..pieces.ids.len() - 1];
             let mut all_offsets = &pieces.offsets[1..pieces.offsets.len() - 1];
             let kept;
@@ -820,6 +821,33 @@ fn titles_before(chars: &[char], start: usize) -> usize {
         }
         start = begin;
     }
+}
+
+/// A sentence as the encoder reads it, character for character (so sub-token offsets are
+/// offsets into the sentence): a symbol ([`segment::is_symbol`]: an emoji, `™`, `®`), which
+/// no training text has, becomes a space, so that it neither reaches the encoder as
+/// `[UNK]` nor turns the word it is glued to into one (`Chen🎉`, `Stripe™`); a character
+/// whose compatibility form is one other character is read as that (the full-width
+/// `Ｂｏｓｔｏｎ` as `Boston`, `²` as `2`). Text without either comes back borrowed.
+pub fn model_text(sentence: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization_alignments::UnicodeNormalization;
+    let read = |c: char| {
+        if c.is_ascii() {
+            return c;
+        }
+        if segment::is_symbol(c) {
+            return ' ';
+        }
+        let mut plain = std::iter::once(c).nfkc().map(|(k, _)| k);
+        match (plain.next(), plain.next()) {
+            (Some(k), None) => k,
+            _ => c,
+        }
+    };
+    if sentence.chars().all(|c| read(c) == c) {
+        return std::borrow::Cow::Borrowed(sentence);
+    }
+    std::borrow::Cow::Owned(sentence.chars().map(read).collect())
 }
 
 /// The sub-tokens of a sentence and their offsets (chars in `sentence`) without those of a
@@ -1373,6 +1401,24 @@ mod tests {
         let nested = assemble("", ents, rels, &how(false));
         assert_eq!(nested.entities.len(), 5);
         assert_eq!(nested.relations.len(), 3);
+    }
+
+    #[test]
+    fn the_encoder_reads_symbols_as_spaces_and_compatibility_forms_as_plain_ones() {
+        let typed = "Maya Chen\u{1f389} joins Stripe\u{2122} in \u{ff22}\u{ff4f}\u{ff53}\u{ff54}\u{ff4f}\u{ff4e} \u{2764}\u{fe0f} 5 m\u{b2}, Jos\u{e9}.";
+        let read = model_text(typed);
+        assert_eq!(
+            read,
+            "Maya Chen  joins Stripe  in Boston    5 m2, Jos\u{e9}."
+        );
+        // Character for character, so offsets carry over.
+        assert_eq!(read.chars().count(), typed.chars().count());
+        // A ligature whose plain form is two letters stays as it is.
+        assert_eq!(model_text("\u{fb01}ne"), "\u{fb01}ne");
+        assert!(matches!(
+            model_text("John Smith lives in Paris."),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -902,6 +902,25 @@ pub fn is_punctuation(word: &str) -> bool {
         })
 }
 
+/// Whether a character is a symbol that carries nothing for the models: an emoji, a
+/// pictograph, a trade or copyright mark, a variation selector or joiner that belongs to
+/// an emoji. Letters, digits, whitespace and punctuation are not, nor are the symbols the
+/// datasets' entities hold (`$`, `%`, `#`, `+`, `€`, `£`, `@`, `&`) or write between words.
+pub fn is_symbol(c: char) -> bool {
+    matches!(c,
+        '\u{a9}' | '\u{ae}' | '\u{2122}' | '\u{2120}'
+        | '\u{200d}' | '\u{20e3}'
+        | '\u{fe00}'..='\u{fe0f}'
+        | '\u{2190}'..='\u{21ff}'   // arrows
+        | '\u{2300}'..='\u{23ff}'   // technical symbols (⌚, ⏰)
+        | '\u{2460}'..='\u{24ff}'   // enclosed alphanumerics (①)
+        | '\u{2500}'..='\u{27bf}'   // box drawing, shapes, dingbats (★, ✓, ❤)
+        | '\u{2b00}'..='\u{2bff}'   // arrows and stars (⭐)
+        | '\u{1f000}'..='\u{1faff}' // emoji and pictographs
+        | '\u{e0020}'..='\u{e007f}' // emoji tag characters
+    )
+}
+
 /// Trims a span, given as the texts of its words, to where an entity can begin and end:
 /// punctuation no dataset puts at an entity's edge (commas, a sentence's full stop, colons,
 /// dashes, the possessive `'s`, a bracket or quote without its partner inside the span) is
