@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(out.text, text);
     let chars: Vec<char> = text.chars().collect();
     let mut previous: Option<(usize, usize, &str)> = None;
-    for e in &out.entities {
+    for (k, e) in out.entities.iter().enumerate() {
         assert!(
             e.start < e.end && e.end <= chars.len(),
             "entity {}..{}",
@@ -61,6 +61,12 @@ fuzz_target!(|data: &[u8]| {
             );
             if ex.flat_entities {
                 assert!(p.1 <= e.start, "overlapping entities in a flat model");
+            }
+            if ex.flat_per_type {
+                let same = out.entities[..k]
+                    .iter()
+                    .any(|q| q.label == e.label && q.end > e.start);
+                assert!(!same, "overlapping entities of one type in a per-type flat model");
             }
         }
         previous = Some(key);

@@ -123,6 +123,18 @@ pub fn flat_entities(labels: &LabelSchema, dataset: &str) -> bool {
     nested == Some(false)
 }
 
+/// Whether a bundle's model decodes mentions of one type without overlaps while mentions
+/// of different types may nest: its training data has overlapping entities, never two of
+/// one type (ADE's drugs inside adverse effects), as its label schema records, or for
+/// bundles exported before that was recorded, as the name of its dataset tells
+/// ([`crate::data::known_same_type_overlaps`]).
+pub fn flat_per_type(labels: &LabelSchema, dataset: &str) -> bool {
+    let same_type = labels
+        .same_type_overlaps
+        .or_else(|| crate::data::known_same_type_overlaps(dataset));
+    !flat_entities(labels, dataset) && same_type == Some(false)
+}
+
 /// Whether a bundle's model reads a hyphen between words as a word of its own, as its label
 /// schema records, or for bundles exported before that was recorded, as the name of its
 /// dataset tells ([`crate::data::known_hyphens_split`]; unknown names keep hyphenated words
@@ -366,6 +378,10 @@ pub struct Extractor {
     /// Keep the best-scoring of overlapping entities (of any type). On for models trained
     /// on data without overlapping entities ([`LabelSchema::nested_entities`]).
     pub flat_entities: bool,
+    /// Without `flat_entities`: keep the best-scoring of overlapping mentions of one type,
+    /// and let mentions of different types nest. On for models whose training data nests
+    /// only mentions of different types ([`LabelSchema::same_type_overlaps`]: ADE).
+    pub flat_per_type: bool,
     /// A hyphen between words is a word of its own, so that a mention can end before it
     /// (`Lithium` of `Lithium-induced`). On for models whose training data writes hyphens
     /// that way ([`LabelSchema::hyphens_split`]: ADE).
@@ -429,6 +445,7 @@ impl Extractor {
             batch_size: 32,
             segmenter: Segmenter::default(),
             flat_entities: config.labels.nested_entities == Some(false),
+            flat_per_type: flat_per_type(&config.labels, ""),
             split_hyphens: config.labels.hyphens_split == Some(true),
             relation_signatures: relation_signatures(&config.labels, ""),
             word_spans: true,
@@ -490,6 +507,7 @@ impl Extractor {
         let tokenizer = SubwordTokenizer::from_bytes(info.tokenizer_json.as_bytes())?;
         let mut ex = Self::with_runner(&model, tokenizer, runner(&model)?);
         ex.flat_entities = flat_entities(&info.config.labels, &info.provenance.dataset);
+        ex.flat_per_type = flat_per_type(&info.config.labels, &info.provenance.dataset);
         ex.split_hyphens = split_hyphens(&info.config.labels, &info.provenance.dataset);
         ex.relation_signatures = relation_signatures(&info.config.labels, &info.provenance.dataset);
         ex.info = Some(info);
@@ -732,6 +750,7 @@ impl Extractor {
                 let decoding = Decoding {
                     labels: &self.labels,
                     flat: self.flat_entities,
+                    per_type: self.flat_per_type,
                     signatures: self.relation_signatures.as_ref(),
                 };
                 assemble(text, ents, rels, &decoding)
@@ -1023,21 +1042,24 @@ struct Decoding<'a> {
     labels: &'a LabelSchema,
     /// No two mentions overlap.
     flat: bool,
+    /// No two mentions of one type overlap (when not `flat`).
+    per_type: bool,
     /// Allowed relation signatures (`None`: all).
     signatures: Option<&'a Signatures>,
 }
 
 /// Sorts mentions by position, merges duplicates (keeping the higher score) and remaps the
 /// relations onto the sorted list. With `flat`, no two mentions overlap: the set with the
-/// highest total score stays ([`best_disjoint`]), and relations of the others are dropped.
-/// With `signatures`, so are relations whose argument types they do not allow.
+/// highest total score stays ([`best_disjoint`]), and relations of the others are dropped;
+/// with `per_type`, the same among the mentions of each type. With `signatures`, relations
+/// whose argument types they do not allow are dropped too.
 fn assemble(
     text: &str,
     entities: Vec<EntityMention>,
     relations: Vec<(usize, usize, usize, f32)>,
     how: &Decoding,
 ) -> Extraction {
-    let (labels, flat) = (how.labels, how.flat);
+    let (labels, flat) = (how.labels, how.flat || how.per_type);
     let mut order: Vec<usize> = (0..entities.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (&entities[a], &entities[b]);
@@ -1059,7 +1081,25 @@ fn assemble(
     if flat {
         let spans: Vec<(usize, usize, f32)> =
             sorted.iter().map(|e| (e.start, e.end, e.score)).collect();
-        let keep = best_disjoint(&spans);
+        let keep = if how.flat {
+            best_disjoint(&spans)
+        } else {
+            // Each type on its own.
+            let mut keep = vec![false; spans.len()];
+            let mut types: Vec<&str> = sorted.iter().map(|e| e.label.as_str()).collect();
+            types.sort_unstable();
+            types.dedup();
+            for kind in types {
+                let mine: Vec<usize> = (0..sorted.len())
+                    .filter(|&k| sorted[k].label == kind)
+                    .collect();
+                let theirs: Vec<(usize, usize, f32)> = mine.iter().map(|&k| spans[k]).collect();
+                for (&k, kept) in mine.iter().zip(best_disjoint(&theirs)) {
+                    keep[k] = kept;
+                }
+            }
+            keep
+        };
         let mut next = 0;
         for (k, slot) in kept_index.iter_mut().enumerate() {
             *slot = keep[k].then(|| {
@@ -1361,6 +1401,7 @@ mod tests {
             entity_types: vec!["Loc".into(), "Org".into()],
             relation_types: vec!["In".into()],
             nested_entities: Some(false),
+            same_type_overlaps: None,
             hyphens_split: None,
             relation_signatures: None,
         };
@@ -1378,6 +1419,7 @@ mod tests {
         let how = |flat| Decoding {
             labels: &labels,
             flat,
+            per_type: false,
             signatures: None,
         };
         let flat = assemble("", ents.clone(), rels.clone(), &how(true));
@@ -1398,9 +1440,56 @@ mod tests {
         assert_eq!(flat.relations.len(), 1);
         assert_eq!((flat.relations[0].head, flat.relations[0].tail), (1, 2));
         // Nested decoding keeps every mention (duplicates merged) and relation.
-        let nested = assemble("", ents, rels, &how(false));
+        let nested = assemble("", ents.clone(), rels.clone(), &how(false));
         assert_eq!(nested.entities.len(), 5);
         assert_eq!(nested.relations.len(), 3);
+        // Flat per type: "The U.S." beats "U.S." (both Loc), "Navy" beats "U.S. Navy" (both
+        // Org), while the Org "U.S. Navy" could have nested with the Loc "The U.S.".
+        let per_type = assemble(
+            "",
+            ents,
+            rels,
+            &Decoding {
+                per_type: true,
+                ..how(false)
+            },
+        );
+        let spans: Vec<_> = per_type
+            .entities
+            .iter()
+            .map(|e| (e.start, e.end, e.label.as_str()))
+            .collect();
+        assert_eq!(spans, [(0, 8, "Loc"), (9, 13, "Org"), (20, 26, "Loc")]);
+        // An adverse effect holding its drug keeps both: different types may nest.
+        let ade = LabelSchema {
+            entity_types: vec!["Adverse-Effect".into(), "Drug".into()],
+            relation_types: vec!["Adverse-Effect".into()],
+            nested_entities: Some(true),
+            same_type_overlaps: Some(false),
+            hyphens_split: None,
+            relation_signatures: None,
+        };
+        assert!(flat_per_type(&ade, ""));
+        let found = vec![
+            mention(0, 25, "Adverse-Effect", 0.9), // "warfarin-induced bleeding"
+            mention(0, 8, "Drug", 0.95),           // "warfarin"
+            mention(30, 43, "Drug", 0.6),          // "IV vancomycin"
+            mention(33, 43, "Drug", 0.95),         // "vancomycin"
+        ];
+        let out = assemble(
+            "",
+            found,
+            vec![(0, 1, 0, 0.9), (0, 2, 0, 0.8), (0, 3, 0, 0.9)],
+            &Decoding {
+                labels: &ade,
+                flat: false,
+                per_type: true,
+                signatures: None,
+            },
+        );
+        let spans: Vec<_> = out.entities.iter().map(|e| (e.start, e.end)).collect();
+        assert_eq!(spans, [(0, 8), (0, 25), (33, 43)]);
+        assert_eq!(out.relations.len(), 2);
     }
 
     #[test]
@@ -1427,6 +1516,7 @@ mod tests {
             entity_types: ["Loc", "Org", "Peop"].map(String::from).to_vec(),
             relation_types: ["Live_In", "OrgBased_In"].map(String::from).to_vec(),
             nested_entities: Some(false),
+            same_type_overlaps: None,
             hyphens_split: None,
             relation_signatures: None,
         };
@@ -1458,6 +1548,7 @@ mod tests {
         let how = Decoding {
             labels: &labels,
             flat: true,
+            per_type: false,
             signatures: Some(&allowed),
         };
         let out = assemble("", ents.clone(), rels.clone(), &how);

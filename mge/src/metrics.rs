@@ -315,6 +315,7 @@ mod tests {
             entity_types: vec!["Loc".into(), "Peop".into()],
             relation_types: vec!["Live_In".into(), "Kill".into()],
             nested_entities: None,
+            same_type_overlaps: None,
             hyphens_split: None,
             relation_signatures: None,
         }

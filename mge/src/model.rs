@@ -405,6 +405,7 @@ mod tests {
                 entity_types: vec!["A".into(), "B".into(), "C".into()],
                 relation_types: vec!["r1".into(), "r2".into()],
                 nested_entities: None,
+                same_type_overlaps: None,
                 hyphens_split: None,
                 relation_signatures: None,
             },

@@ -130,6 +130,7 @@ pub fn tiny_model(
                 .map(String::from)
                 .to_vec(),
             nested_entities: None,
+            same_type_overlaps: None,
             hyphens_split: None,
             relation_signatures: None,
         },

@@ -23,7 +23,8 @@ pub struct ModelDescription {
     pub quantization: String,
     /// The threshold used when a request gives none.
     pub default_threshold: f32,
-    /// Whether overlapping entities are kept (models trained on nested data).
+    /// Whether overlapping entities may be reported (models trained on nested data; mentions
+    /// of one type overlap only where the training data has such, which ADE's has not).
     pub nested_entities: bool,
     /// The command that trained it.
     pub command: String,

@@ -64,8 +64,10 @@ pub struct ExtractArgs {
     /// breaks; long lines go to the model in windows).
     #[arg(long, default_value = "rules")]
     sentences: mge::segment::Segmenter,
-    /// Overlapping entities: `flat` keeps the best-scoring of overlapping mentions, `nested`
-    /// keeps all; `auto` follows the model's training data (flat when it had no overlaps).
+    /// Overlapping entities: `flat` keeps the best-scoring of overlapping mentions,
+    /// `per-type` the best of overlapping mentions of one type (different types may nest),
+    /// `nested` keeps all; `auto` follows the model's training data (flat when it had no
+    /// overlaps, per-type when only mentions of different types overlapped, as in ADE).
     #[arg(long, value_enum, default_value_t = EntityMode::Auto)]
     entities: EntityMode,
     /// Report every sub-token span above the threshold, also those that begin or end inside
@@ -106,6 +108,7 @@ pub enum TitlesArg {
 pub enum EntityMode {
     Auto,
     Flat,
+    PerType,
     Nested,
 }
 
@@ -260,7 +263,8 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
     match a.entities {
         EntityMode::Auto => {}
         EntityMode::Flat => ex.flat_entities = true,
-        EntityMode::Nested => ex.flat_entities = false,
+        EntityMode::PerType => (ex.flat_entities, ex.flat_per_type) = (false, true),
+        EntityMode::Nested => (ex.flat_entities, ex.flat_per_type) = (false, false),
     }
     match a.hyphens {
         HyphenMode::Auto => {}

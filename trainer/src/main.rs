@@ -492,6 +492,8 @@ fn run() -> Result<()> {
                     "entities: {} ({})",
                     if mge::extract::flat_entities(&c.labels, &r.provenance.dataset) {
                         "flat, the best of overlapping mentions is kept"
+                    } else if mge::extract::flat_per_type(&c.labels, &r.provenance.dataset) {
+                        "nested across types, the best of overlapping mentions of one type is kept"
                     } else {
                         "nested, overlapping mentions are kept"
                     },
