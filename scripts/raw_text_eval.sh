@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Raw-text F1 of the default bundles on a split of CoNLL04 and SciERC, in the three forms of
-# docs/RESULTS.md (spaced, typed, run-on), the ADE bundle on its fold's test split (ADE has
-# no dev split: the same file for dev and test), then on the hand-annotated raw sentences.
+# Raw-text F1 of the default bundles on a split of CoNLL04 and SciERC, in the four forms of
+# docs/RESULTS.md (spaced, typed, run-on, and typed text wrapped at 72 characters a line),
+# the ADE bundle on its fold's test split (ADE has no dev split: the same file for dev and
+# test), then on the hand-annotated raw sentences.
 #
 #   scripts/raw_text_eval.sh [dev|test] [OUT_DIR]
 #
@@ -36,21 +37,23 @@ file_of() {
 }
 datasets=${DATASETS:-conll04 scierc ade}
 for ds in $datasets; do
-  for form in spaced typed run-on; do
+  for form in spaced typed run-on wrapped; do
     flags=()
+    input=()
     [ $form = typed ] && flags=(--detok)
     [ $form = run-on ] && flags=(--runon)
+    [ $form = wrapped ] && flags=(--detok --wrap) && input=(--jsonl)
     base="$out/$ds-$split-$form"
     python3 $f1 make "$(file_of $ds)" "$base.txt" "$base.gold" "${flags[@]}"
-    $mge extract --model "$(model_of $ds)" "$base.txt" >"$base.pred"
-    $mge segment --json "$base.txt" >"$base.seg"
+    $mge extract "${input[@]}" --model "$(model_of $ds)" "$base.txt" >"$base.pred"
+    $mge segment "${input[@]}" --json "$base.txt" >"$base.seg"
     printf '%-8s %-5s %-7s %s; %s\n' $ds "$split" $form "$(python3 $f1 score "$base.gold" "$base.pred")" \
       "$(python3 $f1 boundaries "$base.gold" "$base.seg")"
   done
 done
 fixture=mge/tests/fixtures/raw-sentences.jsonl
 for ds in $datasets; do
-  grep "\"model\": \"$ds\"" $fixture | $mge extract --jsonl --model "$(model_of $ds)" >"$out/fixture-$ds.pred"
+  grep ""model": "$ds"" $fixture | $mge extract --jsonl --model "$(model_of $ds)" >"$out/fixture-$ds.pred"
   python3 $f1 score-fixture $fixture $ds "$out/fixture-$ds.pred"
 done
 echo "files in $out" >&2

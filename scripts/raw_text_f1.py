@@ -18,11 +18,13 @@ of a mention, as a reader would, unless the word is an abbreviation. The second 
 counts `Boise` for `Boise.` and `Mass` for `Mass.` when either ends the sentence (closing
 quotes and brackets may follow: `Bangkok. ''`), and nothing else changes.
 
-    scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok] [--lines]
+    scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok] [--lines|--wrap]
 
 `--lines` puts each sentence on a line of its own in one JSONL document, for
 `mge extract --jsonl --sentences lines`: the dataset's own sentence boundaries, to tell
-what segmentation costs.
+what segmentation costs. `--wrap` writes the text as one JSONL document wrapped at 72
+characters a line, as an e-mail or a PDF has it (a space becomes a line break; offsets do
+not move), for `mge extract --jsonl`.
     mge extract --model BUNDLE TEXT.txt > PRED.jsonl
     scripts/raw_text_f1.py score GOLD.json PRED.jsonl
 
@@ -89,7 +91,24 @@ def detokenize(tokens):
     return words
 
 
-def make(data_path, text_path, gold_path, runon, detok=False, lines=False):
+WRAP = 72
+
+
+def wrap(text, width=WRAP):
+    """`text` with the last space before every `width` characters made a line break."""
+    chars, start = list(text), 0
+    while len(chars) - start > width:
+        cut = text.rfind(" ", start, start + width + 1)
+        if cut <= start:
+            cut = text.find(" ", start + width)
+            if cut < 0:
+                break
+        chars[cut] = "\n"
+        start = cut + 1
+    return "".join(chars)
+
+
+def make(data_path, text_path, gold_path, runon, detok=False, lines=False, wrapped=False):
     sentences = json.load(open(data_path))
     text, entities, relations, starts_of_sentences, ends_of_sentences = "", [], [], [], []
     for s in sentences:
@@ -126,8 +145,10 @@ def make(data_path, text_path, gold_path, runon, detok=False, lines=False):
             head, tail = spans[r["head"]], spans[r["tail"]]
             if head and tail:
                 relations.append((head, tail, r["type"]))
+    if wrapped:
+        text = wrap(text)
     with open(text_path, "w") as f:
-        f.write((json.dumps({"text": text}) if lines else text) + "\n")
+        f.write((json.dumps({"text": text}) if lines or wrapped else text) + "\n")
     with open(gold_path, "w") as f:
         json.dump({"entities": entities, "relations": relations,
                    "sentences": starts_of_sentences, "ends": ends_of_sentences}, f)
@@ -234,7 +255,7 @@ if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "make":
         flags = sys.argv[5:]
         make(sys.argv[2], sys.argv[3], sys.argv[4], "--runon" in flags, "--detok" in flags,
-             "--lines" in flags)
+             "--lines" in flags, "--wrap" in flags)
     elif len(sys.argv) == 4 and sys.argv[1] == "score":
         score(sys.argv[2], sys.argv[3])
     elif len(sys.argv) in (4, 5) and sys.argv[1] == "boundaries":

@@ -235,6 +235,14 @@ pub struct SentenceSpan<'a> {
 /// The sentences of `text` that hold more than whitespace, in order; only whitespace lies
 /// between them.
 pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
+    let original = text;
+    // The rules read a line break that wraps a sentence as a space (byte for byte, so the
+    // offsets found in `text` are offsets into `original`).
+    let unwrapped = match segmenter {
+        Segmenter::Rules => unwrap_lines(original),
+        _ => std::borrow::Cow::Borrowed(original),
+    };
+    let text: &str = &unwrapped;
     // Byte ranges of the pieces, in order, covering the whole text.
     let mut pieces: Vec<(usize, usize)> = Vec::new();
     for (line_start, line) in lines(text) {
@@ -348,8 +356,8 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
         {
             continue;
         }
-        chars += text[byte..from].chars().count();
-        let piece = &text[from..to];
+        chars += original[byte..from].chars().count();
+        let piece = &original[from..to];
         if !piece.trim().is_empty() {
             out.push(SentenceSpan {
                 char_start: chars,
@@ -361,6 +369,134 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
         byte = to;
     }
     out
+}
+
+/// `text` with the line breaks that wrap a sentence, rather than end it, written as spaces
+/// (a `\r\n` as two), so that text pasted from an e-mail or a PDF (`… who has worked
+/// for⏎IBM since 1990, lives in New⏎York …`) is cut into the sentences it has, not into
+/// its lines. A break inside a paragraph (no blank line) wraps when the next line does not
+/// begin a list item and
+/// - the next line begins with a lower-case letter, or the line before ends with a comma,
+///   a dash or an opening bracket, or with a word that no sentence ends on (`for`, `the`,
+///   `and`, …); or
+/// - the paragraph has three lines or more and reads as wrapped at a width: every line but
+///   the last either ends a sentence or is too long to have taken the next line's first
+///   word within the paragraph's longest line (of 30 characters or more), and at least
+///   half of the breaks after lines that do not end a sentence continue it as above (so
+///   `New⏎York` is joined inside such a paragraph).
+///
+/// So lines of one sentence each, with or without full stops, stay sentences of their own
+/// (a line that does not end on a word like `for` and is followed by a capital).
+pub fn unwrap_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\n') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    // Lines as (start, end of the text before the line break, end with it).
+    let spans: Vec<(usize, usize, usize)> = lines(text)
+        .map(|(start, line)| {
+            let body = line.trim_end_matches(['\n', '\r']);
+            (start, start + body.len(), start + line.len())
+        })
+        .collect();
+    let mut soft: Vec<(usize, usize)> = Vec::new();
+    let mut k = 0;
+    while k < spans.len() {
+        // A paragraph: lines k..m, none of them blank.
+        let mut m = k;
+        while m < spans.len() && !text[spans[m].0..spans[m].1].trim().is_empty() {
+            m += 1;
+        }
+        if m > k + 1 {
+            let body = |i: usize| text[spans[i].0..spans[i].1].trim();
+            let width = (k..m).map(|i| body(i).chars().count()).max().unwrap_or(0);
+            let first_word = |i: usize| {
+                body(i)
+                    .split_whitespace()
+                    .next()
+                    .map_or(0, |w| w.chars().count())
+            };
+            let mut wrapped_at_width = m - k >= 3 && width >= 30;
+            let (mut open, mut continued) = (0, 0);
+            for i in k..m - 1 {
+                if ends_like_sentence(body(i)) {
+                    continue;
+                }
+                open += 1;
+                continued += usize::from(continues(body(i), body(i + 1)));
+                let len = body(i).chars().count();
+                if len + 1 + first_word(i + 1) <= width || len * 5 < width * 3 {
+                    wrapped_at_width = false;
+                }
+            }
+            // Prose wrapped at a width breaks mostly inside sentences, before a lower-case
+            // word or after a word like `the`; a list of sentences, one a line, does not.
+            let wrapped_at_width = wrapped_at_width && open > 0 && continued * 2 >= open;
+            for i in k..m - 1 {
+                let (before, after) = (body(i), body(i + 1));
+                if is_list_item(after) {
+                    continue;
+                }
+                if wrapped_at_width || continues(before, after) {
+                    soft.push((spans[i].1, spans[i].2));
+                }
+            }
+        }
+        k = m.max(k + 1);
+    }
+    if soft.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for (from, to) in soft {
+        bytes[from..to].fill(b' ');
+    }
+    // Only ASCII line breaks were overwritten with ASCII spaces.
+    std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| text.to_string()))
+}
+
+/// Words a sentence does not end on: articles, prepositions, conjunctions, auxiliaries and
+/// possessives. A line that ends on one continues on the next.
+const NO_SENTENCE_ENDS: &[&str] = &[
+    "a", "about", "after", "against", "among", "an", "and", "are", "as", "at", "be", "been",
+    "before", "between", "but", "by", "can", "could", "during", "for", "from", "had", "has",
+    "have", "her", "his", "if", "in", "into", "is", "its", "my", "nor", "of", "on", "onto", "or",
+    "our", "per", "than", "that", "the", "their", "to", "under", "upon", "via", "was", "were",
+    "whether", "which", "while", "who", "whose", "will", "with", "within", "without", "would",
+    "your",
+];
+
+/// Whether the line `after` continues the sentence that the line `before` leaves open.
+fn continues(before: &str, after: &str) -> bool {
+    if after.chars().next().is_some_and(char::is_lowercase) {
+        return true;
+    }
+    if before.ends_with([',', '(', '-', '\u{2013}', '\u{2014}', '/', '&']) {
+        return true;
+    }
+    let last = before
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default();
+    !last.is_empty()
+        && before.ends_with(last)
+        && NO_SENTENCE_ENDS.contains(&last.to_lowercase().as_str())
+}
+
+/// Whether a line ends as a sentence or heading does: with a full stop, question or
+/// exclamation mark or a colon, closing quotes and brackets after them allowed.
+fn ends_like_sentence(line: &str) -> bool {
+    line.trim_end_matches(['"', '\'', ')', ']', '\u{201d}', '\u{2019}'])
+        .ends_with(['.', '?', '!', ':'])
+}
+
+/// Whether a line begins a list item: a bullet (`-`, `*`, `•`, `–`) or a marker such as
+/// `1.`, `2)`, `(a)` before its text.
+fn is_list_item(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with(['-', '*', '\u{2022}', '\u{2013}', '\u{2014}', '>', '#']) {
+        return true;
+    }
+    t.split_whitespace().next().is_some_and(is_list_marker)
 }
 
 /// Lines of `text` with their byte offsets; each keeps its line break.
@@ -1059,6 +1195,40 @@ mod tests {
         ] {
             assert_eq!(cut(one), [one], "{one}");
         }
+    }
+
+    #[test]
+    fn lines_that_wrap_a_sentence_are_read_as_spaces() {
+        // An e-mail wrapped at a width: one sentence across three lines, then another.
+        let mail = "John Smith, who has worked for\nIBM since 1990, lives in New\nYork with \
+                    his wife Mary.\nShe works for Google.";
+        let got = cut(mail);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].ends_with("Mary.") && got[1] == "She works for Google.");
+        // Windows line breaks too; offsets stay those of the text as given.
+        let crlf = "The company was founded by\r\nBill Gates and Paul Allen in Albuquerque.";
+        let spans = sentences(crlf, Segmenter::Rules);
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].text, crlf);
+        // A line that continues in lower case, or after a comma.
+        assert_eq!(
+            cut("The talks, held in\nGeneva, ended.\nBoth sides left.").len(),
+            2
+        );
+        assert_eq!(cut("In Paris,\nLondon and Rome it rained.").len(), 1);
+        // Lines of one sentence each stay apart, with full stops or without.
+        for list in [
+            "John Smith lives in Boston\nMary Jones works for IBM\nTim Cook runs Apple",
+            "John Smith lives in Boston.\nMary Jones works for IBM.\nTim Cook runs Apple.",
+            "Acme hires a new chief\n\nJohn Smith lives in Boston.",
+            "Speakers:\n- John Smith of IBM\n- Mary Jones of Google",
+            "Agenda for the meeting\n1. Budget of the year\n2. Hiring in Boston",
+        ] {
+            let n = list.lines().filter(|l| !l.trim().is_empty()).count();
+            assert_eq!(cut(list).len(), n, "{list:?}: {:?}", cut(list));
+        }
+        // Only the rules unwrap; `lines` keeps every line.
+        assert_eq!(sentences(mail, Segmenter::Lines).len(), 4);
     }
 
     #[test]
