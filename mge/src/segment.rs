@@ -431,13 +431,10 @@ pub fn unwrap_lines(text: &str) -> std::borrow::Cow<'_, str> {
             // Prose wrapped at a width breaks mostly inside sentences, before a lower-case
             // word or after a word like `the`; a list of sentences, one a line, does not.
             let wrapped_at_width = wrapped_at_width && open > 0 && continued * 2 >= open;
-            for i in k..m - 1 {
+            for (i, &(_, body_end, line_end)) in spans.iter().enumerate().take(m - 1).skip(k) {
                 let (before, after) = (body(i), body(i + 1));
-                if is_list_item(after) {
-                    continue;
-                }
-                if wrapped_at_width || continues(before, after) {
-                    soft.push((spans[i].1, spans[i].2));
+                if !is_list_item(after) && (wrapped_at_width || continues(before, after)) {
+                    soft.push((body_end, line_end));
                 }
             }
         }
