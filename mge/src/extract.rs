@@ -170,6 +170,10 @@ pub fn relation_signatures(labels: &LabelSchema, dataset: &str) -> Option<Signat
     )
 }
 
+/// The least probability of a span that [`Extractor::pool_floor`] pools by default (chosen
+/// on dev among 0.1, 0.2 and 0.3, `docs/RESULTS.md`).
+pub const DEFAULT_POOL_FLOOR: f32 = 0.2;
+
 /// Allowed (relation, head entity type, tail entity type) combinations, as indices into the
 /// label schema.
 pub type Signatures = std::collections::BTreeSet<(usize, usize, usize)>;
@@ -390,6 +394,12 @@ pub struct Extractor {
     /// whose head and tail types its training data never pairs that way is dropped (a
     /// person `OrgBased_In` a place, in CoNLL04). `None` keeps every relation.
     pub relation_signatures: Option<Signatures>,
+    /// Where the model splits a mention's probability between spans of one type that share
+    /// an end or a start (`President George W. Bush` 0.45, `George W. Bush` 0.23), the
+    /// likeliest is reported when together the spans of at least this probability pass the
+    /// threshold ([`Tables::pooled_mentions`]; [`DEFAULT_POOL_FLOOR`]). `None` reports only
+    /// spans above the threshold.
+    pub pool_floor: Option<f32>,
     /// Entity spans begin and end on word boundaries ([`segment::words`]) and lose
     /// punctuation at their edges ([`segment::trim_span`]), as the datasets' entities do.
     /// Off, every sub-token span the model scores above the threshold is reported.
@@ -448,6 +458,7 @@ impl Extractor {
             flat_per_type: flat_per_type(&config.labels, ""),
             split_hyphens: config.labels.hyphens_split == Some(true),
             relation_signatures: relation_signatures(&config.labels, ""),
+            pool_floor: Some(DEFAULT_POOL_FLOOR),
             word_spans: true,
             limit_cells: true,
             titles: Titles::Read,
@@ -670,6 +681,9 @@ impl Extractor {
             let Some(t) = t else { continue };
             let chars = &chars[w.text];
             let mut d = t.decode(threshold);
+            if let Some(floor) = self.pool_floor {
+                d.entities.extend(t.pooled_mentions(threshold, floor));
+            }
             let cap = if self.limit_cells {
                 w.ids.len().max(8)
             } else {

@@ -88,6 +88,10 @@ pub struct ExtractArgs {
     /// (a person `OrgBased_In` a place); by default they are dropped (for comparison).
     #[arg(long)]
     any_argument_types: bool,
+    /// Report only spans above the threshold, also where the model split a mention's
+    /// probability between spans that share an end or a start (for comparison).
+    #[arg(long)]
+    no_pooling: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -273,6 +277,9 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
     }
     if a.any_argument_types {
         ex.relation_signatures = None;
+    }
+    if a.no_pooling {
+        ex.pool_floor = None;
     }
     if let Some(t) = a.threshold {
         ex.threshold = t;

@@ -78,6 +78,63 @@ pub struct Tables {
 }
 
 impl Tables {
+    /// Mentions whose probability the model split between spans of one type that share an
+    /// end (or a start), none of them above `threshold`: `President George W. Bush` 0.45 and
+    /// `George W. Bush` 0.23. Where the chance that one of such spans (each at least
+    /// `floor`) is a mention, `1 − Π(1 − p)`, reaches `threshold`, the likeliest of them is
+    /// returned with that chance as its score. Groups with a span above `threshold` are left
+    /// to [`decode`](Self::decode). Positions as in `decode`.
+    pub fn pooled_mentions(&self, threshold: f32, floor: f32) -> Vec<ScoredCell> {
+        let n = self.n;
+        if n == 0 || self.ner.is_empty() {
+            return Vec::new();
+        }
+        let k = self.ner.len() / (n * n);
+        let p = |i: usize, j: usize, l: usize| self.ner[(i * n + j) * k + l];
+        let mut out: Vec<ScoredCell> = Vec::new();
+        for l in 0..k {
+            // By shared end, then by shared start.
+            for by_end in [true, false] {
+                for fixed in 0..n {
+                    let cells: Vec<(usize, usize)> = if by_end {
+                        (0..=fixed).map(|i| (i, fixed)).collect()
+                    } else {
+                        (fixed..n).map(|j| (fixed, j)).collect()
+                    };
+                    if cells.iter().any(|&(i, j)| p(i, j, l) > threshold) {
+                        continue;
+                    }
+                    let (mut miss, mut best) = (1.0f32, None::<(usize, usize, f32)>);
+                    for &(i, j) in &cells {
+                        let q = p(i, j, l);
+                        if q >= floor {
+                            miss *= 1.0 - q;
+                            if best.is_none_or(|b| q > b.2) {
+                                best = Some((i, j, q));
+                            }
+                        }
+                    }
+                    let pooled = 1.0 - miss;
+                    if let Some((i, j, _)) = best.filter(|_| pooled > threshold) {
+                        let cell = ScoredCell {
+                            i: i + 1,
+                            j: j + 1,
+                            label: l,
+                            score: pooled,
+                        };
+                        if !out
+                            .iter()
+                            .any(|c| (c.i, c.j, c.label) == (cell.i, cell.j, l))
+                        {
+                            out.push(cell);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Cells above `threshold`, with positions in the sequence (`[CLS]` is position 0, so the
     /// first inner sub-token is 1), as [`crate::table::decode`] gives them.
     pub fn decode(&self, threshold: f32) -> TableDecoding {
@@ -283,5 +340,33 @@ mod tests {
         assert!(engine.forward(&[1, 400, 2], false, None).is_err());
         let too_long = vec![1u32; engine.max_positions() + 1];
         assert!(engine.forward(&too_long, false, None).is_err());
+    }
+
+    #[test]
+    fn a_mention_split_between_spans_is_pooled_and_one_above_the_threshold_is_left_alone() {
+        // Four sub-tokens, two types: "Former President George Bush".
+        let (n, k) = (4, 2);
+        let mut t = Tables {
+            n,
+            ner: vec![0.0; n * n * k],
+            ..Tables::default()
+        };
+        let mut set = |i: usize, j: usize, l: usize, p: f32| t.ner[(i * n + j) * k + l] = p;
+        // Type 0 ending at "Bush": 0.45 (from "President"), 0.23 (from "George"), 0.09.
+        set(1, 3, 0, 0.45);
+        set(2, 3, 0, 0.23);
+        set(3, 3, 0, 0.09);
+        // Type 1 has one span above the threshold and a weak one beside it.
+        set(0, 1, 1, 0.9);
+        set(0, 0, 1, 0.3);
+        let got = t.pooled_mentions(0.5, 0.2);
+        assert_eq!(got.len(), 1, "{got:?}");
+        // The likeliest span, positions counted from [CLS], scored 1 − 0.55 · 0.77.
+        assert_eq!((got[0].i, got[0].j, got[0].label), (2, 4, 0));
+        assert!((got[0].score - 0.5765).abs() < 1e-4, "{}", got[0].score);
+        // A higher floor leaves 0.45 alone, below the threshold.
+        assert!(t.pooled_mentions(0.5, 0.3).is_empty());
+        // Nothing above the threshold by itself: decode keeps only the 0.9.
+        assert_eq!(t.decode(0.5).entities.len(), 1);
     }
 }
