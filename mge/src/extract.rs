@@ -1177,6 +1177,7 @@ mod tests {
         ex.threshold = threshold;
         // These tests look at raw decoding of a random model, which scores many cells high.
         ex.limit_cells = false;
+        ex.pool_floor = None;
         ex
     }
 
