@@ -396,8 +396,8 @@ pub struct Extractor {
     pub relation_signatures: Option<Signatures>,
     /// Where the model splits a mention's probability between spans of one type that share
     /// an end or a start (`President George W. Bush` 0.45, `George W. Bush` 0.23), the
-    /// likeliest is reported when together the spans of at least this probability pass the
-    /// threshold ([`Tables::pooled_mentions`]; [`DEFAULT_POOL_FLOOR`]). `None` reports only
+    /// likelier is reported when together the two likeliest spans of at least this
+    /// probability pass the threshold ([`Tables::pooled_mentions`]; [`DEFAULT_POOL_FLOOR`]). `None` reports only
     /// spans above the threshold.
     pub pool_floor: Option<f32>,
     /// Entity spans begin and end on word boundaries ([`segment::words`]) and lose

@@ -77,12 +77,15 @@ pub struct Tables {
     pub heads_ms: f64,
 }
 
+/// How many of a group's spans [`Tables::pooled_mentions`] pools.
+const POOLED_SPANS: usize = 2;
+
 impl Tables {
     /// Mentions whose probability the model split between spans of one type that share an
     /// end (or a start), none of them above `threshold`: `President George W. Bush` 0.45 and
-    /// `George W. Bush` 0.23. Where the chance that one of such spans (each at least
-    /// `floor`) is a mention, `1 − Π(1 − p)`, reaches `threshold`, the likeliest of them is
-    /// returned with that chance as its score. Groups with a span above `threshold` are left
+    /// `George W. Bush` 0.23. Where the chance that one of the two likeliest such spans (each
+    /// at least `floor`) is a mention, `1 − (1 − p₁)(1 − p₂)`, passes `threshold`, the
+    /// likelier is returned with that chance as its score. Groups with a span above `threshold` are left
     /// to [`decode`](Self::decode). Positions as in `decode`.
     pub fn pooled_mentions(&self, threshold: f32, floor: f32) -> Vec<ScoredCell> {
         let n = self.n;
@@ -104,18 +107,23 @@ impl Tables {
                     if cells.iter().any(|&(i, j)| p(i, j, l) > threshold) {
                         continue;
                     }
-                    let (mut miss, mut best) = (1.0f32, None::<(usize, usize, f32)>);
+                    // The two likeliest spans of at least `floor`: diffuse probability
+                    // over many spans (an unsure model, odd text) is no mention.
+                    let mut top = [None::<(usize, usize, f32)>; POOLED_SPANS];
                     for &(i, j) in &cells {
                         let q = p(i, j, l);
-                        if q >= floor {
-                            miss *= 1.0 - q;
-                            if best.is_none_or(|b| q > b.2) {
-                                best = Some((i, j, q));
+                        if q < floor {
+                            continue;
+                        }
+                        let mut new = Some((i, j, q));
+                        for slot in top.iter_mut() {
+                            if slot.is_none_or(|s| new.is_some_and(|n| n.2 > s.2)) {
+                                std::mem::swap(slot, &mut new);
                             }
                         }
                     }
-                    let pooled = 1.0 - miss;
-                    if let Some((i, j, _)) = best.filter(|_| pooled > threshold) {
+                    let pooled = 1.0 - top.iter().flatten().map(|s| 1.0 - s.2).product::<f32>();
+                    if let Some((i, j, _)) = top[0].filter(|_| pooled > threshold) {
                         let cell = ScoredCell {
                             i: i + 1,
                             j: j + 1,
@@ -368,5 +376,16 @@ mod tests {
         assert!(t.pooled_mentions(0.5, 0.3).is_empty());
         // Nothing above the threshold by itself: decode keeps only the 0.9.
         assert_eq!(t.decode(0.5).entities.len(), 1);
+        // Probability spread thin over many spans is no mention: four spans at 0.25 ending
+        // at one place (pooled over all four, 0.68; over the likeliest two, 0.44).
+        let mut thin = Tables {
+            n,
+            ner: vec![0.0; n * n * k],
+            ..Tables::default()
+        };
+        for i in 0..4 {
+            thin.ner[(i * n + 3) * k] = 0.25;
+        }
+        assert!(thin.pooled_mentions(0.5, 0.2).is_empty());
     }
 }
