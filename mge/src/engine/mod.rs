@@ -80,6 +80,10 @@ pub struct Tables {
 /// How many of a group's spans [`Tables::pooled_mentions`] pools.
 const POOLED_SPANS: usize = 2;
 
+/// [`Tables::pooled_mentions`] pools nothing in a table with more spans above the floor
+/// than this many per sub-token.
+const POOL_SPARSITY: usize = 2;
+
 impl Tables {
     /// Mentions whose probability the model split between spans of one type that share an
     /// end (or a start), none of them above `threshold`: `President George W. Bush` 0.45 and
@@ -94,6 +98,16 @@ impl Tables {
         }
         let k = self.ner.len() / (n * n);
         let p = |i: usize, j: usize, l: usize| self.ner[(i * n + j) * k + l];
+        // A model sure of its mentions leaves few spans above the floor, a few per mention;
+        // where it leaves many (an unsure model, odd text), pooling would make mentions of
+        // noise, so there is none.
+        let weak = (0..n)
+            .flat_map(|i| (i..n).map(move |j| (i, j)))
+            .map(|(i, j)| (0..k).filter(|&l| p(i, j, l) >= floor).count())
+            .sum::<usize>();
+        if weak > POOL_SPARSITY * n {
+            return Vec::new();
+        }
         let mut out: Vec<ScoredCell> = Vec::new();
         for l in 0..k {
             // By shared end, then by shared start.
@@ -387,5 +401,11 @@ mod tests {
             thin.ner[(i * n + 3) * k] = 0.25;
         }
         assert!(thin.pooled_mentions(0.5, 0.2).is_empty());
+        // A table full of middling spans (an unsure model) is not pooled at all.
+        let mut unsure = t.clone();
+        for cell in unsure.ner.iter_mut().filter(|p| **p == 0.0) {
+            *cell = 0.3;
+        }
+        assert!(unsure.pooled_mentions(0.5, 0.2).is_empty());
     }
 }
