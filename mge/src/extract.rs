@@ -397,8 +397,8 @@ pub struct Extractor {
     /// Where the model splits a mention's probability between spans of one type that share
     /// an end or a start (`President George W. Bush` 0.45, `George W. Bush` 0.23), the
     /// likelier is reported when together the two likeliest spans of at least this
-    /// probability pass the threshold ([`Tables::pooled_mentions`]; [`DEFAULT_POOL_FLOOR`]). `None` reports only
-    /// spans above the threshold.
+    /// probability pass the threshold ([`Tables::pooled_mentions`]; [`DEFAULT_POOL_FLOOR`]).
+    /// `None` reports only spans above the threshold.
     pub pool_floor: Option<f32>,
     /// Entity spans begin and end on word boundaries ([`segment::words`]) and lose
     /// punctuation at their edges ([`segment::trim_span`]), as the datasets' entities do.

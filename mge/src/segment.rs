@@ -697,9 +697,8 @@ fn dateline_ends(piece: &str) -> Vec<usize> {
 /// between them, as fast typing leaves it (`He lives in Boston.She works for IBM.`): the
 /// full stop ends a word of at least two letters with a lower-case one among them, or a
 /// number, that is no abbreviation or title (not `Mr.Smith`, `St.Louis`; `U.S.` has one
-/// letter a part), and
-/// a capitalized word of lower-case letters follows (not `ASP.NET`, `Amazon.com`). Tokens
-/// that hold an `@` or a `/` (addresses, paths) are left alone.
+/// letter a part), and a capitalized word of lower-case letters follows (not `ASP.NET`,
+/// `Amazon.com`). Tokens that hold an `@` or a `/` (addresses, paths) are left alone.
 fn glued_stop_ends(piece: &str) -> Vec<usize> {
     let mut out = Vec::new();
     for (dot, _) in piece.match_indices('.') {
@@ -752,7 +751,6 @@ fn glued_stop_ends(piece: &str) -> Vec<usize> {
         let token = &piece[token_start..token_end];
         let titled = format!("{}.", word.iter().collect::<String>());
         if !token.contains(['@', '/'])
-            && !token.contains(['@', '/'])
             && !TITLES.contains(&titled.as_str())
             && !PLACE_PREFIXES.contains(&titled.as_str())
             && !STATES.contains(&titled.as_str())
