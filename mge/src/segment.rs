@@ -1055,9 +1055,10 @@ pub fn is_symbol(c: char) -> bool {
 /// Trims a span, given as the texts of its words, to where an entity can begin and end:
 /// punctuation no dataset puts at an entity's edge (commas, a sentence's full stop, colons,
 /// dashes, the possessive `'s`, a bracket or quote without its partner inside the span) is
-/// dropped from both ends, and so are symbols (emoji, `™`) and a web or e-mail address. Returns the kept word range,
-/// or `None` when nothing is left, when only titles and place prefixes are (`Mr.`, `Lt.
-/// Col.`, the `Ft.` of `Ft. Worth`), or when an address is left inside.
+/// dropped from both ends, and so are symbols (emoji, `™`) and a web or e-mail address.
+/// Returns the kept word range, or `None` when nothing is left, when only titles and place
+/// prefixes are (`Mr.`, `Lt. Col.`, the `Ft.` of `Ft. Worth`), or when an address is left
+/// inside.
 pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
     let (mut a, mut b) = (0, words.len());
     loop {

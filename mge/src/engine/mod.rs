@@ -89,8 +89,10 @@ impl Tables {
     /// end (or a start), none of them above `threshold`: `President George W. Bush` 0.45 and
     /// `George W. Bush` 0.23. Where the chance that one of the two likeliest such spans (each
     /// at least `floor`) is a mention, `1 − (1 − p₁)(1 − p₂)`, passes `threshold`, the
-    /// likelier is returned with that chance as its score. Groups with a span above `threshold` are left
-    /// to [`decode`](Self::decode). Positions as in `decode`.
+    /// likelier is returned with that chance as its score. Groups with a span above
+    /// `threshold` are left to [`decode`](Self::decode). A table with more than
+    /// [`POOL_SPARSITY`] spans above `floor` per sub-token gives none. Positions as in
+    /// `decode`.
     pub fn pooled_mentions(&self, threshold: f32, floor: f32) -> Vec<ScoredCell> {
         let n = self.n;
         if n == 0 || self.ner.is_empty() {
