@@ -91,7 +91,7 @@ impl Tables {
     /// at least `floor`) is a mention, `1 − (1 − p₁)(1 − p₂)`, passes `threshold`, the
     /// likelier is returned with that chance as its score. Groups with a span above
     /// `threshold` are left to [`decode`](Self::decode). A table with more than
-    /// [`POOL_SPARSITY`] spans above `floor` per sub-token gives none. Positions as in
+    /// two spans above `floor` per sub-token gives none. Positions as in
     /// `decode`.
     pub fn pooled_mentions(&self, threshold: f32, floor: f32) -> Vec<ScoredCell> {
         let n = self.n;
