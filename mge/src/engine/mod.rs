@@ -115,18 +115,16 @@ impl Tables {
             // By shared end, then by shared start.
             for by_end in [true, false] {
                 for fixed in 0..n {
-                    let cells: Vec<(usize, usize)> = if by_end {
-                        (0..=fixed).map(|i| (i, fixed)).collect()
-                    } else {
-                        (fixed..n).map(|j| (fixed, j)).collect()
-                    };
-                    if cells.iter().any(|&(i, j)| p(i, j, l) > threshold) {
+                    let (lo, hi) = if by_end { (0, fixed + 1) } else { (fixed, n) };
+                    let cells =
+                        || (lo..hi).map(move |m| if by_end { (m, fixed) } else { (fixed, m) });
+                    if cells().any(|(i, j)| p(i, j, l) > threshold) {
                         continue;
                     }
                     // The two likeliest spans of at least `floor`: diffuse probability
                     // over many spans (an unsure model, odd text) is no mention.
                     let mut top = [None::<(usize, usize, f32)>; POOLED_SPANS];
-                    for &(i, j) in &cells {
+                    for (i, j) in cells() {
                         let q = p(i, j, l);
                         if q < floor {
                             continue;
