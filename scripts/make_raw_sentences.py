@@ -73,7 +73,15 @@ SYMMETRIC = {"Compare", "Conjunction"}
 ENTITY_FINAL_ABBREVIATIONS = {
     "Inc.", "Corp.", "Co.", "Ltd.", "Jr.", "Sr.",
     "Calif.", "Tenn.", "Kan.", "Minn.", "Ala.", "Ill.", "Ky.", "Ore.", "La.", "Mass.",
+    "Okla.", "Wash.",
 }
+
+# Footnote marks (`Liu¹`) are not letters: an entity may end right before one.
+SUPERSCRIPTS = "\u00b9\u00b2\u00b3\u2070\u2071\u2074\u2075\u2076\u2077\u2078\u2079"
+
+
+def word_char(c):
+    return c.isalnum() and c not in SUPERSCRIPTS
 
 # The hard cases each sentence must contain at least one of (name -> pattern).
 HARD_CASES = {
@@ -102,6 +110,12 @@ HARD_CASES = {
     "full stop inside a closing quote": "\\.[\"\u201d\u2019']",
     "citation after a full stop": r"\.\[[^\]]{1,30}\]",
     "emoji or symbol": "[\U0001F300-\U0001FAFF\u2122\u00a9\u00ae]",
+    "footnote mark": "[\u00b9\u00b2\u00b3\u2070-\u2079]",
+    "Markdown link": r"\]\(https?://",
+    "citation of numbers in brackets": "\\[\\d+(?:[,;\u2013-] ?\\d+)*\\]",
+    "label and colon": r"^[A-Z][A-Za-z ]*: ",
+    "hashtag or handle": r"(?:^|\s)[#@][A-Za-z]",
+    "etc.": r"\betc\.",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -378,6 +392,34 @@ SENTENCES = [
      [("Maya Chen", "Work_For", "Stripe"),
       ("Stripe", "OrgBased_In", "Dublin")]),
 
+    ("news-48", "conll04",
+     "Grace Liu\u00b9 joined Harwick Labs Inc. in Denver\u00b2 in 2015.",
+     [("Grace Liu", "Peop"), ("Harwick Labs Inc.", "Org"), ("Denver", "Loc"), ("2015", "Other")],
+     [("Grace Liu", "Work_For", "Harwick Labs Inc."),
+      ("Harwick Labs Inc.", "OrgBased_In", "Denver")]),
+    ("news-49", "conll04",
+     "Read the profile of [Omar Haddad](https://www.example.com/people/omar-haddad), who runs "
+     "Lakeview Bank in Milwaukee.",
+     [("Omar Haddad", "Peop"), ("Lakeview Bank", "Org"), ("Milwaukee", "Loc")],
+     [("Omar Haddad", "Work_For", "Lakeview Bank"),
+      ("Lakeview Bank", "OrgBased_In", "Milwaukee")]),
+    ("news-50", "conll04",
+     "UPDATE: Nina Petrova, the mayor of Tulsa, Okla., has resigned.",
+     [("Nina Petrova", "Peop"), ("Tulsa", "Loc"), ("Okla.", "Loc")],
+     [("Nina Petrova", "Live_In", "Tulsa"), ("Nina Petrova", "Live_In", "Okla."),
+      ("Tulsa", "Located_In", "Okla.")]),
+    ("news-51", "conll04",
+     "Big day for #Harwick: CEO Kelly Moran visited the plant in Renton, Wash.",
+     [("Harwick", "Org"), ("Kelly Moran", "Peop"), ("Renton", "Loc"), ("Wash.", "Loc")],
+     [("Kelly Moran", "Work_For", "Harwick"), ("Renton", "Located_In", "Wash.")]),
+    ("news-52", "conll04",
+     "Farmers near Yakima, Wash., grow apples, pears, etc., according to Dale Ostrom of the "
+     "Yakima Growers League.",
+     [("Yakima", "Loc"), ("Wash.", "Loc"), ("Dale Ostrom", "Peop"),
+      ("Yakima Growers League", "Org")],
+     [("Yakima", "Located_In", "Wash."),
+      ("Dale Ostrom", "Work_For", "Yakima Growers League")]),
+
     # ---------------------------------------------------------------- science, SciERC
     ("sci-01", "scierc",
      "Following Lample et al. (2016), we use a BiLSTM-CRF tagger for named entity recognition.",
@@ -512,6 +554,18 @@ SENTENCES = [
      "The CRF output layer of our tagger follows the design of Lample et al.",
      [("CRF output layer", "Method"), ("tagger", "Method")],
      [("CRF output layer", "Part-of", "tagger")]),
+    ("sci-22", "scierc",
+     "The model achieves an F1 of 92.4% on CoNLL-2003 [3, 7], i.e., state-of-the-art results.",
+     [("model", "Generic"), ("F1", "Metric"), ("CoNLL-2003", "Material")],
+     [("F1", "Evaluate-for", "model"), ("CoNLL-2003", "Evaluate-for", "model")]),
+    ("sci-23", "scierc",
+     "Graph-based parsers [12] outperform transition-based parsers [4\u20136] on the Penn Treebank.",
+     [("Graph-based parsers", "Method"), ("transition-based parsers", "Method"),
+      ("Penn Treebank", "Material")],
+     [("Graph-based parsers", "Compare", "transition-based parsers"),
+      ("Penn Treebank", "Evaluate-for", "Graph-based parsers"),
+      ("Penn Treebank", "Evaluate-for", "transition-based parsers")]),
+
     # ------------------------------------------------------------- medicine, ADE
     ("med-01", "ade",
      "Lithium-induced nephrogenic diabetes insipidus was diagnosed in a 40-year-old woman.",
@@ -587,6 +641,14 @@ SENTENCES = [
      "Depression followed interferon alpha-2b therapy in 9 patients vs. none in the placebo group.",
      [("Depression", "Adverse-Effect"), ("interferon alpha-2b", "Drug")],
      [("Depression", "Adverse-Effect", "interferon alpha-2b")]),
+    ("med-17", "ade",
+     "Neutropenia\u00b9 developed after two cycles of docetaxel 75 mg/m2.",
+     [("Neutropenia", "Adverse-Effect"), ("docetaxel", "Drug")],
+     [("Neutropenia", "Adverse-Effect", "docetaxel")]),
+    ("med-18", "ade",
+     "Case report: lamotrigine-induced toxic epidermal necrolysis in a 30-year-old woman.",
+     [("lamotrigine", "Drug"), ("toxic epidermal necrolysis", "Adverse-Effect")],
+     [("toxic epidermal necrolysis", "Adverse-Effect", "lamotrigine")]),
 ]
 
 MIN_SENTENCES = {"conll04": 30, "scierc": 14, "ade": 15}
@@ -658,7 +720,7 @@ def build(sid, model, text, ents, rels, err):
         end = start + len(surface)
         if text[start:end] != surface:
             err.add(sid, f"entity {surface!r}: offsets {start}..{end} give {text[start:end]!r}")
-        if (start > 0 and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+        if (start > 0 and word_char(text[start - 1])) or (end < len(text) and word_char(text[end])):
             err.add(sid, f"entity {surface!r} at {start} is inside a word")
         if any(k == key for *_, k in spans):
             err.add(sid, f"entity {surface!r} (occurrence {occurrence}) given twice")

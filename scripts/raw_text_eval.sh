@@ -53,7 +53,7 @@ for ds in $datasets; do
 done
 fixture=mge/tests/fixtures/raw-sentences.jsonl
 for ds in $datasets; do
-  grep ""model": "$ds"" $fixture | $mge extract --jsonl --model "$(model_of $ds)" >"$out/fixture-$ds.pred"
+  grep "\"model\": \"$ds\"" $fixture | $mge extract --jsonl --model "$(model_of $ds)" >"$out/fixture-$ds.pred"
   python3 $f1 score-fixture $fixture $ds "$out/fixture-$ds.pred"
 done
 echo "files in $out" >&2

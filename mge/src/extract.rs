@@ -857,18 +857,26 @@ fn titles_before(chars: &[char], start: usize) -> usize {
 }
 
 /// A sentence as the encoder reads it, character for character (so sub-token offsets are
-/// offsets into the sentence): a symbol ([`segment::is_symbol`]: an emoji, `™`, `®`), which
-/// no training text has, becomes a space, so that it neither reaches the encoder as
-/// `[UNK]` nor turns the word it is glued to into one (`Chen🎉`, `Stripe™`); a character
-/// whose compatibility form is one other character is read as that (the full-width
-/// `Ｂｏｓｔｏｎ` as `Boston`, `²` as `2`). Text without either comes back borrowed.
+/// offsets into the sentence). What no training text has, and what carries nothing for
+/// the entities around it, becomes spaces, so that it neither reaches the encoder as
+/// `[UNK]` or a run of meaningless sub-tokens, nor turns the word it is glued to into
+/// another:
+/// - a symbol ([`segment::is_symbol`]: an emoji, `™`, `®`; `Chen🎉`, `Stripe™`) and a
+///   footnote mark ([`segment::is_superscript`]: `Smith¹`);
+/// - a web or e-mail address ([`segment::is_web_address`]), with the brackets left empty
+///   around it and those of a Markdown link (`[Tim Cook](https://…)`);
+/// - a citation of numbers in square brackets (`CoNLL-2003 [3, 7]`, `[12]`, `[4–6]`);
+/// - the `#` of a hashtag and the `@` of a handle (`#Boeing`, `@JaneDoe`).
+///
+/// A character whose compatibility form is one other character is read as that (the
+/// full-width `Ｂｏｓｔｏｎ` as `Boston`). Text without any of these comes back borrowed.
 pub fn model_text(sentence: &str) -> std::borrow::Cow<'_, str> {
     use unicode_normalization_alignments::UnicodeNormalization;
     let read = |c: char| {
         if c.is_ascii() {
             return c;
         }
-        if segment::is_symbol(c) {
+        if segment::is_symbol(c) || segment::is_superscript(c) {
             return ' ';
         }
         let mut plain = std::iter::once(c).nfkc().map(|(k, _)| k);
@@ -877,11 +885,128 @@ pub fn model_text(sentence: &str) -> std::borrow::Cow<'_, str> {
             _ => c,
         }
     };
-    if sentence.chars().all(|c| read(c) == c) {
+    let blank = blanked(sentence);
+    if blank.is_empty() && sentence.chars().all(|c| read(c) == c) {
         return std::borrow::Cow::Borrowed(sentence);
     }
-    std::borrow::Cow::Owned(sentence.chars().map(read).collect())
+    let mut out: Vec<char> = sentence.chars().map(read).collect();
+    for (a, b) in blank {
+        out[a..b].fill(' ');
+    }
+    std::borrow::Cow::Owned(out.into_iter().collect())
 }
+
+/// The char ranges of a sentence that [`model_text`] reads as spaces: addresses, the
+/// brackets they leave empty, Markdown links' brackets, and citations of numbers.
+fn blanked(sentence: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let may_hold_address = sentence.contains("://")
+        || sentence.contains('@')
+        || sentence
+            .as_bytes()
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"www."));
+    if !may_hold_address && !sentence.contains(['[', '#']) {
+        return out;
+    }
+    let chars: Vec<char> = sentence.chars().collect();
+    let mut blank = vec![false; chars.len()];
+    // A hashtag's `#` and a handle's `@` (`#Boeing`, `@JaneDoe`): the name is the word.
+    for k in 0..chars.len() {
+        if matches!(chars[k], '#' | '@')
+            && (k == 0 || chars[k - 1].is_whitespace() || "([\"'".contains(chars[k - 1]))
+            && chars.get(k + 1).is_some_and(|c| c.is_alphabetic())
+        {
+            blank[k] = true;
+        }
+    }
+    if may_hold_address {
+        for (a, b) in segment::words(sentence, false) {
+            if b - a > 4 && segment::is_web_address(&chars[a..b].iter().collect::<String>()) {
+                blank[a..b].fill(true);
+            }
+        }
+    }
+    // `[12]`, `[3, 7]`, `[4-6]`, `[2; 9]`: numbers, separators and spaces between brackets.
+    let mut k = 0;
+    while k < chars.len() {
+        if chars[k] == '[' {
+            let inside = chars[k + 1..]
+                .iter()
+                .take(MAX_CITATION)
+                .position(|&c| !(c.is_ascii_digit() || " ,;-\u{2013}".contains(c)));
+            if let Some(n) = inside {
+                let close = k + 1 + n;
+                if chars[close] == ']' && chars[k + 1..close].iter().any(char::is_ascii_digit) {
+                    blank[k..=close].fill(true);
+                    k = close + 1;
+                    continue;
+                }
+            }
+        }
+        k += 1;
+    }
+    // `(https://…)` and `([3])` leave `( )`; a Markdown link `[text](https://…)` also its
+    // `[`, `]`.
+    // Linear: counts before each char of blanked ones and of the others that are not
+    // whitespace, and the next `)` after each char.
+    let mut counts = vec![(0usize, 0usize); chars.len() + 1];
+    for (k, &c) in chars.iter().enumerate() {
+        let (b, o) = counts[k];
+        counts[k + 1] = (
+            b + blank[k] as usize,
+            o + (!blank[k] && !c.is_whitespace()) as usize,
+        );
+    }
+    let mut next_close = vec![None; chars.len() + 1];
+    for k in (0..chars.len()).rev() {
+        next_close[k] = if chars[k] == ')' {
+            Some(k)
+        } else {
+            next_close[k + 1]
+        };
+    }
+    for k in 0..chars.len() {
+        let Some(close) = next_close[k + 1].filter(|_| chars[k] == '(') else {
+            continue;
+        };
+        let (blanked, other) = (
+            counts[close].0 - counts[k + 1].0,
+            counts[close].1 - counts[k + 1].1,
+        );
+        if blanked > 0 && other == 0 {
+            blank[k] = true;
+            blank[close] = true;
+            if k > 0 && chars[k - 1] == ']' {
+                let near = k.saturating_sub(1 + MAX_LINK_TEXT);
+                if let Some(open) = chars[near..k - 1].iter().rposition(|&c| c == '[') {
+                    blank[near + open] = true;
+                    blank[k - 1] = true;
+                }
+            }
+        }
+    }
+    let mut k = 0;
+    while k < chars.len() {
+        if blank[k] {
+            let start = k;
+            while k < chars.len() && blank[k] {
+                k += 1;
+            }
+            out.push((start, k));
+        } else {
+            k += 1;
+        }
+    }
+    out
+}
+
+/// The longest text of a Markdown link whose brackets [`model_text`] reads as spaces.
+const MAX_LINK_TEXT: usize = 200;
+
+/// The longest citation of numbers in square brackets that [`model_text`] reads as
+/// spaces, brackets not counted.
+const MAX_CITATION: usize = 24;
 
 /// The sub-tokens of a sentence and their offsets (chars in `sentence`) without those of a
 /// title before a capitalized word.
@@ -978,6 +1103,15 @@ fn word_aligned(
             continue;
         };
         let (i, j) = (words[a].0, words[b - 1].1);
+        let (from, to) = (w.words[i].0, w.words[j].1);
+        let inside = &chars[from.min(chars.len())..to.min(chars.len())];
+        // Nor what the encoder did not read: an address or a citation inside (`Write to
+        // press@apple.com or`, `extraction ( [ 3 ] ) of`).
+        if segment::holds_separator(inside)
+            || !blanked(&inside.iter().collect::<String>()).is_empty()
+        {
+            continue;
+        }
         let at = kept
             .iter()
             .position(|c| (c.i, c.j, c.label) == (i, j, e.label));
@@ -1513,8 +1647,29 @@ mod tests {
         let read = model_text(typed);
         assert_eq!(
             read,
-            "Maya Chen  joins Stripe  in Boston    5 m2, Jos\u{e9}."
+            "Maya Chen  joins Stripe  in Boston    5 m , Jos\u{e9}."
         );
+        // Footnote marks, addresses with the brackets they leave empty, Markdown links and
+        // citations of numbers are read as spaces; other brackets stay.
+        for (typed, read) in [
+            ("Smith\u{b9} of IBM\u{b2}\u{b3}.", "Smith  of IBM  ."),
+            (
+                "#Boeing (@JaneDoe) No. #1 C# a#b",
+                " Boeing ( JaneDoe) No. #1 C# a#b",
+            ),
+            (
+                "[Tim Cook](https://x.org/a_b) of [Apple] (see www.apple.com).",
+                " Tim Cook                     of [Apple] (see              ).",
+            ),
+            ("mail a@b.com (or (c@d.org))", "mail         (or          )"),
+            ("IE ( [ 3 ] ) and (see [4])", "IE           and (see    )"),
+            (
+                "CoNLL [3, 7], SciERC [12][4\u{2013}6] [a] [2x] (1)",
+                "CoNLL       , SciERC           [a] [2x] (1)",
+            ),
+        ] {
+            assert_eq!(model_text(typed), read, "{typed}");
+        }
         // Character for character, so offsets carry over.
         assert_eq!(read.chars().count(), typed.chars().count());
         // A ligature whose plain form is two letters stays as it is.
@@ -1668,6 +1823,28 @@ mod tests {
         for t in &texts {
             assert!(
                 !t.contains('@') && !t.contains("www") && !t.contains("//") && !t.contains("com"),
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_mention_crosses_a_tab_a_label_or_a_semicolon_or_holds_a_footnote_mark() {
+        // Threshold 0: every span is proposed, also those across the separators.
+        let text = "Sundar Pichai\tGoogle\tMountain View\nQ: Where is Acme Corp. based? A: Acme \
+                    Corp. is in Boston\u{b9}; Mary works for #Acme. Japanese information \
+                    extraction ( [ 3 ] ) and parsing [4, 5] of Acme Corp.";
+        let r = extractor(0.0).extract(text).unwrap();
+        let texts: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            texts.contains(&"Boston") && texts.contains(&"Acme"),
+            "{texts:?}"
+        );
+        for t in &texts {
+            assert!(
+                !t.contains(['\t', ';', '\u{b9}', '[', ']'])
+                    && !t.contains(": ")
+                    && !t.starts_with('#'),
                 "{t:?}"
             );
         }

@@ -795,9 +795,16 @@ fn sentence_end(chars: &[char]) -> Option<usize> {
 /// The longest text between the brackets of a citation (`[citation needed]`).
 const MAX_CITATION: usize = 30;
 
-/// Superscript digits and signs, as footnote marks are written.
-fn is_superscript(c: char) -> bool {
+/// Superscript digits and signs, as footnote marks are written (`Smith¹`). They are words
+/// of their own, never part of an entity, and the encoder reads them as spaces
+/// ([`crate::extract::model_text`]).
+pub fn is_superscript(c: char) -> bool {
     matches!(c, '\u{b9}' | '\u{b2}' | '\u{b3}' | '\u{2070}'..='\u{207f}')
+}
+
+/// A letter or digit that belongs to a word: superscripts are footnote marks, not letters.
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() && !is_superscript(c)
 }
 
 /// Byte offsets in `piece` where a sentence begins after citations in square brackets that
@@ -889,7 +896,7 @@ pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<
             i += 1;
             continue;
         }
-        if !chars[i].is_alphanumeric() {
+        if !is_word_char(chars[i]) {
             let len = if is_possessive(&chars, i) { 2 } else { 1 };
             out.push((i, i + len));
             i += len;
@@ -926,7 +933,7 @@ pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<
         i += 1;
         while i < chars.len() {
             let c = chars[i];
-            if c.is_alphanumeric() {
+            if is_word_char(c) {
                 i += 1;
             } else if i + 1 < chars.len()
                 && joins(c, chars[i - 1], chars[i + 1])
@@ -1096,9 +1103,15 @@ fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
     if is_web_address(word) {
         return true;
     }
+    // Latin abbreviations of running text (`etc.`, `e.g.`, `vs.`) name nothing, and no
+    // dataset's entity begins or ends with one (`apples, pears, etc.`).
+    if LATIN.contains(&lower.as_str()) {
+        return true;
+    }
     // A word with a letter or digit can bound an entity. Punctuation cannot, and neither can
-    // a symbol (an emoji, `©`, `™`, `°`): no dataset's entity begins or ends on one.
-    if word.chars().any(char::is_alphanumeric) {
+    // a symbol (an emoji, `©`, `™`, `°`) or a footnote mark (`¹`): no dataset's entity begins
+    // or ends on one.
+    if word.chars().any(is_word_char) {
         return false;
     }
     let count = |s: &str| inside.iter().filter(|w| **w == s).count();
@@ -1124,10 +1137,33 @@ fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
         return count(word) % 2 == 1 || inside.len() == 1;
     }
     // Commas, full stops, colons, dashes and the like never bound an entity. Currency and
-    // other symbols that do ($, %, #, +) stay.
+    // other symbols that do ($, %, +) stay. A hashtag's `#` and a handle's `@` do not
+    // (`#Google`, `@nytimes`): no dataset's entity holds either.
     !word
         .chars()
-        .all(|c| matches!(c, '$' | '%' | '#' | '+' | '\u{20ac}' | '\u{a3}' | '@' | '&'))
+        .all(|c| matches!(c, '$' | '%' | '+' | '\u{20ac}' | '\u{a3}' | '&'))
+}
+
+/// Latin abbreviations that running text uses between words (lower case, as typed).
+const LATIN: [&str; 12] = [
+    "etc.", "e.g.", "i.e.", "cf.", "vs.", "viz.", "approx.", "ca.", "et", "al.", "e.g", "i.e",
+];
+
+/// Whether an entity's text (`chars`, from its first character to its last) holds a
+/// separator that no dataset's entity of a name holds: a tab (the cells of a pasted
+/// table: `Sundar Pichai<TAB>Google`), a semicolon, or a colon before a word (`A: He works
+/// for Microsoft`, `BREAKING: Elon Musk`). A colon between digits stays (`4:45 p.m.`, `4 :
+/// 45 p.m.`). Such a span is not a mention; the mentions on either side of the separator
+/// still are.
+pub fn holds_separator(chars: &[char]) -> bool {
+    chars.iter().enumerate().any(|(k, &c)| match c {
+        '\t' | ';' => true,
+        ':' => chars[k + 1..]
+            .iter()
+            .find(|c| !c.is_whitespace())
+            .is_some_and(|c| c.is_alphabetic()),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -1683,6 +1719,38 @@ mod tests {
     }
 
     #[test]
+    fn footnote_marks_are_words_of_their_own() {
+        let text = "Grace Liu\u{b9} joined Harwick\u{b2}\u{b3} in Denver.\u{2074}";
+        let words: Vec<String> = words(text, true)
+            .into_iter()
+            .map(|(a, b)| text.chars().skip(a).take(b - a).collect())
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "Grace", "Liu", "\u{b9}", "joined", "Harwick", "\u{b2}", "\u{b3}", "in", "Denver",
+                ".", "\u{2074}"
+            ]
+        );
+    }
+
+    #[test]
+    fn mentions_do_not_cross_tabs_semicolons_or_labels() {
+        let holds = |s: &str| holds_separator(&s.chars().collect::<Vec<_>>());
+        // The cells of a pasted table, a label before a colon, clauses after a semicolon.
+        assert!(holds("Sundar Pichai\tGoogle"));
+        assert!(holds("A: He works for Microsoft"));
+        assert!(holds("BREAKING:Elon Musk"));
+        assert!(holds("Munich; its CEO"));
+        // Names, times and spans without a separator.
+        assert!(!holds("Procter & Gamble"));
+        assert!(!holds("4:45 p.m."));
+        assert!(!holds("4 : 45 a.m."));
+        assert!(!holds("Washington, D.C."));
+        assert!(!holds(""));
+    }
+
+    #[test]
     fn spans_lose_punctuation_at_their_edges() {
         let t = |w: &[&str]| trim_span(w).map(|(a, b)| w[a..b].join(" "));
         assert_eq!(t(&["Cupertino", "."]).as_deref(), Some("Cupertino"));
@@ -1714,6 +1782,15 @@ mod tests {
         );
         assert_eq!(t(&[".", ","]), None);
         assert_eq!(t(&[]), None);
+        // Footnote marks, a hashtag's `#`, a handle's `@` and the Latin abbreviations of
+        // running text bound none either.
+        assert_eq!(t(&["Smith", "\u{b9}"]).as_deref(), Some("Smith"));
+        assert_eq!(t(&["#", "Google"]).as_deref(), Some("Google"));
+        assert_eq!(t(&["@", "JaneDoe"]).as_deref(), Some("JaneDoe"));
+        assert_eq!(t(&["pears", ",", "etc."]).as_deref(), Some("pears"));
+        assert_eq!(t(&["Smith", "et", "al."]).as_deref(), Some("Smith"));
+        assert_eq!(t(&["e.g.", "BERT"]).as_deref(), Some("BERT"));
+        assert_eq!(t(&["etc."]), None);
         // A title alone names no one; with a name it stays part of the mention.
         assert_eq!(t(&["Mr."]), None);
         assert_eq!(t(&["Lt.", "Col.", ","]), None);
