@@ -1085,6 +1085,14 @@ pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
             // word of a place's name names nothing by itself (no dataset has such a
             // mention).
             return None;
+        } else if closes_unopened(inside) {
+            // `November 1, 1960) is an American`: the span began inside a bracket and
+            // ran out of it (two of all the datasets' entities do, both chemical names).
+            return None;
+        } else if inside.len() == 1 && is_lowercase_abbreviation(inside[0]) {
+            // `b.` of `(b. 1960, London)`, `ca.`, `approx.`: no dataset's entity is a
+            // lower-case abbreviation alone.
+            return None;
         } else if inside.iter().any(|w| is_web_address(w)) {
             // An address inside: no dataset's entity holds one.
             return None;
@@ -1142,6 +1150,31 @@ fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
     !word
         .chars()
         .all(|c| matches!(c, '$' | '%' | '+' | '\u{20ac}' | '\u{a3}' | '&'))
+}
+
+/// Whether a span's words close a bracket that they did not open.
+fn closes_unopened(words: &[&str]) -> bool {
+    let mut open = [0usize; 3];
+    for w in words {
+        for (k, (o, c)) in [("(", ")"), ("[", "]"), ("{", "}")].into_iter().enumerate() {
+            if *w == o {
+                open[k] += 1;
+            } else if *w == c {
+                if open[k] == 0 {
+                    return true;
+                }
+                open[k] -= 1;
+            }
+        }
+    }
+    false
+}
+
+/// A word of one to five lower-case letters and a full stop (`b.`, `approx.`, `tid.`).
+fn is_lowercase_abbreviation(word: &str) -> bool {
+    word.strip_suffix('.').is_some_and(|w| {
+        (1..=5).contains(&w.chars().count()) && w.chars().all(|c| c.is_lowercase())
+    })
 }
 
 /// Latin abbreviations that running text uses between words (lower case, as typed).
@@ -1791,6 +1824,16 @@ mod tests {
         assert_eq!(t(&["Smith", "et", "al."]).as_deref(), Some("Smith"));
         assert_eq!(t(&["e.g.", "BERT"]).as_deref(), Some("BERT"));
         assert_eq!(t(&["etc."]), None);
+        // A span that runs out of a bracket it began in is none.
+        assert_eq!(
+            t(&["November", "1", ",", "1960", ")", "is", "an", "American"]),
+            None
+        );
+        assert_eq!(t(&["1960", ")"]).as_deref(), Some("1960"));
+        assert_eq!(t(&["b."]), None);
+        assert_eq!(t(&["approx."]), None);
+        assert_eq!(t(&["Mass."]).as_deref(), Some("Mass."));
+        assert_eq!(t(&["b.", "1960"]).as_deref(), Some("b. 1960"));
         // A title alone names no one; with a name it stays part of the mention.
         assert_eq!(t(&["Mr."]), None);
         assert_eq!(t(&["Lt.", "Col.", ","]), None);

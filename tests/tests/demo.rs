@@ -1603,12 +1603,15 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
     run_e2e("13-raw-text", async |cx| {
         let b = &cx.browser;
         // Sentences the page once cut after every initial and abbreviation, one that an
-        // abbreviation ends, and a wire-service dateline.
+        // abbreviation ends, a wire-service dateline, footnote marks and a Markdown link.
         let text = "Franklin D. Roosevelt was born in Hyde Park, N.Y., in 1882. \
                     Arthur B. Collins Jr., a banker in St. Paul, joined Wells Fargo in 1990. \
                     Jones was hired by Apple Inc. in Cupertino. \
                     Laura Kim moved to Nashville, Tenn. Software engineer David Lee followed her. \
-                    PERUGIA, Italy (AP) Reagan spoke in Rome.";
+                    PERUGIA, Italy (AP) Reagan spoke in Rome. \
+                    Grace Liu\u{b9} joined Harwick Labs Inc. in Denver\u{b2} in 2015. \
+                    Read the profile of [Omar Haddad](https://www.example.com/p/omar), who \
+                    runs Lakeview Bank in Milwaukee.";
         open_with_text(cx, text, "&model=conll04&threshold=0.5").await?;
         b.screenshot("raw-text").await?;
         let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
@@ -1637,6 +1640,10 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
             "Tenn.",
             "David Lee",
             "PERUGIA",
+            // Footnote marks and a Markdown link around a name.
+            "Grace Liu",
+            "Denver",
+            "Omar Haddad",
         ] {
             ensure!(
                 ms.iter().any(|m| m.text == name),
