@@ -766,6 +766,7 @@ impl Extractor {
                     flat: self.flat_entities,
                     per_type: self.flat_per_type,
                     signatures: self.relation_signatures.as_ref(),
+                    one_type: self.word_spans,
                 };
                 assemble(text, ents, rels, &decoding)
             })
@@ -1194,6 +1195,8 @@ struct Decoding<'a> {
     per_type: bool,
     /// Allowed relation signatures (`None`: all).
     signatures: Option<&'a Signatures>,
+    /// One type per span: the likelier stays where a span has two (off for raw cells).
+    one_type: bool,
 }
 
 /// Sorts mentions by position, merges duplicates (keeping the higher score) and remaps the
@@ -1225,42 +1228,70 @@ fn assemble(
         }
         new_index[i] = sorted.len() - 1;
     }
-    let mut kept_index: Vec<Option<usize>> = (0..sorted.len()).map(Some).collect();
+    // One type per span: no dataset gives one span two types (`word2vec embeddings` as
+    // Material and as Method). `sorted` has equal spans next to each other; the likelier
+    // type stays (the first on a tie).
+    let mut keep = vec![true; sorted.len()];
+    let mut k = 0;
+    while how.one_type && k < sorted.len() {
+        let span = (sorted[k].start, sorted[k].end);
+        let mut end = k + 1;
+        while end < sorted.len() && (sorted[end].start, sorted[end].end) == span {
+            end += 1;
+        }
+        let mut top = k;
+        for i in k + 1..end {
+            if sorted[i].score > sorted[top].score {
+                top = i;
+            }
+        }
+        for (i, slot) in keep.iter_mut().enumerate().take(end).skip(k) {
+            *slot = i == top;
+        }
+        k = end;
+    }
     if flat {
-        let spans: Vec<(usize, usize, f32)> =
-            sorted.iter().map(|e| (e.start, e.end, e.score)).collect();
-        let keep = if how.flat {
+        let alive: Vec<usize> = (0..sorted.len()).filter(|&k| keep[k]).collect();
+        let spans: Vec<(usize, usize, f32)> = alive
+            .iter()
+            .map(|&k| (sorted[k].start, sorted[k].end, sorted[k].score))
+            .collect();
+        let chosen = if how.flat {
             best_disjoint(&spans)
         } else {
             // Each type on its own.
-            let mut keep = vec![false; spans.len()];
-            let mut types: Vec<&str> = sorted.iter().map(|e| e.label.as_str()).collect();
+            let mut chosen = vec![false; spans.len()];
+            let mut types: Vec<&str> = alive.iter().map(|&k| sorted[k].label.as_str()).collect();
             types.sort_unstable();
             types.dedup();
             for kind in types {
-                let mine: Vec<usize> = (0..sorted.len())
-                    .filter(|&k| sorted[k].label == kind)
+                let mine: Vec<usize> = (0..alive.len())
+                    .filter(|&a| sorted[alive[a]].label == kind)
                     .collect();
-                let theirs: Vec<(usize, usize, f32)> = mine.iter().map(|&k| spans[k]).collect();
-                for (&k, kept) in mine.iter().zip(best_disjoint(&theirs)) {
-                    keep[k] = kept;
+                let theirs: Vec<(usize, usize, f32)> = mine.iter().map(|&a| spans[a]).collect();
+                for (&a, kept) in mine.iter().zip(best_disjoint(&theirs)) {
+                    chosen[a] = kept;
                 }
             }
-            keep
+            chosen
         };
-        let mut next = 0;
-        for (k, slot) in kept_index.iter_mut().enumerate() {
-            *slot = keep[k].then(|| {
-                next += 1;
-                next - 1
-            });
+        for (&k, c) in alive.iter().zip(chosen) {
+            keep[k] = c;
         }
-        sorted = sorted
-            .into_iter()
-            .zip(&keep)
-            .filter_map(|(e, &k)| k.then_some(e))
-            .collect();
     }
+    let mut kept_index: Vec<Option<usize>> = vec![None; sorted.len()];
+    let mut next = 0;
+    for (slot, &k) in kept_index.iter_mut().zip(&keep) {
+        if k {
+            *slot = Some(next);
+            next += 1;
+        }
+    }
+    let sorted: Vec<EntityMention> = sorted
+        .into_iter()
+        .zip(&keep)
+        .filter_map(|(e, &k)| k.then_some(e))
+        .collect();
     let mut best: std::collections::BTreeMap<(usize, usize, usize), f32> = Default::default();
     for (h, t, l, score) in relations {
         let (Some(h), Some(t)) = (kept_index[new_index[h]], kept_index[new_index[t]]) else {
@@ -1377,7 +1408,8 @@ mod tests {
         let text = "😀 Mary\t\tworks  for   Acme Corp.\nJohn Smith lives in Parïs, é!";
         let r = ex.extract(text).unwrap();
         let chars: Vec<char> = text.chars().collect();
-        assert!(r.entities.len() > 50);
+        // One type per span, and none across the tabs: still dozens of spans.
+        assert!(r.entities.len() > 25, "{}", r.entities.len());
         for e in &r.entities {
             let slice: String = chars[e.start..e.end].iter().collect();
             assert_eq!(slice, e.text);
@@ -1545,6 +1577,51 @@ mod tests {
     }
 
     #[test]
+    fn a_span_keeps_its_likelier_type_also_when_mentions_nest() {
+        let labels = LabelSchema {
+            entity_types: vec!["Method".into(), "Material".into()],
+            relation_types: vec!["Used-for".into()],
+            nested_entities: Some(true),
+            same_type_overlaps: None,
+            hyphens_split: None,
+            relation_signatures: None,
+        };
+        // `word2vec embeddings` as Material (0.7) and as Method (0.9); `word2vec` nested.
+        let ents = vec![
+            mention(0, 19, "Material", 0.7),
+            mention(0, 19, "Method", 0.9),
+            mention(0, 8, "Method", 0.6),
+            mention(23, 32, "Material", 0.8),
+        ];
+        let rels = vec![(0, 3, 0, 0.9), (1, 3, 0, 0.8), (2, 3, 0, 0.7)];
+        let how = |one_type| Decoding {
+            labels: &labels,
+            flat: false,
+            per_type: false,
+            signatures: None,
+            one_type,
+        };
+        let out = assemble("", ents.clone(), rels.clone(), &how(true));
+        let spans: Vec<_> = out
+            .entities
+            .iter()
+            .map(|e| (e.start, e.end, e.label.as_str()))
+            .collect();
+        assert_eq!(
+            spans,
+            [(0, 8, "Method"), (0, 19, "Method"), (23, 32, "Material")]
+        );
+        // The relation of the dropped type goes with it.
+        assert_eq!(out.relations.len(), 2);
+        assert!(out
+            .relations
+            .iter()
+            .all(|r| out.entities[r.head].label == "Method"));
+        // Raw cells keep both.
+        assert_eq!(assemble("", ents, rels, &how(false)).entities.len(), 4);
+    }
+
+    #[test]
     fn flat_decoding_keeps_the_best_of_overlapping_mentions() {
         let labels = LabelSchema {
             entity_types: vec!["Loc".into(), "Org".into()],
@@ -1570,6 +1647,7 @@ mod tests {
             flat,
             per_type: false,
             signatures: None,
+            one_type: true,
         };
         let flat = assemble("", ents.clone(), rels.clone(), &how(true));
         let spans: Vec<_> = flat
@@ -1634,6 +1712,7 @@ mod tests {
                 flat: false,
                 per_type: true,
                 signatures: None,
+                one_type: true,
             },
         );
         let spans: Vec<_> = out.entities.iter().map(|e| (e.start, e.end)).collect();
@@ -1720,6 +1799,7 @@ mod tests {
             flat: true,
             per_type: false,
             signatures: Some(&allowed),
+            one_type: true,
         };
         let out = assemble("", ents.clone(), rels.clone(), &how);
         let kept: Vec<_> = out
@@ -1735,6 +1815,7 @@ mod tests {
             rels,
             &Decoding {
                 signatures: None,
+                one_type: true,
                 ..how
             },
         );

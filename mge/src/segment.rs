@@ -929,7 +929,8 @@ pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<
         }
         // A word: letters and digits, and the joiners between them.
         let start = i;
-        let mut inner_stop = false;
+        // Where the word's last piece after a full stop inside it begins (`S` of `U.S`).
+        let mut after_stop = None;
         i += 1;
         while i < chars.len() {
             let c = chars[i];
@@ -942,12 +943,17 @@ pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<
                 if is_possessive(&chars, i) {
                     break;
                 }
-                inner_stop |= c == '.';
+                if c == '.' {
+                    after_stop = Some(i + 1);
+                }
                 i += 1;
             } else {
                 break;
             }
         }
+        // Letters with full stops between them (`U.S`, `Ph.D`, `e.g`) keep the one after
+        // them; a version, a number or a domain does not (`v1.1`, `3.5`, `Amazon.com`).
+        let inner_stop = after_stop.is_some_and(|p| i - p == 1 && chars[p].is_alphabetic());
         // A full stop right after the word: an abbreviation's (kept) or the sentence's.
         if chars.get(i) == Some(&'.') && chars.get(i + 1).is_none_or(|n| !n.is_alphanumeric()) {
             let ends_sentence = final_stop && Some(i) == last_stop;
@@ -1749,6 +1755,18 @@ mod tests {
             ]
         );
         assert_eq!(word_texts("Lithium-induced"), ["Lithium-induced"]);
+    }
+
+    #[test]
+    fn a_sentence_ending_on_a_version_number_or_domain_keeps_its_full_stop_apart() {
+        let last = |s: &str| word_texts(s).into_iter().rev().take(2).collect::<Vec<_>>();
+        assert_eq!(last("We fine-tune BERT on SQuAD v1.1."), [".", "v1.1"]);
+        assert_eq!(last("Sales rose 3.5."), [".", "3.5"]);
+        assert_eq!(last("She works for Amazon.com."), [".", "Amazon.com"]);
+        assert_eq!(last("He works in ASP.NET."), [".", "ASP.NET"]);
+        // Letters with full stops between them keep the last one.
+        assert_eq!(last("He moved to the U.S."), ["U.S.", "the"]);
+        assert_eq!(last("She holds a Ph.D."), ["Ph.D.", "a"]);
     }
 
     #[test]
