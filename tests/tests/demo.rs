@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use anyhow::{anyhow, ensure, Result};
+use anyhow::{anyhow, ensure, Context, Result};
 use fantoccini::Locator;
 use mge_e2e::{
     encode_query_value, run_e2e, run_e2e_with, shows_text_script, Browser, Ctx, Mention,
@@ -17,9 +17,46 @@ use mge_e2e::{
 };
 use serde_json::json;
 
-/// The page computes in f32 (its int8 kernel was slower there), so the native
-/// results it is compared with are computed in f32 too, whatever this processor has.
+/// Native results in f32, what the WebGPU backend computes. The page's WebAssembly
+/// computes in int8 (`PAGE`); mention spans and relations come out the same either way on
+/// these texts (the wasm parity test checks the int8 extraction against the f32 one), so
+/// the span comparisons use f32 whatever backend the page runs.
 const F32: mge::engine::Precision = mge::engine::Precision::F32;
+
+/// What the page's WebAssembly computes in: int8 products with SIMD128 dot products
+/// (`mge::engine::isa::int8_dot`), the same integer sums as the native int8 kernels.
+const PAGE: mge::engine::Precision = mge::engine::Precision::Int8;
+
+/// Two JSONL exports are the same: the same lines, texts, spans, types and relations, and
+/// scores within `1e-2`. The page's int8 products and the native ones have the same
+/// integer sums, but the f32 arithmetic around them differs in the last places (SIMD128
+/// against AVX-512 lanes, fused multiply-adds), and where an activation lies on a
+/// quantization step that moves a score by up to a few thousandths (`0.9513` against
+/// `0.9531`; f32 gives `0.9241` there).
+fn same_jsonl(got: &str, want: &str) -> Result<()> {
+    fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        use serde_json::Value::*;
+        match (a, b) {
+            (Number(x), Number(y)) => match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) if x.fract() != 0.0 || y.fract() != 0.0 => (x - y).abs() <= 1e-2,
+                _ => x == y,
+            },
+            (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+            (Object(x), Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+    let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+    ensure!(g.len() == w.len(), "{} lines against {}", g.len(), w.len());
+    for (a, b) in g.iter().zip(&w) {
+        let (x, y): (serde_json::Value, serde_json::Value) =
+            (serde_json::from_str(a)?, serde_json::from_str(b)?);
+        ensure!(same(&x, &y), "page:   {a}\nnative: {b}");
+    }
+    Ok(())
+}
 
 /// Page load to first result: downloading and preparing a 27 MB bundle on a busy machine.
 const LOAD: Duration = Duration::from_secs(120);
@@ -1474,7 +1511,7 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
             )
             .await?;
         let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
-        let ex = mge::extract::Extractor::from_bundle_with(&bundle, F32)?;
+        let ex = mge::extract::Extractor::from_bundle_with(&bundle, PAGE)?;
         let texts: Vec<&str> = news.iter().chain(&jsonl).chain(&csv).copied().collect();
         let want: String = ex
             .extract_many(&texts)?
@@ -1489,10 +1526,7 @@ fn documents_from_files_are_extracted_in_the_page_and_exported_as_mge_extract_wo
             "export name {}",
             saved["name"]
         );
-        ensure!(
-            got == want,
-            "the page's JSONL differs from mge extract's:\npage:   {got}\nnative: {want}"
-        );
+        same_jsonl(got, &want).context("the page's JSONL differs from mge extract's")?;
 
         // The triples CSV and the brat zip come out too.
         b.js("window.__mgeSaved = []; return true;", vec![]).await?;
@@ -2209,7 +2243,7 @@ fn a_document_of_megabytes_goes_through_with_memory_for_its_result_only() {
             .map_or(doc.len(), |k| 300_000 + k + 1);
         let head = &doc[..cut];
         let head_chars = head.chars().count();
-        let native = mge::extract::Extractor::from_bundle_with(&tiny, F32)?.extract(head)?;
+        let native = mge::extract::Extractor::from_bundle_with(&tiny, PAGE)?.extract(head)?;
         ensure!(
             page["chars"].as_u64() == Some(doc.chars().count() as u64),
             "the exported text is not the document"
@@ -2232,9 +2266,11 @@ fn a_document_of_megabytes_goes_through_with_memory_for_its_result_only() {
             .iter()
             .map(|e| format!("{},{},{}", e.start, e.end, e.label))
             .collect();
+        // Hundreds of mentions in the first 300,000 bytes (415 in int8 with this model),
+        // nearly all the same on both sides.
         let same = got.intersection(&want).count();
         ensure!(
-            want.len() > 500 && same * 100 >= want.len().max(got.len()) * 99,
+            want.len() > 300 && same * 100 >= want.len().max(got.len()) * 99,
             "{same} mentions in common: {} in the page, {} native",
             got.len(),
             want.len()

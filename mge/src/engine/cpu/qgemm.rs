@@ -13,7 +13,8 @@
 //!   With AVX-VNNI (the same instruction on YMM: Intel cores since Alder Lake, Zen 5), the
 //!   AVX2 path does the same on 16 columns and 3 rows at a time.
 //! - wasm32 with SIMD128: `i32x4.dot_i16x8_s` on weights widened from bytes as they are
-//!   loaded, eight products per instruction against four f32 multiply-adds.
+//!   loaded and activations widened once per call, four rows × eight columns, eight
+//!   products per instruction against four f32 multiply-adds.
 //! - Elsewhere (and as the reference in tests): plain integer loops.
 //!
 //! Whether this beats the f32 kernel is a measurement (`docs/BENCHMARKS.md`, "int8");
@@ -37,7 +38,7 @@ const GROUP: usize = if cfg!(target_arch = "x86_64") { 4 } else { 2 };
 const UNSIGNED: bool = cfg!(target_arch = "x86_64");
 
 /// Rows per kernel call.
-const MR: usize = if cfg!(target_arch = "wasm32") { 2 } else { 6 };
+const MR: usize = if cfg!(target_arch = "wasm32") { 4 } else { 6 };
 
 /// A weight matrix quantized to int8 and packed in panels of [`QN`] output columns.
 ///
@@ -335,6 +336,10 @@ const KC: usize = 12;
 struct Activations {
     /// `rows × kp` bytes: `q` as `i8`, or `q + 128` as `u8` with `unsigned`.
     q: Vec<u8>,
+    /// `q` widened to `i16` (SIMD128), so that the kernel loads two neighbours as one
+    /// 32-bit lane and splats them (`v128.load32_splat`) instead of assembling the pair.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    wide: Vec<i16>,
     /// `rows × blocks` scales.
     scales: Vec<f32>,
     rows: usize,
@@ -352,11 +357,17 @@ impl Activations {
     ) -> Self {
         let mut a = Self {
             q: vec![0u8; rows * kp],
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            wide: Vec::new(),
             scales: vec![0f32; rows * (kp / QB)],
             rows,
             kp,
         };
         quantize_rows(&mut a, x, input, times, unsigned);
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            a.wide = a.q.iter().map(|&v| v as i8 as i16).collect();
+        }
         a
     }
 
@@ -453,9 +464,7 @@ fn micro(kernel: Kernel, a: &Activations, r0: usize, m: usize, p: &Panel, acc: &
             match m {
                 1 => $f::<1>(a, r0, p, acc),
                 2 => $f::<2>(a, r0, p, acc),
-                #[cfg(not(target_arch = "wasm32"))]
                 3 => $f::<3>(a, r0, p, acc),
-                #[cfg(not(target_arch = "wasm32"))]
                 4 => $f::<4>(a, r0, p, acc),
                 #[cfg(not(target_arch = "wasm32"))]
                 5 => $f::<5>(a, r0, p, acc),
@@ -655,28 +664,27 @@ unsafe fn simd128<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &m
     use core::arch::wasm32::*;
     let blocks = p.blocks;
     let wp = p.weights.as_ptr();
-    let xp = a.q.as_ptr().add(r0 * a.kp);
-    let mut f = [[f32x4_splat(0.0); 2]; M];
-    if p.b0 > 0 {
-        for r in 0..M {
-            f[r] = [
-                v128_load(acc[r].as_ptr() as *const v128),
-                v128_load(acc[r].as_ptr().add(4) as *const v128),
-            ];
+    let xp = a.wide.as_ptr().add(r0 * a.kp);
+    if p.b0 == 0 {
+        for row in acc.iter_mut() {
+            *row = [0.0; QN];
         }
     }
     for b in p.b0..p.b1 {
+        // The block's integer sums stay in registers (two vectors a row, up to four rows);
+        // the f32 totals are added in memory once a block, which leaves registers for the
+        // rows (V8 gives sixteen).
         let mut s = [[i32x4_splat(0); 2]; M];
+        let wb = wp.add(b * QB * QN);
+        let xb = xp.add(b * QB);
         for g in 0..QB / 2 {
             // 8 columns × 2 values: two groups of 4 columns, widened to i16 as loaded.
-            let w = wp.add((b * QB / 2 + g) * QN * 2);
+            let w = wb.add(g * QN * 2);
             let w0 = i16x8_load_extend_i8x8(w);
             let w1 = i16x8_load_extend_i8x8(w.add(8));
             for r in 0..M {
-                let x = xp.add(r * a.kp + b * QB + g * 2);
-                let pair = (*x as i8 as i16 as u16 as u32)
-                    | ((*x.add(1) as i8 as i16 as u16 as u32) << 16);
-                let x = u32x4_splat(pair);
+                // Values 2g and 2g + 1 of row r as one lane, in every lane.
+                let x = v128_load32_splat(xb.add(r * a.kp + g * 2) as *const u32);
                 s[r][0] = i32x4_add(s[r][0], i32x4_dot_i16x8(x, w0));
                 s[r][1] = i32x4_add(s[r][1], i32x4_dot_i16x8(x, w1));
             }
@@ -685,19 +693,22 @@ unsafe fn simd128<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &m
         let c1 = v128_load(p.scales.as_ptr().add(b * QN + 4) as *const v128);
         for r in 0..M {
             let sa = f32x4_splat(a.scales[(r0 + r) * blocks + b]);
-            f[r][0] = f32x4_add(
-                f[r][0],
-                f32x4_mul(f32x4_convert_i32x4(s[r][0]), f32x4_mul(sa, c0)),
+            let o = acc[r].as_mut_ptr() as *mut v128;
+            v128_store(
+                o,
+                f32x4_add(
+                    v128_load(o),
+                    f32x4_mul(f32x4_convert_i32x4(s[r][0]), f32x4_mul(sa, c0)),
+                ),
             );
-            f[r][1] = f32x4_add(
-                f[r][1],
-                f32x4_mul(f32x4_convert_i32x4(s[r][1]), f32x4_mul(sa, c1)),
+            v128_store(
+                o.add(1),
+                f32x4_add(
+                    v128_load(o.add(1)),
+                    f32x4_mul(f32x4_convert_i32x4(s[r][1]), f32x4_mul(sa, c1)),
+                ),
             );
         }
-    }
-    for r in 0..M {
-        v128_store(acc[r].as_mut_ptr() as *mut v128, f[r][0]);
-        v128_store(acc[r].as_mut_ptr().add(4) as *mut v128, f[r][1]);
     }
 }
 
