@@ -66,7 +66,10 @@ fuzz_target!(|data: &[u8]| {
                 let same = out.entities[..k]
                     .iter()
                     .any(|q| q.label == e.label && q.end > e.start);
-                assert!(!same, "overlapping entities of one type in a per-type flat model");
+                assert!(
+                    !same,
+                    "overlapping entities of one type in a per-type flat model"
+                );
             }
         }
         previous = Some(key);

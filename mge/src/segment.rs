@@ -182,13 +182,11 @@ const RUN_ON_MIN_PART: usize = 4;
 /// to a word (`Boise.`), and these cuts add three after an editorial bracket that the
 /// dataset keeps inside a sentence (`( passage omitted ) He tried ...`).
 pub fn run_on_starts(piece: &str) -> Vec<usize> {
-    static STARTERS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     let mut cuts = Vec::new();
     // Every sentence passes here: the ordinary ones leave before anything is collected.
     if piece.split_whitespace().nth(RUN_ON_WORDS).is_none() {
         return cuts;
     }
-    let starters = STARTERS.get_or_init(|| SENTENCE_STARTERS.lines().collect());
     let words: Vec<(usize, &str)> = piece
         .split_whitespace()
         .map(|w| (w.as_ptr() as usize - piece.as_ptr() as usize, w))
@@ -196,31 +194,34 @@ pub fn run_on_starts(piece: &str) -> Vec<usize> {
     let mut last = 0;
     for i in RUN_ON_MIN_PART..words.len().saturating_sub(RUN_ON_MIN_PART - 1) {
         let (at, word) = words[i];
-        let previous = words[i - 1].1;
-        let after_lower = previous
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_lowercase() || c.is_ascii_digit())
-            && previous
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric)
-            // `... at Lincoln Laboratory (LL) The system ...`: a bracket closes before it.
-            || previous.ends_with([')', ']']);
-        // `and The Associated Press`: a starter before a name is more often part of it.
-        let next = words[i + 1].1;
-        let before_name =
-            next.chars().next().is_some_and(char::is_uppercase) && !is_common_lowercase(next);
-        if i - last >= RUN_ON_MIN_PART
-            && after_lower
-            && !before_name
-            && starters.binary_search(&word).is_ok()
-        {
+        if i - last >= RUN_ON_MIN_PART && starts_run_on(words[i - 1].1, word, words[i + 1].1) {
             cuts.push(at);
             last = i;
         }
     }
     cuts
+}
+
+/// Whether `word` (whitespace-delimited, between `previous` and `next`) may begin a
+/// sentence where no punctuation says so ([`run_on_starts`], which also asks for a long
+/// stretch and a few words on each side).
+pub fn starts_run_on(previous: &str, word: &str, next: &str) -> bool {
+    static STARTERS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let starters = STARTERS.get_or_init(|| SENTENCE_STARTERS.lines().collect());
+    let after_lower = previous
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_lowercase() || c.is_ascii_digit())
+        && previous
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+        // `... at Lincoln Laboratory (LL) The system ...`: a bracket closes before it.
+        || previous.ends_with([')', ']']);
+    // `and The Associated Press`: a starter before a name is more often part of it.
+    let before_name =
+        next.chars().next().is_some_and(char::is_uppercase) && !is_common_lowercase(next);
+    after_lower && !before_name && starters.binary_search(&word).is_ok()
 }
 
 /// A sentence of a text.
