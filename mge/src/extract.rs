@@ -897,8 +897,9 @@ pub fn model_text(sentence: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out.into_iter().collect())
 }
 
-/// The char ranges of a sentence that [`model_text`] reads as spaces: addresses, the
-/// brackets they leave empty, Markdown links' brackets, and citations of numbers.
+/// The char ranges of a sentence that [`model_text`] reads as spaces: a hashtag's `#` and
+/// a handle's `@`, addresses, citations of numbers, the brackets these leave empty, and
+/// Markdown links' brackets. Linear in the sentence's length.
 fn blanked(sentence: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let may_hold_address = sentence.contains("://")
@@ -1106,8 +1107,9 @@ fn word_aligned(
         let (i, j) = (words[a].0, words[b - 1].1);
         let (from, to) = (w.words[i].0, w.words[j].1);
         let inside = &chars[from.min(chars.len())..to.min(chars.len())];
-        // Nor what the encoder did not read: an address or a citation inside (`Write to
-        // press@apple.com or`, `extraction ( [ 3 ] ) of`).
+        // A span across a separator is no mention (`A: He works for Microsoft`), nor one
+        // that holds what the encoder did not read: an address, a citation, a hashtag's
+        // `#` (`Write to press@apple.com or`, `extraction ( [ 3 ] ) of`).
         if segment::holds_separator(inside)
             || !blanked(&inside.iter().collect::<String>()).is_empty()
         {

@@ -1071,8 +1071,10 @@ pub fn is_symbol(c: char) -> bool {
 /// dashes, the possessive `'s`, a bracket or quote without its partner inside the span) is
 /// dropped from both ends, and so are symbols (emoji, `™`) and a web or e-mail address.
 /// Returns the kept word range, or `None` when nothing is left, when only titles and place
-/// prefixes are (`Mr.`, `Lt. Col.`, the `Ft.` of `Ft. Worth`), or when an address is left
-/// inside.
+/// prefixes are (`Mr.`, `Lt. Col.`, the `Ft.` of `Ft. Worth`), when only a lower-case
+/// abbreviation is (`b.`), when the span closes a bracket it did not open, or when an
+/// address is left inside. Latin abbreviations (`etc.`, `e.g.`) and footnote marks are
+/// dropped from the ends like punctuation.
 pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
     let (mut a, mut b) = (0, words.len());
     loop {
