@@ -945,6 +945,15 @@ pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<
                     break;
                 }
                 if c == '.' {
+                    // A title typed without its space (`Dr.Sarah Kim`, `Mr.Smith`) is a
+                    // word of its own, as `Dr. Sarah Kim` has it.
+                    if chars[i + 1].is_uppercase() {
+                        let word: String = chars[start..=i].iter().collect();
+                        if TITLES.contains(&word.as_str()) {
+                            i += 1;
+                            break;
+                        }
+                    }
                     after_stop = Some(i + 1);
                 }
                 i += 1;
@@ -1770,6 +1779,16 @@ mod tests {
         // Letters with full stops between them keep the last one.
         assert_eq!(last("He moved to the U.S."), ["U.S.", "the"]);
         assert_eq!(last("She holds a Ph.D."), ["Ph.D.", "a"]);
+    }
+
+    #[test]
+    fn a_title_typed_without_its_space_is_a_word_of_its_own() {
+        assert_eq!(
+            word_texts("Dr.Sarah Kim met Mr.Smith."),
+            ["Dr.", "Sarah", "Kim", "met", "Mr.", "Smith", "."]
+        );
+        // Not an abbreviation that is no title, nor a title before a lower-case letter.
+        assert_eq!(word_texts("St.Louis and Dr.x"), ["St.Louis", "and", "Dr.x"]);
     }
 
     #[test]
