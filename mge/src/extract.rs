@@ -245,6 +245,9 @@ struct Window {
     /// Positions in `ids` whose entities this window reports: all of its sentence piece,
     /// or, where windows overlap, the middle part that no other window reports.
     core: (usize, usize),
+    /// Char ranges of the sentence that the encoder read as spaces ([`blanked`]): no
+    /// mention holds one.
+    unread: std::sync::Arc<[(usize, usize)]>,
 }
 
 /// Keeps the `max` best-scoring of `items` (in their order by `position`) when there are
@@ -784,7 +787,11 @@ impl Extractor {
             .max(1);
         for sentence in segment::sentences(text, self.segmenter) {
             let char_start = sentence.char_start;
-            let read = model_text(sentence.text);
+            let (read, unread) = read_for_model(sentence.text);
+            let unread: std::sync::Arc<[(usize, usize)]> = unread
+                .into_iter()
+                .map(|(a, b)| (a + char_start, b + char_start))
+                .collect();
             let pieces = self.tokenizer.encode_text(&read, usize::MAX)?;
             let mut all_ids = &pieces.ids[1..pieces.ids.len() - 1];
             let mut all_offsets = &pieces.offsets[1..pieces.offsets.len() - 1];
@@ -816,6 +823,7 @@ impl Extractor {
                     words: Vec::with_capacity(ids.len() + 2),
                     // Positions in `ids`, after [CLS].
                     core: (core.0 - from + 1, core.1 - from + 1),
+                    unread: unread.clone(),
                 };
                 const SPECIAL: (usize, usize) = (usize::MAX, 0);
                 w.ids.push(pieces.ids[0]);
@@ -872,6 +880,11 @@ fn titles_before(chars: &[char], start: usize) -> usize {
 /// A character whose compatibility form is one other character is read as that (the
 /// full-width `Ｂｏｓｔｏｎ` as `Boston`). Text without any of these comes back borrowed.
 pub fn model_text(sentence: &str) -> std::borrow::Cow<'_, str> {
+    read_for_model(sentence).0
+}
+
+/// [`model_text`], and the char ranges of the sentence read as spaces ([`blanked`]).
+fn read_for_model(sentence: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, usize)>) {
     use unicode_normalization_alignments::UnicodeNormalization;
     let read = |c: char| {
         if c.is_ascii() {
@@ -888,13 +901,13 @@ pub fn model_text(sentence: &str) -> std::borrow::Cow<'_, str> {
     };
     let blank = blanked(sentence);
     if blank.is_empty() && sentence.chars().all(|c| read(c) == c) {
-        return std::borrow::Cow::Borrowed(sentence);
+        return (std::borrow::Cow::Borrowed(sentence), blank);
     }
     let mut out: Vec<char> = sentence.chars().map(read).collect();
-    for (a, b) in blank {
+    for &(a, b) in &blank {
         out[a..b].fill(' ');
     }
-    std::borrow::Cow::Owned(out.into_iter().collect())
+    (std::borrow::Cow::Owned(out.into_iter().collect()), blank)
 }
 
 /// The char ranges of a sentence that [`model_text`] reads as spaces: a hashtag's `#` and
@@ -1110,9 +1123,7 @@ fn word_aligned(
         // A span across a separator is no mention (`A: He works for Microsoft`), nor one
         // that holds what the encoder did not read: an address, a citation, a hashtag's
         // `#` (`Write to press@apple.com or`, `extraction ( [ 3 ] ) of`).
-        if segment::holds_separator(inside)
-            || !blanked(&inside.iter().collect::<String>()).is_empty()
-        {
+        if segment::holds_separator(inside) || w.unread.iter().any(|&(a, b)| a < to && from < b) {
             continue;
         }
         let at = kept
@@ -1348,6 +1359,18 @@ mod tests {
         ex
     }
 
+    /// A label schema with these types, nested or flat, and nothing else recorded.
+    fn schema(entities: &[&str], relations: &[&str], nested: bool) -> LabelSchema {
+        LabelSchema {
+            entity_types: entities.iter().map(|t| t.to_string()).collect(),
+            relation_types: relations.iter().map(|t| t.to_string()).collect(),
+            nested_entities: Some(nested),
+            same_type_overlaps: None,
+            hyphens_split: None,
+            relation_signatures: None,
+        }
+    }
+
     #[test]
     fn titles_can_be_left_out_of_the_input_and_put_back_into_mentions() {
         let sentence = "Lt. Col. Oliver North met Dr. Ann Lee and the Dr. who came.";
@@ -1580,14 +1603,7 @@ mod tests {
 
     #[test]
     fn a_span_keeps_its_likelier_type_also_when_mentions_nest() {
-        let labels = LabelSchema {
-            entity_types: vec!["Method".into(), "Material".into()],
-            relation_types: vec!["Used-for".into()],
-            nested_entities: Some(true),
-            same_type_overlaps: None,
-            hyphens_split: None,
-            relation_signatures: None,
-        };
+        let labels = schema(&["Method", "Material"], &["Used-for"], true);
         // `word2vec embeddings` as Material (0.7) and as Method (0.9); `word2vec` nested.
         let ents = vec![
             mention(0, 19, "Material", 0.7),
@@ -1625,14 +1641,7 @@ mod tests {
 
     #[test]
     fn flat_decoding_keeps_the_best_of_overlapping_mentions() {
-        let labels = LabelSchema {
-            entity_types: vec!["Loc".into(), "Org".into()],
-            relation_types: vec!["In".into()],
-            nested_entities: Some(false),
-            same_type_overlaps: None,
-            hyphens_split: None,
-            relation_signatures: None,
-        };
+        let labels = schema(&["Loc", "Org"], &["In"], false);
         // "The U.S." (Loc, 0.99) over "U.S." (Loc, 0.6) and "U.S. Navy" (Org, 0.7); "Navy"
         // (Org, 0.8) overlaps "U.S. Navy" only; "Madrid" overlaps nothing.
         let ents = vec![
@@ -1763,14 +1772,7 @@ mod tests {
 
     #[test]
     fn relations_whose_argument_types_training_never_paired_are_dropped() {
-        let mut labels = LabelSchema {
-            entity_types: ["Loc", "Org", "Peop"].map(String::from).to_vec(),
-            relation_types: ["Live_In", "OrgBased_In"].map(String::from).to_vec(),
-            nested_entities: Some(false),
-            same_type_overlaps: None,
-            hyphens_split: None,
-            relation_signatures: None,
-        };
+        let mut labels = schema(&["Loc", "Org", "Peop"], &["Live_In", "OrgBased_In"], false);
         let sig = |relation: &str, head: &str, tail: &str| crate::data::RelationSignature {
             relation: relation.into(),
             head: head.into(),
