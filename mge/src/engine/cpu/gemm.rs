@@ -13,27 +13,62 @@
 /// ones), 16 on wasm32 (four SIMD128 registers).
 pub const NR: usize = if cfg!(target_arch = "wasm32") { 16 } else { 32 };
 
-/// A weight matrix `[out, in]` packed in panels of [`NR`] output columns: panel `p` holds,
-/// for each input index `k`, the `NR` weights of columns `p·NR ..` contiguously (zero-padded).
+/// A weight matrix `[out, in]` packed in panels of [`NR`] output columns, each panel cut
+/// into strips as wide as the micro-kernel's block (all `NR` columns, or 16 for AVX2):
+/// strip `s` of panel `p` holds, for each input index `k`, the weights of its columns
+/// contiguously (zero-padded). So the kernel reads its strip as one sequential stream.
 #[derive(Debug, Clone)]
 pub struct PackedLinear {
     panels: Vec<f32>,
     bias: Vec<f32>,
     input: usize,
     output: usize,
+    /// The kernels the panels were packed for.
+    #[cfg(target_arch = "x86_64")]
+    isa: Isa,
 }
 
 impl PackedLinear {
-    /// Packs `weight` (`output × input`, row-major) and an optional bias of length `output`.
+    /// Packs `weight` (`output × input`, row-major) and an optional bias of length `output`
+    /// for the kernels this processor runs.
     pub fn new(weight: &[f32], bias: Option<&[f32]>, input: usize, output: usize) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        return Self::for_isa(isa(), weight, bias, input, output);
+        #[cfg(not(target_arch = "x86_64"))]
+        Self::pack(block().cols, weight, bias, input, output)
+    }
+
+    /// Packs for the kernels of `isa` (which the processor must have).
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) fn for_isa(
+        isa: Isa,
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        input: usize,
+        output: usize,
+    ) -> Self {
+        let mut packed = Self::pack(block(isa).cols, weight, bias, input, output);
+        packed.isa = isa;
+        packed
+    }
+
+    fn pack(
+        strip: usize,
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        input: usize,
+        output: usize,
+    ) -> Self {
         assert_eq!(weight.len(), input * output, "weight shape");
+        debug_assert_eq!(NR % strip, 0);
         let n_panels = output.div_ceil(NR);
         let mut panels = vec![0f32; n_panels * NR * input];
         for n in 0..output {
             let (p, c) = (n / NR, n % NR);
-            let panel = &mut panels[p * NR * input..(p + 1) * NR * input];
+            let (s, c) = (c / strip, c % strip);
+            let at = p * NR * input + s * strip * input;
             for k in 0..input {
-                panel[k * NR + c] = weight[n * input + k];
+                panels[at + k * strip + c] = weight[n * input + k];
             }
         }
         let bias = bias_or_zeros(bias, output);
@@ -42,6 +77,8 @@ impl PackedLinear {
             bias,
             input,
             output,
+            #[cfg(target_arch = "x86_64")]
+            isa: Isa::Portable,
         }
     }
 
@@ -100,7 +137,10 @@ impl PackedLinear {
             p0,
             p1,
         };
-        dispatch(&job, out, stride);
+        #[cfg(target_arch = "x86_64")]
+        dispatch_with(self.isa, &job, out, stride);
+        #[cfg(not(target_arch = "x86_64"))]
+        dispatch_with(&job, out, stride);
     }
 }
 
@@ -161,6 +201,17 @@ pub(crate) fn by_panels(
     compute(0, n_panels, out, output);
 }
 
+/// Splits `rows` into as few blocks of at most `max` rows as possible, of sizes that differ
+/// by at most one: `(first row, rows)` of each. 38 rows in blocks of 6 are 6, 6, 6, 5, 5, 5,
+/// 5 rather than six of 6 and one of 2, whose few accumulators would leave the kernel
+/// waiting on the latency of each multiply-add.
+pub(crate) fn row_blocks(rows: usize, max: usize) -> impl Iterator<Item = (usize, usize)> {
+    let n = rows.div_ceil(max.max(1));
+    let base = rows.checked_div(n).unwrap_or(0);
+    let extra = rows.checked_rem(n).unwrap_or(0);
+    (0..n).map(move |i| (i * base + i.min(extra), base + usize::from(i < extra)))
+}
+
 struct Job<'a> {
     x: &'a [f32],
     rows: usize,
@@ -175,8 +226,8 @@ struct Job<'a> {
 #[cfg(target_arch = "x86_64")]
 use super::isa::{isa, Isa};
 
-/// The shape of one micro-kernel call: rows of `x` and columns of the panel (from
-/// `offset`), as many as leave room for the accumulators in vector registers.
+/// The shape of one micro-kernel call: rows of `x` and columns of the panel (one strip), as
+/// many as leave room for the accumulators in vector registers.
 #[derive(Debug, Clone, Copy)]
 struct Block {
     rows: usize,
@@ -189,9 +240,11 @@ fn block(isa: Isa) -> Block {
         // 8 rows × 2 ZMM = 16 of 32 registers.
         Isa::Avx512 => Block { rows: 8, cols: NR },
         // 6 rows × 2 YMM = 12 accumulators, 2 for the panel and 1 for the broadcast: 15 of
-        // 16 registers. Half a panel at a time also keeps it in a 32 KB L1 for k = 384.
+        // 16 registers. The panel is packed in strips of 16 columns, so a strip (24 KB for
+        // k = 384) is one sequential stream that stays in a 32 KB L1 for every row block.
         // Measured in `docs/BENCHMARKS.md` ("AVX2"): 3 rows × the whole panel (4 YMM each)
-        // spilled and read the panel from L2.
+        // spilled and read the panel from L2; half of a 32-column panel, read with a stride
+        // of 32, left the kernel waiting on its loads.
         Isa::Avx2 => Block { rows: 6, cols: 16 },
         Isa::Portable => Block { rows: 4, cols: NR },
     }
@@ -205,37 +258,34 @@ fn block() -> Block {
     Block { rows: 2, cols: NR }
 }
 
-/// Accumulates `rows` (1..=8) rows of `x` (each `k` long) times columns `offset ..` of one
-/// panel into `acc` (the block's width of each row).
+/// Computes `rows` (1..=8) rows of `x` (each `k` long) times one strip of a panel (`k` rows
+/// of the block's width) into `acc` (the block's width of each row).
 fn micro(
     #[cfg(target_arch = "x86_64")] isa: Isa,
     x: &[f32],
     rows: usize,
-    panel: &[f32],
+    strip: &[f32],
     k: usize,
-    offset: usize,
     acc: &mut [[f32; NR]; 8],
 ) {
-    debug_assert!((1..=8).contains(&rows) && panel.len() == NR * k);
-    debug_assert!(x.len() >= rows * k);
+    assert!((1..=8).contains(&rows) && x.len() >= rows * k);
     macro_rules! call {
         ($f:ident) => {
             match rows {
-                8 => $f::<8>(x, panel, k, offset, acc),
-                7 => $f::<7>(x, panel, k, offset, acc),
-                6 => $f::<6>(x, panel, k, offset, acc),
-                5 => $f::<5>(x, panel, k, offset, acc),
-                4 => $f::<4>(x, panel, k, offset, acc),
-                3 => $f::<3>(x, panel, k, offset, acc),
-                2 => $f::<2>(x, panel, k, offset, acc),
-                _ => $f::<1>(x, panel, k, offset, acc),
+                8 => $f::<8>(x, strip, k, acc),
+                7 => $f::<7>(x, strip, k, acc),
+                6 => $f::<6>(x, strip, k, acc),
+                5 => $f::<5>(x, strip, k, acc),
+                4 => $f::<4>(x, strip, k, acc),
+                3 => $f::<3>(x, strip, k, acc),
+                2 => $f::<2>(x, strip, k, acc),
+                _ => $f::<1>(x, strip, k, acc),
             }
         };
     }
-    // SAFETY: the kernels read `rows` rows of `k` values of `x` and `k·NR` values of
-    // `panel`, checked above, and `offset` + the block's width is at most NR. On x86-64 the
-    // instruction set was detected at run time (`Isa::available`); SIMD128 is enabled at
-    // build time.
+    // SAFETY: the kernels read `rows` rows of `k` values of `x` (checked above) and `k` times
+    // their block's width of values of `strip`, which the caller slices so. On x86-64 the instruction set was detected at run
+    // time (`Isa::available`); SIMD128 is enabled at build time.
     #[cfg(target_arch = "x86_64")]
     unsafe {
         match isa {
@@ -259,14 +309,8 @@ fn micro(
 
 /// Any target: plain loops.
 #[allow(dead_code)]
-unsafe fn portable<const M: usize>(
-    x: &[f32],
-    panel: &[f32],
-    k: usize,
-    offset: usize,
-    acc: &mut [[f32; NR]; 8],
-) {
-    debug_assert_eq!(offset, 0);
+unsafe fn portable<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
+    debug_assert_eq!(panel.len(), NR * k);
     for row in acc.iter_mut().take(M) {
         *row = [0.0; NR];
     }
@@ -283,15 +327,9 @@ unsafe fn portable<const M: usize>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn avx512<const M: usize>(
-    x: &[f32],
-    panel: &[f32],
-    k: usize,
-    offset: usize,
-    acc: &mut [[f32; NR]; 8],
-) {
+unsafe fn avx512<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
     use std::arch::x86_64::*;
-    debug_assert_eq!(offset, 0);
+    debug_assert_eq!(panel.len(), NR * k);
     let (xp, bp) = (x.as_ptr(), panel.as_ptr());
     let mut c = [[_mm512_setzero_ps(); 2]; M];
     for kk in 0..k {
@@ -311,19 +349,15 @@ unsafe fn avx512<const M: usize>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn avx2<const M: usize>(
-    x: &[f32],
-    panel: &[f32],
-    k: usize,
-    offset: usize,
-    acc: &mut [[f32; NR]; 8],
-) {
+unsafe fn avx2<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
     use std::arch::x86_64::*;
-    let (xp, bp) = (x.as_ptr(), panel.as_ptr().add(offset));
+    // The strip is 16 columns wide (`block`).
+    debug_assert_eq!(panel.len(), 16 * k);
+    let (xp, bp) = (x.as_ptr(), panel.as_ptr());
     let mut c = [[_mm256_setzero_ps(); 2]; M];
     for kk in 0..k {
-        let b0 = _mm256_loadu_ps(bp.add(kk * NR));
-        let b1 = _mm256_loadu_ps(bp.add(kk * NR + 8));
+        let b0 = _mm256_loadu_ps(bp.add(kk * 16));
+        let b1 = _mm256_loadu_ps(bp.add(kk * 16 + 8));
         for r in 0..M {
             let a = _mm256_broadcast_ss(&*xp.add(r * k + kk));
             c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
@@ -337,15 +371,9 @@ unsafe fn avx2<const M: usize>(
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-unsafe fn simd128<const M: usize>(
-    x: &[f32],
-    panel: &[f32],
-    k: usize,
-    offset: usize,
-    acc: &mut [[f32; NR]; 8],
-) {
+unsafe fn simd128<const M: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; 8]) {
     use core::arch::wasm32::*;
-    debug_assert_eq!(offset, 0);
+    debug_assert_eq!(panel.len(), NR * k);
     let (xp, bp) = (x.as_ptr(), panel.as_ptr());
     let mut c = [[f32x4_splat(0.0); 4]; M];
     for kk in 0..k {
@@ -373,13 +401,6 @@ unsafe fn simd128<const M: usize>(
     }
 }
 
-fn dispatch(job: &Job, out: &mut [f32], stride: usize) {
-    #[cfg(target_arch = "x86_64")]
-    dispatch_with(isa(), job, out, stride);
-    #[cfg(not(target_arch = "x86_64"))]
-    dispatch_with(job, out, stride);
-}
-
 fn dispatch_with(
     #[cfg(target_arch = "x86_64")] isa: Isa,
     job: &Job,
@@ -392,34 +413,32 @@ fn dispatch_with(
     let b = block();
     let k = job.k;
     let mut acc = [[0f32; NR]; 8];
-    // Panels outside, row blocks inside: each panel (NR·k values, tens of KB) is read from
+    // Panels outside, row blocks inside: each strip of a panel (tens of KB) is read from
     // memory once and then served from cache to every row block. The other order streams the
     // whole matrix (megabytes, beyond L2) once per row block.
     for p in job.p0..job.p1 {
         let panel = &job.panels[p * NR * k..(p + 1) * NR * k];
-        for offset in (0..NR).step_by(b.cols) {
-            let c0 = p * NR + offset;
+        for s in 0..NR / b.cols {
+            let c0 = p * NR + s * b.cols;
             if c0 >= job.output {
                 break;
             }
+            let strip = &panel[s * b.cols * k..(s + 1) * b.cols * k];
             let cols = (job.output - c0).min(b.cols);
             let local = c0 - job.p0 * NR;
             let bias = &job.bias[c0..c0 + cols];
-            let mut r0 = 0;
-            while r0 < job.rows {
-                let m = (job.rows - r0).min(b.rows);
+            for (r0, m) in row_blocks(job.rows, b.rows) {
                 let x = &job.x[r0 * k..(r0 + m) * k];
                 #[cfg(target_arch = "x86_64")]
-                micro(isa, x, m, panel, k, offset, &mut acc);
+                micro(isa, x, m, strip, k, &mut acc);
                 #[cfg(not(target_arch = "x86_64"))]
-                micro(x, m, panel, k, offset, &mut acc);
+                micro(x, m, strip, k, &mut acc);
                 for (r, a) in acc.iter().enumerate().take(m) {
                     let dst = &mut out[(r0 + r) * stride + local..(r0 + r) * stride + local + cols];
                     for ((d, v), b) in dst.iter_mut().zip(a).zip(bias) {
                         *d = v + b;
                     }
                 }
-                r0 += m;
             }
         }
     }
@@ -434,6 +453,7 @@ mod tests {
         let mut rng = crate::init::Rng::new(7);
         for &(rows, input, output) in &[
             (1, 1, 1),
+            (2, 0, 3),
             (3, 5, 7),
             (9, 33, 31),
             (17, 64, 65),
@@ -449,7 +469,7 @@ mod tests {
             let check = |got: &[f32], path: &str| {
                 for (g, e) in got.iter().zip(&want) {
                     assert!(
-                        (g - e).abs() < tol,
+                        (g - e).abs() <= tol,
                         "{path} {rows}x{input}x{output}: {g} vs {e}"
                     );
                 }
@@ -458,20 +478,31 @@ mod tests {
             // Every kernel this processor can run, not only the widest.
             #[cfg(target_arch = "x86_64")]
             for isa in Isa::available() {
-                let mut got = vec![0f32; rows * output];
-                let n_panels = output.div_ceil(NR);
-                let job = Job {
-                    x: &x,
-                    rows,
-                    k: input,
-                    panels: &packed.panels,
-                    bias: &packed.bias,
-                    output,
-                    p0: 0,
-                    p1: n_panels,
-                };
-                dispatch_with(isa, &job, &mut got, output);
-                check(&got, isa.name());
+                let packed = PackedLinear::for_isa(isa, &w, Some(&b), input, output);
+                check(&packed.forward(&x, rows), isa.name());
+            }
+        }
+    }
+
+    #[test]
+    fn row_blocks_cover_every_row_once_in_even_blocks() {
+        assert_eq!(row_blocks(0, 6).count(), 0);
+        let got: Vec<_> = row_blocks(38, 6).collect();
+        assert_eq!(
+            got,
+            [(0, 6), (6, 6), (12, 6), (18, 5), (23, 5), (28, 5), (33, 5)]
+        );
+        for rows in 1..100 {
+            for max in 1..10 {
+                let blocks: Vec<_> = row_blocks(rows, max).collect();
+                assert_eq!(blocks.len(), rows.div_ceil(max));
+                let mut next = 0;
+                for &(r0, m) in &blocks {
+                    assert_eq!(r0, next);
+                    assert!(m >= 1 && m <= max && m + 1 >= blocks[0].1);
+                    next += m;
+                }
+                assert_eq!(next, rows);
             }
         }
     }

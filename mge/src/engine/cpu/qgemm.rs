@@ -293,11 +293,8 @@ impl QuantLinear {
                         blocks,
                         offset,
                     };
-                    let mut r0 = 0;
-                    while r0 < a.rows {
-                        let m = (a.rows - r0).min(kernel.rows());
+                    for (r0, m) in super::gemm::row_blocks(a.rows, kernel.rows()) {
                         micro(kernel, a, r0, m, &panel, &mut tile[r0..r0 + m]);
-                        r0 += m;
                     }
                 }
             }
