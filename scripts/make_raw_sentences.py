@@ -116,6 +116,7 @@ HARD_CASES = {
     "label and colon": r"^[A-Z][A-Za-z ]*: ",
     "hashtag or handle": r"(?:^|\s)[#@][A-Za-z]",
     "etc.": r"\betc\.",
+    "slash between names": r"[a-z]/[A-Z]",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -419,6 +420,10 @@ SENTENCES = [
       ("Yakima Growers League", "Org")],
      [("Yakima", "Located_In", "Wash."),
       ("Dale Ostrom", "Work_For", "Yakima Growers League")]),
+    ("news-53", "conll04",
+     "Irene Walsh/Corvane Systems will open an office in Fargo, N.D., in May.",
+     [("Irene Walsh", "Peop"), ("Corvane Systems", "Org"), ("Fargo", "Loc"), ("N.D.", "Loc")],
+     [("Irene Walsh", "Work_For", "Corvane Systems"), ("Fargo", "Located_In", "N.D.")]),
 
     # ---------------------------------------------------------------- science, SciERC
     ("sci-01", "scierc",

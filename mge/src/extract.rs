@@ -146,6 +146,17 @@ pub fn split_hyphens(labels: &LabelSchema, dataset: &str) -> bool {
     split == Some(true)
 }
 
+/// Whether a bundle's model reads a slash between words as a word of its own, as its label
+/// schema records, or for bundles exported before that was recorded, as the name of its
+/// dataset tells ([`crate::data::known_slashes_split`]; unknown names keep slashed words
+/// whole).
+pub fn split_slashes(labels: &LabelSchema, dataset: &str) -> bool {
+    let split = labels
+        .slashes_split
+        .or_else(|| crate::data::known_slashes_split(dataset));
+    split == Some(true)
+}
+
 /// The relation signatures a bundle's model keeps to ([`Extractor::relation_signatures`]):
 /// as its label schema records them, or for bundles exported before that was recorded, as
 /// its dataset's name tells ([`crate::data::known_relation_signatures`]). `None` (every
@@ -393,6 +404,10 @@ pub struct Extractor {
     /// (`Lithium` of `Lithium-induced`). On for models whose training data writes hyphens
     /// that way ([`LabelSchema::hyphens_split`]: ADE).
     pub split_hyphens: bool,
+    /// A slash between words is a word of its own (`Satya Nadella/Microsoft`). On for models
+    /// whose training data writes slashes that way or has none ([`LabelSchema::slashes_split`]:
+    /// CoNLL04, ADE); off where it keeps them inside words (SciERC's `parser/generator`).
+    pub split_slashes: bool,
     /// Relation types with the entity types their arguments may have: a predicted relation
     /// whose head and tail types its training data never pairs that way is dropped (a
     /// person `OrgBased_In` a place, in CoNLL04). `None` keeps every relation.
@@ -460,6 +475,7 @@ impl Extractor {
             flat_entities: config.labels.nested_entities == Some(false),
             flat_per_type: flat_per_type(&config.labels, ""),
             split_hyphens: config.labels.hyphens_split == Some(true),
+            split_slashes: config.labels.slashes_split == Some(true),
             relation_signatures: relation_signatures(&config.labels, ""),
             pool_floor: Some(DEFAULT_POOL_FLOOR),
             word_spans: true,
@@ -523,6 +539,7 @@ impl Extractor {
         ex.flat_entities = flat_entities(&info.config.labels, &info.provenance.dataset);
         ex.flat_per_type = flat_per_type(&info.config.labels, &info.provenance.dataset);
         ex.split_hyphens = split_hyphens(&info.config.labels, &info.provenance.dataset);
+        ex.split_slashes = split_slashes(&info.config.labels, &info.provenance.dataset);
         ex.relation_signatures = relation_signatures(&info.config.labels, &info.provenance.dataset);
         ex.info = Some(info);
         Ok(ex)
@@ -800,11 +817,17 @@ impl Extractor {
                 kept = without_titles(sentence.text, all_ids, all_offsets);
                 (all_ids, all_offsets) = (&kept.0, &kept.1);
             }
-            let words: Vec<(usize, usize)> =
-                segment::words_with(sentence.text, true, self.split_hyphens)
-                    .into_iter()
-                    .map(|(a, b)| (a + char_start, b + char_start))
-                    .collect();
+            let words: Vec<(usize, usize)> = segment::words_with(
+                sentence.text,
+                true,
+                segment::Splits {
+                    hyphens: self.split_hyphens,
+                    slashes: self.split_slashes,
+                },
+            )
+            .into_iter()
+            .map(|(a, b)| (a + char_start, b + char_start))
+            .collect();
             // The word around each sub-token's first char (a sub-token of its own where a
             // symbol the word rules split off stays inside one sub-token).
             let word_of = |(s, e): (usize, usize)| {
@@ -1367,6 +1390,7 @@ mod tests {
             nested_entities: Some(nested),
             same_type_overlaps: None,
             hyphens_split: None,
+            slashes_split: None,
             relation_signatures: None,
         }
     }
@@ -1705,6 +1729,7 @@ mod tests {
             nested_entities: Some(true),
             same_type_overlaps: Some(false),
             hyphens_split: None,
+            slashes_split: None,
             relation_signatures: None,
         };
         assert!(flat_per_type(&ade, ""));

@@ -407,6 +407,7 @@ mod tests {
                 nested_entities: None,
                 same_type_overlaps: None,
                 hyphens_split: None,
+                slashes_split: None,
                 relation_signatures: None,
             },
             max_words: 128,

@@ -879,13 +879,23 @@ fn is_possessive(chars: &[char], i: usize) -> bool {
 /// stop at the very end of the sentence ends it (then it is split off, unless the word before
 /// is an initial or an abbreviation with inner full stops such as `U.S.`).
 pub fn words(sentence: &str, final_stop: bool) -> Vec<(usize, usize)> {
-    words_with(sentence, final_stop, false)
+    words_with(sentence, final_stop, Splits::default())
 }
 
-/// [`words`], with a hyphen between letters or digits a word of its own where `split_hyphens`
-/// (`Lithium-induced` as `Lithium`, `-`, `induced`: how ADE writes it, so that a drug's
-/// mention ends before the hyphen; [`crate::data::LabelSchema::hyphens_split`]).
-pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<(usize, usize)> {
+/// Which joiners between letters or digits [`words_with`] makes words of their own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Splits {
+    /// `Lithium-induced` as `Lithium`, `-`, `induced`: how ADE writes it, so that a drug's
+    /// mention ends before the hyphen ([`crate::data::LabelSchema::hyphens_split`]).
+    pub hyphens: bool,
+    /// `Nadella/Microsoft` as `Nadella`, `/`, `Microsoft`: how ADE writes it, and what a
+    /// model that never saw a slash (CoNLL04) should read
+    /// ([`crate::data::LabelSchema::slashes_split`]).
+    pub slashes: bool,
+}
+
+/// [`words`], with the joiners `split` names words of their own.
+pub fn words_with(sentence: &str, final_stop: bool, split: Splits) -> Vec<(usize, usize)> {
     let chars: Vec<char> = sentence.chars().collect();
     let last_stop = sentence_end(&chars);
     let mut out = Vec::new();
@@ -939,7 +949,8 @@ pub fn words_with(sentence: &str, final_stop: bool, split_hyphens: bool) -> Vec<
                 i += 1;
             } else if i + 1 < chars.len()
                 && joins(c, chars[i - 1], chars[i + 1])
-                && !(split_hyphens && matches!(c, '-' | '\u{2010}' | '\u{2011}'))
+                && !(split.hyphens && matches!(c, '-' | '\u{2010}' | '\u{2011}'))
+                && !(split.slashes && c == '/')
             {
                 if is_possessive(&chars, i) {
                     break;
@@ -1754,10 +1765,17 @@ mod tests {
         );
         assert!(words(" \t ", true).is_empty());
         let split = |s: &str| -> Vec<String> {
-            words_with(s, true, true)
-                .into_iter()
-                .map(|(a, b)| s.chars().skip(a).take(b - a).collect())
-                .collect()
+            words_with(
+                s,
+                true,
+                Splits {
+                    hyphens: true,
+                    slashes: true,
+                },
+            )
+            .into_iter()
+            .map(|(a, b)| s.chars().skip(a).take(b - a).collect())
+            .collect()
         };
         assert_eq!(
             split("Lithium-induced NDI, IFN\u{2010}alpha and U.S.-made 5-FU."),
@@ -1767,6 +1785,31 @@ mod tests {
             ]
         );
         assert_eq!(word_texts("Lithium-induced"), ["Lithium-induced"]);
+        assert_eq!(
+            split("Satya Nadella/Microsoft, TTP/HUS and 12/05/2019"),
+            [
+                "Satya",
+                "Nadella",
+                "/",
+                "Microsoft",
+                ",",
+                "TTP",
+                "/",
+                "HUS",
+                "and",
+                "12",
+                "/",
+                "05",
+                "/",
+                "2019"
+            ]
+        );
+        assert_eq!(word_texts("parser/generator"), ["parser/generator"]);
+        // An address keeps its slashes whatever the model's words.
+        assert_eq!(
+            split("see www.apple.com/newsroom"),
+            ["see", "www.apple.com/newsroom"]
+        );
     }
 
     #[test]

@@ -132,6 +132,7 @@ pub fn tiny_model(
             nested_entities: None,
             same_type_overlaps: None,
             hyphens_split: None,
+            slashes_split: None,
             relation_signatures: None,
         },
         max_words: 128,

@@ -225,3 +225,31 @@ fn the_medicine_model_ends_a_drug_before_a_hyphen() {
     let pairs = found(&ex);
     assert!(pairs.iter().all(|(_, t)| t != "Lithium"), "{pairs:?}");
 }
+
+/// The news model never saw a slash: a name and a company joined by one are read as the
+/// two words they are, and both are found, with the relation between them. SciERC keeps
+/// its slashed words (`parser/generator`) whole.
+#[test]
+fn the_news_model_reads_a_slash_between_names_as_a_word_of_its_own() {
+    let mut ex = Extractor::from_bundle(&bundle()).unwrap();
+    assert!(ex.split_slashes, "CoNLL04 has no slash inside a word");
+    let r = ex
+        .extract("Satya Nadella/Microsoft announced a new campus in Redmond.")
+        .unwrap();
+    let texts: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
+    assert!(texts.contains(&"Microsoft"), "{texts:?}");
+    assert!(texts.iter().all(|t| !t.contains('/')), "{texts:?}");
+    // Whole slashed words, as before: no mention ends at the slash.
+    ex.split_slashes = false;
+    let r = ex
+        .extract("Satya Nadella/Microsoft announced a new campus in Redmond.")
+        .unwrap();
+    assert!(
+        r.entities.iter().all(|e| e.text != "Microsoft"),
+        "{:?}",
+        r.entities
+    );
+    let science = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/scierc.safetensors");
+    let bytes = std::fs::read(&science).unwrap_or_else(|e| panic!("{}: {e}", science.display()));
+    assert!(!Extractor::from_bundle(&bytes).unwrap().split_slashes);
+}

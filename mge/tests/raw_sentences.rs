@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use mge::extract::Extractor;
-use mge::segment::{sentences, words_with, Segmenter};
+use mge::segment::{sentences, words_with, Segmenter, Splits};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -114,7 +114,14 @@ fn each_sentence_stays_one_sentence_and_entities_fall_on_word_boundaries() {
     }
     for s in &all {
         // Words as the model's data writes them: ADE splits hyphens (`Lithium-induced`).
-        let bounds = words_with(&s.text, true, s.model == "ade");
+        let bounds = words_with(
+            &s.text,
+            true,
+            Splits {
+                hyphens: s.model == "ade",
+                slashes: s.model != "scierc",
+            },
+        );
         for e in &s.entities {
             assert_eq!(slice(&s.text, e.start, e.end), e.text, "{}: offsets", s.id);
             assert!(

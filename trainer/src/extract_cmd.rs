@@ -84,6 +84,11 @@ pub struct ExtractArgs {
     /// `auto` follows how the model's training data writes them (split for ADE).
     #[arg(long, value_enum, default_value_t = HyphenMode::Auto)]
     hyphens: HyphenMode,
+    /// Slashes between words, as `--hyphens`: `split` reads `Nadella/Microsoft` as two
+    /// words, `join` as one; `auto` follows the model's training data (split for CoNLL04 and
+    /// ADE, whole for SciERC's `parser/generator`).
+    #[arg(long, value_enum, default_value_t = HyphenMode::Auto)]
+    slashes: HyphenMode,
     /// Keep relations whose argument types the model's training data never pairs that way
     /// (a person `OrgBased_In` a place); by default they are dropped (for comparison).
     #[arg(long)]
@@ -274,6 +279,11 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
         HyphenMode::Auto => {}
         HyphenMode::Split => ex.split_hyphens = true,
         HyphenMode::Join => ex.split_hyphens = false,
+    }
+    match a.slashes {
+        HyphenMode::Auto => {}
+        HyphenMode::Split => ex.split_slashes = true,
+        HyphenMode::Join => ex.split_slashes = false,
     }
     if a.any_argument_types {
         ex.relation_signatures = None;

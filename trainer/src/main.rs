@@ -516,6 +516,18 @@ fn run() -> Result<()> {
                     }
                 );
                 println!(
+                    "slashes: {} ({})",
+                    if mge::extract::split_slashes(&c.labels, &r.provenance.dataset) {
+                        "split, a slash between words is a word of its own"
+                    } else {
+                        "inside words, slashed words stay whole"
+                    },
+                    match c.labels.slashes_split {
+                        Some(_) => "as the training data writes them",
+                        None => "not recorded in the bundle; known datasets by name",
+                    }
+                );
+                println!(
                     "trained on: {}",
                     if r.provenance.dataset.is_empty() {
                         "(unknown)"
