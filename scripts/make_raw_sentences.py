@@ -117,6 +117,7 @@ HARD_CASES = {
     "hashtag or handle": r"(?:^|\s)[#@][A-Za-z]",
     "etc.": r"\betc\.",
     "slash between names": r"[a-z]/[A-Z]",
+    "citation of authors and years": r"\([A-Z][^()]*\b(?:19|20)\d\d[a-z]?\)",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -570,6 +571,11 @@ SENTENCES = [
      [("Graph-based parsers", "Compare", "transition-based parsers"),
       ("Penn Treebank", "Evaluate-for", "Graph-based parsers"),
       ("Penn Treebank", "Evaluate-for", "transition-based parsers")]),
+    ("sci-24", "scierc",
+     "We use BERT (Devlin et al., 2019) as the encoder of a dependency parser (see Dozat and "
+     "Manning, 2017).",
+     [("BERT", "Method"), ("encoder", "Method"), ("dependency parser", "Method")],
+     [("BERT", "Used-for", "encoder"), ("encoder", "Part-of", "dependency parser")]),
 
     # ------------------------------------------------------------- medicine, ADE
     ("med-01", "ade",
