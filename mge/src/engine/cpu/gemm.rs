@@ -268,7 +268,11 @@ fn micro(
     k: usize,
     acc: &mut [[f32; NR]; 8],
 ) {
-    assert!((1..=8).contains(&rows) && x.len() >= rows * k);
+    #[cfg(target_arch = "x86_64")]
+    let width = block(isa).cols;
+    #[cfg(not(target_arch = "x86_64"))]
+    let width = block().cols;
+    assert!((1..=8).contains(&rows) && x.len() >= rows * k && strip.len() >= width * k);
     macro_rules! call {
         ($f:ident) => {
             match rows {
@@ -283,9 +287,9 @@ fn micro(
             }
         };
     }
-    // SAFETY: the kernels read `rows` rows of `k` values of `x` (checked above) and `k` times
-    // their block's width of values of `strip`, which the caller slices so. On x86-64 the instruction set was detected at run
-    // time (`Isa::available`); SIMD128 is enabled at build time.
+    // SAFETY: the kernels read `rows` rows of `k` values of `x` and `k` times their block's
+    // width of values of `strip`, both checked above. On x86-64 the instruction set was
+    // detected at run time (`Isa::available`); SIMD128 is enabled at build time.
     #[cfg(target_arch = "x86_64")]
     unsafe {
         match isa {
