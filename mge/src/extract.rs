@@ -1070,9 +1070,9 @@ const MAX_AUTHOR_CITATION: usize = 160;
 
 /// Whether the text inside round brackets cites authors and years: one or more citations
 /// separated by `;`, each an optional `see`, `see also`, `e.g.` or `cf.`, then authors
-/// (beginning with a capital letter, no digits, at most ten words, not a month) and a year
-/// from 1800 to 2099 with an optional letter (`Devlin et al., 2019`, `Kamp and Reyle
-/// 1993`, `Lee 2003a`). SciERC's text has 17 such citations and none of its entities
+/// (beginning with a capital letter, no digits, at most ten words, not a month or season)
+/// and a year from 1800 to 2099 with an optional letter (`Devlin et al., 2019`, `Kamp and
+/// Reyle 1993`, `Lee 2003a`). SciERC's text has 17 such citations and none of its entities
 /// overlaps one; CoNLL04 and ADE have none (`born 1964`, `January, 1999`, `Fall 2019`
 /// are not citations).
 pub fn is_author_year_citation(inner: &str) -> bool {
