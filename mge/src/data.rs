@@ -173,11 +173,6 @@ fn joined_by(token: &str, joiner: char) -> bool {
         .any(|k| c[k] == joiner && c[k - 1].is_alphanumeric() && c[k + 1].is_alphanumeric())
 }
 
-/// Whether `token` is a word with a hyphen between letters or digits (`Knight-Ridder`).
-fn hyphen_inside(token: &str) -> bool {
-    joined_by(token, '-')
-}
-
 /// Training text as raw text reaches the model: with probability `p` (seeded), a sentence
 /// and the one after it become one example (words, entities and relations of the second
 /// shifted behind the first). Raw text is cut into sentences where it has punctuation;
@@ -260,7 +255,7 @@ impl LabelSchema {
             for t in &sentence.tokens {
                 if t == "-" {
                     alone += 1;
-                } else if hyphen_inside(t) {
+                } else if joined_by(t, '-') {
                     inside += 1;
                 }
                 if t == "/" {

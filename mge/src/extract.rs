@@ -936,8 +936,8 @@ fn read_for_model(sentence: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, usi
 }
 
 /// The char ranges of a sentence that [`model_text`] reads as spaces: a hashtag's `#` and
-/// a handle's `@`, addresses, citations of numbers, the brackets these leave empty, and
-/// Markdown links' brackets. Linear in the sentence's length.
+/// a handle's `@`, addresses, citations of numbers and of authors and years, the brackets
+/// these leave empty, and Markdown links' brackets. Linear in the sentence's length.
 fn blanked(sentence: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let may_hold_address = sentence.contains("://")
@@ -946,7 +946,9 @@ fn blanked(sentence: &str) -> Vec<(usize, usize)> {
             .as_bytes()
             .windows(4)
             .any(|w| w.eq_ignore_ascii_case(b"www."));
-    if !may_hold_address && !sentence.contains(['[', '#', '(']) {
+    // A citation of authors and years has a year in it.
+    let may_cite = sentence.contains('(') && sentence.bytes().any(|b| b.is_ascii_digit());
+    if !may_hold_address && !may_cite && !sentence.contains(['[', '#']) {
         return out;
     }
     let chars: Vec<char> = sentence.chars().collect();
@@ -1119,20 +1121,19 @@ pub fn is_author_year_citation(inner: &str) -> bool {
                 break;
             }
         }
-        let year_at = part
-            .trim_end_matches(|c: char| c.is_ascii_lowercase())
-            .len();
-        let (before, suffix) = part.split_at(year_at);
-        if suffix.len() > 1 || before.len() < 4 || !before.is_char_boundary(before.len() - 4) {
+        // The year is the last word, after a space or a comma.
+        let Some((authors, year)) = part.rsplit_once([' ', ',']) else {
             return false;
-        }
-        let (authors, year) = before.split_at(before.len() - 4);
-        let year_ok = year.chars().all(|c| c.is_ascii_digit())
-            && matches!(year.get(..2), Some("18" | "19" | "20"));
-        let authors = authors.trim_end().trim_end_matches(',').trim_end();
+        };
+        let year = year
+            .strip_suffix(|c: char| c.is_ascii_lowercase())
+            .unwrap_or(year);
+        let year_ok = year.len() == 4
+            && year.bytes().all(|b| b.is_ascii_digit())
+            && matches!(&year[..2], "18" | "19" | "20");
+        let authors = authors.trim_end_matches([' ', ',']);
         let first = authors.split_whitespace().next().unwrap_or("");
         year_ok
-            && authors.len() < before.len() - 4
             && authors.chars().next().is_some_and(char::is_uppercase)
             && !authors.chars().any(|c| c.is_ascii_digit())
             && authors.split_whitespace().count() <= 10

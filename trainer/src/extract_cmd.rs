@@ -106,6 +106,17 @@ pub enum HyphenMode {
     Join,
 }
 
+impl HyphenMode {
+    /// Sets the extractor's choice to split at a joiner, or leaves the model's own (`auto`).
+    fn apply(self, split: &mut bool) {
+        match self {
+            HyphenMode::Auto => {}
+            HyphenMode::Split => *split = true,
+            HyphenMode::Join => *split = false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TitlesArg {
     Read,
@@ -275,16 +286,8 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
         EntityMode::PerType => (ex.flat_entities, ex.flat_per_type) = (false, true),
         EntityMode::Nested => (ex.flat_entities, ex.flat_per_type) = (false, false),
     }
-    match a.hyphens {
-        HyphenMode::Auto => {}
-        HyphenMode::Split => ex.split_hyphens = true,
-        HyphenMode::Join => ex.split_hyphens = false,
-    }
-    match a.slashes {
-        HyphenMode::Auto => {}
-        HyphenMode::Split => ex.split_slashes = true,
-        HyphenMode::Join => ex.split_slashes = false,
-    }
+    a.hyphens.apply(&mut ex.split_hyphens);
+    a.slashes.apply(&mut ex.split_slashes);
     if a.any_argument_types {
         ex.relation_signatures = None;
     }

@@ -503,29 +503,29 @@ fn run() -> Result<()> {
                         None => "not recorded in the bundle; known datasets by name",
                     }
                 );
-                println!(
-                    "hyphens: {} ({})",
-                    if mge::extract::split_hyphens(&c.labels, &r.provenance.dataset) {
-                        "split, a hyphen between words is a word of its own"
-                    } else {
-                        "inside words, hyphenated words stay whole"
-                    },
-                    match c.labels.hyphens_split {
-                        Some(_) => "as the training data writes them",
-                        None => "not recorded in the bundle; known datasets by name",
-                    }
+                // How the model's words are cut at a joiner, and where that was decided.
+                let joiner = |split: bool, recorded: Option<bool>, yes: &str, no: &str| {
+                    println!(
+                        "{} ({})",
+                        if split { yes } else { no },
+                        match recorded {
+                            Some(_) => "as the training data writes them",
+                            None => "not recorded in the bundle; known datasets by name",
+                        }
+                    )
+                };
+                let dataset = &r.provenance.dataset;
+                joiner(
+                    mge::extract::split_hyphens(&c.labels, dataset),
+                    c.labels.hyphens_split,
+                    "hyphens: split, a hyphen between words is a word of its own",
+                    "hyphens: inside words, hyphenated words stay whole",
                 );
-                println!(
-                    "slashes: {} ({})",
-                    if mge::extract::split_slashes(&c.labels, &r.provenance.dataset) {
-                        "split, a slash between words is a word of its own"
-                    } else {
-                        "inside words, slashed words stay whole"
-                    },
-                    match c.labels.slashes_split {
-                        Some(_) => "as the training data writes them",
-                        None => "not recorded in the bundle; known datasets by name",
-                    }
+                joiner(
+                    mge::extract::split_slashes(&c.labels, dataset),
+                    c.labels.slashes_split,
+                    "slashes: split, a slash between words is a word of its own",
+                    "slashes: inside words, slashed words stay whole",
                 );
                 println!(
                     "trained on: {}",

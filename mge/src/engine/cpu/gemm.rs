@@ -35,7 +35,12 @@ impl PackedLinear {
         #[cfg(target_arch = "x86_64")]
         return Self::for_isa(isa(), weight, bias, input, output);
         #[cfg(not(target_arch = "x86_64"))]
-        Self::pack(block().cols, weight, bias, input, output)
+        Self {
+            panels: pack(block().cols, weight, input, output),
+            bias: bias_or_zeros(bias, output),
+            input,
+            output,
+        }
     }
 
     /// Packs for the kernels of `isa` (which the processor must have).
@@ -47,38 +52,12 @@ impl PackedLinear {
         input: usize,
         output: usize,
     ) -> Self {
-        let mut packed = Self::pack(block(isa).cols, weight, bias, input, output);
-        packed.isa = isa;
-        packed
-    }
-
-    fn pack(
-        strip: usize,
-        weight: &[f32],
-        bias: Option<&[f32]>,
-        input: usize,
-        output: usize,
-    ) -> Self {
-        assert_eq!(weight.len(), input * output, "weight shape");
-        debug_assert_eq!(NR % strip, 0);
-        let n_panels = output.div_ceil(NR);
-        let mut panels = vec![0f32; n_panels * NR * input];
-        for n in 0..output {
-            let (p, c) = (n / NR, n % NR);
-            let (s, c) = (c / strip, c % strip);
-            let at = p * NR * input + s * strip * input;
-            for k in 0..input {
-                panels[at + k * strip + c] = weight[n * input + k];
-            }
-        }
-        let bias = bias_or_zeros(bias, output);
         Self {
-            panels,
-            bias,
+            panels: pack(block(isa).cols, weight, input, output),
+            bias: bias_or_zeros(bias, output),
             input,
             output,
-            #[cfg(target_arch = "x86_64")]
-            isa: Isa::Portable,
+            isa,
         }
     }
 
@@ -142,6 +121,23 @@ impl PackedLinear {
         #[cfg(not(target_arch = "x86_64"))]
         dispatch_with(&job, out, stride);
     }
+}
+
+/// `weight` (`output × input`) in panels of [`NR`] columns, each cut into strips `strip`
+/// columns wide ([`PackedLinear`]).
+fn pack(strip: usize, weight: &[f32], input: usize, output: usize) -> Vec<f32> {
+    assert_eq!(weight.len(), input * output, "weight shape");
+    debug_assert_eq!(NR % strip, 0);
+    let mut panels = vec![0f32; output.div_ceil(NR) * NR * input];
+    for n in 0..output {
+        let (p, c) = (n / NR, n % NR);
+        let (s, c) = (c / strip, c % strip);
+        let at = p * NR * input + s * strip * input;
+        for k in 0..input {
+            panels[at + k * strip + c] = weight[n * input + k];
+        }
+    }
+    panels
 }
 
 /// A layer's bias (checked to have `output` values), or zeros without one.
