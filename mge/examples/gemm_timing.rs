@@ -1,0 +1,48 @@
+//! Times the engine's f32 matrix products on the shapes of one 38-sub-token sentence
+//! through MiniLM-L6 and the gates: for each shape the fastest of `ROUNDS` rounds of 200
+//! calls, in µs, on one line. Meant to be run alternately with a build of another commit
+//! (the criterion bench `--bench gemm` takes minutes per run; this takes seconds), as in
+//! `docs/BENCHMARKS.md` ("AVX2 on Zen 4"):
+//!
+//! ```sh
+//! RAYON_NUM_THREADS=1 [MGE_ISA=avx2] cargo run --release -p mge --example gemm_timing -- [ROUNDS]
+//! ```
+
+use std::time::Instant;
+
+use mge::engine::gemm::PackedLinear;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let rounds: usize = match std::env::args().nth(1) {
+        Some(r) => r
+            .parse()
+            .map_err(|_| format!("ROUNDS must be a number, not `{r}`"))?,
+        None => 5,
+    };
+    let mut rng = mge::init::Rng::new(1);
+    let mut line = Vec::new();
+    for (name, rows, input, output) in [
+        ("qkv", 38usize, 384usize, 1152usize),
+        ("attention_out", 38, 384, 384),
+        ("ffn_up", 38, 384, 1536),
+        ("ffn_down", 38, 1536, 384),
+        ("gates", 36, 384, 1800),
+    ] {
+        let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
+        let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
+        let packed = PackedLinear::new(&w, None, input, output);
+        let mut out = vec![0f32; rows * output];
+        let mut best = f64::MAX;
+        for _ in 0..rounds.max(1) {
+            let t = Instant::now();
+            for _ in 0..200 {
+                packed.forward_into(&x, rows, &mut out);
+                std::hint::black_box(&out);
+            }
+            best = best.min(t.elapsed().as_secs_f64() / 200.0);
+        }
+        line.push(format!("{name} {:.0}", best * 1e6));
+    }
+    println!("{} (µs; {})", line.join("  "), mge::engine::isa::describe());
+    Ok(())
+}
