@@ -73,7 +73,7 @@ SYMMETRIC = {"Compare", "Conjunction"}
 ENTITY_FINAL_ABBREVIATIONS = {
     "Inc.", "Corp.", "Co.", "Ltd.", "Jr.", "Sr.",
     "Calif.", "Tenn.", "Kan.", "Minn.", "Ala.", "Ill.", "Ky.", "Ore.", "La.", "Mass.",
-    "Okla.", "Wash.",
+    "Okla.", "Wash.", "Tex.", "Neb.",
 }
 
 # Footnote marks (`Liu¹`) are not letters: an entity may end right before one.
@@ -118,6 +118,8 @@ HARD_CASES = {
     "etc.": r"\betc\.",
     "slash between names": r"[a-z]/[A-Z]",
     "citation of authors and years": r"\([A-Z][^()]*\b(?:19|20)\d\d[a-z]?\)",
+    "HTML tag or character reference": r"</?[a-z]+>|&[a-z]+;",
+    "Markdown emphasis": r"(?:^|\s)(?:\*\*|__|\*|_)[A-Z]",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -425,6 +427,40 @@ SENTENCES = [
      "Irene Walsh/Corvane Systems will open an office in Fargo, N.D., in May.",
      [("Irene Walsh", "Peop"), ("Corvane Systems", "Org"), ("Fargo", "Loc"), ("N.D.", "Loc")],
      [("Irene Walsh", "Work_For", "Corvane Systems"), ("Fargo", "Located_In", "N.D.")]),
+    ("news-54", "conll04",
+     "Gov. Ruth A. Delgado met Sen. Paul R. Whitaker in Santa Fe, N.M., on Friday.",
+     [("Ruth A. Delgado", "Peop"), ("Paul R. Whitaker", "Peop"), ("Santa Fe", "Loc"),
+      ("N.M.", "Loc")],
+     [("Santa Fe", "Located_In", "N.M.")]),
+    ("news-55", "conll04",
+     "Prof. J. K. Adeyemi teaches chemistry at Halvorsen College in Bergen.",
+     [("J. K. Adeyemi", "Peop"), ("Halvorsen College", "Org"), ("Bergen", "Loc")],
+     [("J. K. Adeyemi", "Work_For", "Halvorsen College"),
+      ("Halvorsen College", "OrgBased_In", "Bergen")]),
+    ("news-56", "conll04",
+     "Former Pres. Walter H.L. Brandt was born in Akron, Ohio, in 1931.",
+     [("Walter H.L. Brandt", "Peop"), ("Akron", "Loc"), ("Ohio", "Loc"), ("1931", "Other")],
+     [("Walter H.L. Brandt", "Live_In", "Akron"), ("Walter H.L. Brandt", "Live_In", "Ohio"),
+      ("Akron", "Located_In", "Ohio")]),
+    ("news-58", "conll04",
+     "**Maria Lopez** joined <b>Halvorsen Foods Inc.</b> in Omaha, Neb., last May.",
+     [("Maria Lopez", "Peop"), ("Halvorsen Foods Inc.", "Org"), ("Omaha", "Loc"),
+      ("Neb.", "Loc")],
+     [("Maria Lopez", "Work_For", "Halvorsen Foods Inc."),
+      ("Halvorsen Foods Inc.", "OrgBased_In", "Omaha"),
+      ("Halvorsen Foods Inc.", "OrgBased_In", "Neb."), ("Omaha", "Located_In", "Neb.")]),
+    ("news-59", "conll04",
+     "Procter &amp; Gamble named Jon R. Moeller chief executive at its offices in "
+     "Cincinnati&nbsp;in 2021.",
+     [("Procter &amp; Gamble", "Org"), ("Jon R. Moeller", "Peop"), ("Cincinnati", "Loc"),
+      ("2021", "Other")],
+     [("Jon R. Moeller", "Work_For", "Procter &amp; Gamble"),
+      ("Procter &amp; Gamble", "OrgBased_In", "Cincinnati")]),
+    ("news-57", "conll04",
+     "Pres. George H.W. Bush died in Houston, Tex., in 2018.",
+     [("George H.W. Bush", "Peop"), ("Houston", "Loc"), ("Tex.", "Loc"), ("2018", "Other")],
+     [("George H.W. Bush", "Live_In", "Houston"), ("George H.W. Bush", "Live_In", "Tex."),
+      ("Houston", "Located_In", "Tex.")]),
 
     # ---------------------------------------------------------------- science, SciERC
     ("sci-01", "scierc",

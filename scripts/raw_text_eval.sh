@@ -11,7 +11,8 @@
 # from $MGE_DATA (default ../shared/data). CONLL04_MODEL, SCIERC_MODEL and ADE_MODEL replace
 # the default bundles (models/conll04.safetensors, models/scierc.safetensors,
 # models/ade.safetensors, trained on fold 0). DATASETS limits the run to some of them
-# (default: "conll04 scierc ade").
+# (default: "conll04 scierc ade"). EXTRACT_FLAGS is passed to every `mge extract` (for
+# example EXTRACT_FLAGS="--titles read" to compare a setting with the default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 split=${1:-dev}
@@ -36,6 +37,7 @@ file_of() {
   esac
 }
 datasets=${DATASETS:-conll04 scierc ade}
+read -r -a extra <<<"${EXTRACT_FLAGS:-}"
 for ds in $datasets; do
   for form in spaced typed run-on wrapped; do
     flags=()
@@ -45,7 +47,7 @@ for ds in $datasets; do
     [ $form = wrapped ] && flags=(--detok --wrap) && input=(--jsonl)
     base="$out/$ds-$split-$form"
     python3 $f1 make "$(file_of $ds)" "$base.txt" "$base.gold" "${flags[@]}"
-    $mge extract "${input[@]}" --model "$(model_of $ds)" "$base.txt" >"$base.pred"
+    $mge extract "${input[@]}" "${extra[@]}" --model "$(model_of $ds)" "$base.txt" >"$base.pred"
     $mge segment "${input[@]}" --json "$base.txt" >"$base.seg"
     printf '%-8s %-5s %-7s %s; %s\n' $ds "$split" $form "$(python3 $f1 score "$base.gold" "$base.pred")" \
       "$(python3 $f1 boundaries "$base.gold" "$base.seg")"
@@ -53,7 +55,7 @@ for ds in $datasets; do
 done
 fixture=mge/tests/fixtures/raw-sentences.jsonl
 for ds in $datasets; do
-  grep "\"model\": \"$ds\"" $fixture | $mge extract --jsonl --model "$(model_of $ds)" >"$out/fixture-$ds.pred"
+  grep "\"model\": \"$ds\"" $fixture | $mge extract --jsonl "${extra[@]}" --model "$(model_of $ds)" >"$out/fixture-$ds.pred"
   python3 $f1 score-fixture $fixture $ds "$out/fixture-$ds.pred"
 done
 echo "files in $out" >&2

@@ -17,6 +17,7 @@ use crate::data::LabelSchema;
 use crate::engine::gpu::GpuEngine;
 use crate::engine::{Engine, GateMeans, Precision, Tables};
 use crate::error::Result;
+use crate::markup;
 use crate::model::MgeModel;
 use crate::segment::{self, Segmenter};
 use crate::table::{DecodedTriple, ScoredCell, TableDecoding};
@@ -157,6 +158,17 @@ pub fn split_slashes(labels: &LabelSchema, dataset: &str) -> bool {
     split == Some(true)
 }
 
+/// Whether a bundle's model takes the name after a title into its mentions, so that a
+/// sentence where it found none is read again ([`Titles::Retry`]), as its label schema
+/// records, or for bundles exported before that was recorded, as the name of its dataset
+/// tells ([`crate::data::known_titled_names`]; unknown names: no).
+pub fn titled_names(labels: &LabelSchema, dataset: &str) -> bool {
+    let titled = labels
+        .titled_names
+        .or_else(|| crate::data::known_titled_names(dataset));
+    titled == Some(true)
+}
+
 /// The relation signatures a bundle's model keeps to ([`Extractor::relation_signatures`]):
 /// as its label schema records them, or for bundles exported before that was recorded, as
 /// its dataset's name tells ([`crate::data::known_relation_signatures`]). `None` (every
@@ -259,6 +271,11 @@ struct Window {
     /// Char ranges of the sentence that the encoder read as spaces ([`blanked`]): no
     /// mention holds one.
     unread: std::sync::Arc<[(usize, usize)]>,
+    /// Char span of the window's sentence in the text.
+    sentence: (usize, usize),
+    /// The window was read without the titles before names, and a mention right after
+    /// titles starts at the first of them ([`Titles::Restore`], a [`Titles::Retry`]).
+    restore: bool,
 }
 
 /// Keeps the `max` best-scoring of `items` (in their order by `position`) when there are
@@ -426,23 +443,39 @@ pub struct Extractor {
     /// (the best-scoring), and twice as many triples; see [`keep_best`]. Off only to study
     /// raw decoding.
     pub limit_cells: bool,
-    /// What the model reads of a title before a name (`Dr.`, `Sen.`, …). [`Titles::Read`]
-    /// by default; the others are there to reproduce `docs/RESULTS.md`, "Titles before
-    /// names", where they lost on dev.
+    /// What the model reads of a title before a name (`Dr.`, `Sen.`, …): [`Titles::Retry`]
+    /// for models whose training data takes the name after a title into the mention
+    /// ([`titled_names`]: CoNLL04), [`Titles::Read`] for others. `Drop` and `Restore` are
+    /// there to reproduce `docs/RESULTS.md`, "Titles before names".
     pub titles: Titles,
     info: Option<BundleInfo>,
+}
+
+/// [`Titles::Retry`] for a model whose mentions take in the names after titles
+/// ([`titled_names`]), [`Titles::Read`] for others.
+fn titles_for(labels: &LabelSchema, dataset: &str) -> Titles {
+    if titled_names(labels, dataset) {
+        Titles::Retry
+    } else {
+        Titles::Read
+    }
 }
 
 /// What the model reads of a title before a capitalized word ([`segment::TITLES`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Titles {
     /// The text as it is.
-    #[default]
     Read,
     /// The sentence without the title's sub-tokens; mentions start after it.
     Drop,
     /// As `Drop`, and a mention right after titles starts at the first of them.
     Restore,
+    /// The text as it is; where the word right after a title is in no mention (the model
+    /// lost `Prof. J. R. R. Tolkien` or `President George W. Bush`), the sentence is read
+    /// again as `Restore` reads it, leaving out written-out titles too
+    /// ([`segment::TITLE_WORDS`]), and that reading replaces the first.
+    #[default]
+    Retry,
 }
 
 impl Extractor {
@@ -480,7 +513,7 @@ impl Extractor {
             pool_floor: Some(DEFAULT_POOL_FLOOR),
             word_spans: true,
             limit_cells: true,
-            titles: Titles::Read,
+            titles: titles_for(&config.labels, ""),
             info: None,
         }
     }
@@ -541,6 +574,7 @@ impl Extractor {
         ex.split_hyphens = split_hyphens(&info.config.labels, &info.provenance.dataset);
         ex.split_slashes = split_slashes(&info.config.labels, &info.provenance.dataset);
         ex.relation_signatures = relation_signatures(&info.config.labels, &info.provenance.dataset);
+        ex.titles = titles_for(&info.config.labels, &info.provenance.dataset);
         ex.info = Some(info);
         Ok(ex)
     }
@@ -610,14 +644,44 @@ impl Extractor {
         let now = || clock.map(|c| c()).unwrap_or(0.0);
         let mut timings = Timings::default();
         let start = now();
+        let plain: Vec<markup::Plain> = texts.iter().map(|t| markup::plain(t)).collect();
+        let texts: Vec<&str> = plain.iter().map(|p| p.text.as_ref()).collect();
+        let texts = texts.as_slice();
         let mut windows = Vec::new();
         for (k, text) in texts.iter().enumerate() {
             self.windows(k, text, &mut windows)?;
         }
         let tokenized = now();
         timings.tokenize_ms = tokenized - start;
+        let tables = self.forward_windows(&windows, keep_tables, clock, &mut timings)?;
+        let decode_start = now();
+        let (mut found, mut kept) = self.decode(texts, &windows, tables, keep_tables, threshold);
+        let again = self.second_reading(texts, &windows, &found)?;
+        let mut forward_again = 0.0;
+        if !again.is_empty() {
+            let t0 = now();
+            let tables = self.forward_windows(&again, keep_tables, clock, &mut timings)?;
+            forward_again = now() - t0;
+            let second = self.decode(texts, &again, tables, keep_tables, threshold);
+            replace_sentences(&mut found, &mut kept, &again, second);
+        }
+        to_original(&mut found, &mut kept, &plain);
+        let end = now();
+        timings.decode_ms = end - decode_start - forward_again;
+        timings.total_ms = end - start;
+        Ok((found, kept, timings))
+    }
 
-        // Longest first, so that the threads finish together.
+    /// The forward passes of `windows`, in batches of [`batch_size`](Self::batch_size),
+    /// longest first so that the threads finish together; their times are added to
+    /// `timings`.
+    fn forward_windows(
+        &self,
+        windows: &[Window],
+        keep_tables: bool,
+        clock: Option<Clock>,
+        timings: &mut Timings,
+    ) -> Result<Vec<Option<Tables>>> {
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(windows[i].ids.len()));
         let mut tables: Vec<Option<Tables>> = vec![None; windows.len()];
@@ -631,50 +695,99 @@ impl Extractor {
                 tables[i] = Some(t);
             }
         }
-        let decode_start = now();
-        let (found, kept) = self.decode(texts, &windows, tables, keep_tables, threshold);
-        let end = now();
-        timings.decode_ms = end - decode_start;
-        timings.total_ms = end - start;
-        Ok((found, kept, timings))
+        Ok(tables)
+    }
+
+    /// With [`Titles::Retry`], the windows of the sentences to read a second time: those
+    /// where the first reading (`found`, one result per text) lost a name after a title
+    /// ([`lost_titled_name`]), read without their titles. Empty otherwise.
+    fn second_reading(
+        &self,
+        texts: &[&str],
+        windows: &[Window],
+        found: &[Extraction],
+    ) -> Result<Vec<Window>> {
+        let mut again = Vec::new();
+        if self.titles != Titles::Retry {
+            return Ok(again);
+        }
+        let mut seen = None;
+        let mut chars: (usize, Vec<char>) = (usize::MAX, Vec::new());
+        for w in windows {
+            if seen == Some((w.text, w.sentence)) {
+                continue;
+            }
+            seen = Some((w.text, w.sentence));
+            let (Some(text), Some(result)) = (texts.get(w.text), found.get(w.text)) else {
+                continue;
+            };
+            if chars.0 != w.text {
+                chars = (w.text, text.chars().collect());
+            }
+            let Some(sentence) = chars.1.get(w.sentence.0..w.sentence.1) else {
+                continue;
+            };
+            let sentence: String = sentence.iter().collect();
+            if lost_titled_name(&sentence, w.sentence.0, &result.entities) {
+                self.sentence_windows(w.text, &sentence, w.sentence.0, true, &mut again)?;
+            }
+        }
+        Ok(again)
     }
 
     /// [`analyze`](Self::analyze) with the windows' forward passes awaited from `forward`
     /// (all the windows' ids, each with `[CLS]` and `[SEP]`, and whether gate activations
     /// are wanted; their tables in the same order): how a browser runs them on its GPU,
-    /// whose results arrive asynchronously, in one submit. The encoder time is the whole
-    /// time of the passes.
+    /// whose results arrive asynchronously, in one submit (two where sentences are read a
+    /// second time, [`Titles::Retry`]). The encoder time is the whole time of the passes.
     pub async fn analyze_with<F, Fut>(
         &self,
         text: &str,
         clock: Clock<'_>,
-        forward: F,
+        mut forward: F,
     ) -> Result<Analysis>
     where
-        F: FnOnce(Vec<Vec<u32>>, bool) -> Fut,
+        F: FnMut(Vec<Vec<u32>>, bool) -> Fut,
         Fut: std::future::Future<Output = Result<Vec<Tables>>>,
     {
         let mut timings = Timings::default();
         let start = clock();
+        let plain = [markup::plain(text)];
+        let text = plain[0].text.as_ref();
         let mut windows = Vec::new();
         self.windows(0, text, &mut windows)?;
         timings.tokenize_ms = clock() - start;
+        let mut run = async |windows: &[Window]| -> Result<Vec<Option<Tables>>> {
+            let ids = windows.iter().map(|w| w.ids.clone()).collect();
+            let tables = forward(ids, true).await?;
+            if tables.len() != windows.len() {
+                return Err(crate::Error::Gpu(format!(
+                    "{} tables for {} windows",
+                    tables.len(),
+                    windows.len()
+                )));
+            }
+            Ok(tables.into_iter().map(Some).collect())
+        };
         let t0 = clock();
-        let ids = windows.iter().map(|w| w.ids.clone()).collect();
-        let tables = forward(ids, true).await?;
+        let tables = run(&windows).await?;
         timings.encoder_ms = clock() - t0;
-        if tables.len() != windows.len() {
-            return Err(crate::Error::Gpu(format!(
-                "{} tables for {} windows",
-                tables.len(),
-                windows.len()
-            )));
-        }
-        let tables = tables.into_iter().map(Some).collect();
         let decode_start = clock();
-        let (mut found, sentences) = self.decode(&[text], &windows, tables, true, self.threshold);
+        let (mut found, mut sentences) =
+            self.decode(&[text], &windows, tables, true, self.threshold);
+        let again = self.second_reading(&[text], &windows, &found)?;
+        let mut forward_again = 0.0;
+        if !again.is_empty() {
+            let t0 = clock();
+            let tables = run(&again).await?;
+            forward_again = clock() - t0;
+            timings.encoder_ms += forward_again;
+            let second = self.decode(&[text], &again, tables, true, self.threshold);
+            replace_sentences(&mut found, &mut sentences, &again, second);
+        }
+        to_original(&mut found, &mut sentences, &plain);
         let end = clock();
-        timings.decode_ms = end - decode_start;
+        timings.decode_ms = end - decode_start - forward_again;
         timings.total_ms = end - start;
         Ok(Analysis {
             extraction: found.pop().unwrap_or_default(),
@@ -740,8 +853,10 @@ impl Extractor {
                 }
                 index[local] = found[w.text].len();
                 let (mut start, end) = (w.offsets[e.i].0, w.offsets[e.j].1);
-                if self.titles == Titles::Restore {
-                    start = titles_before(chars, start);
+                if w.restore {
+                    let written_out = self.titles == Titles::Retry;
+                    start = titles_before(chars, start, written_out, w.sentence.0);
+                    start = title_inside(chars, start, end, written_out);
                 }
                 found[w.text].push(EntityMention {
                     start,
@@ -797,71 +912,89 @@ impl Extractor {
     /// Sentences of `text`, each cut into windows that fit the encoder: one window when the
     /// sentence fits, otherwise overlapping windows whose cores tile the sentence.
     fn windows(&self, k: usize, text: &str, out: &mut Vec<Window>) -> Result<()> {
+        let drop_titles = matches!(self.titles, Titles::Drop | Titles::Restore);
+        for sentence in segment::sentences(text, self.segmenter) {
+            self.sentence_windows(k, sentence.text, sentence.char_start, drop_titles, out)?;
+        }
+        Ok(())
+    }
+
+    /// The windows of one sentence of text `k` that starts at char `char_start`; with
+    /// `drop_titles`, read without the titles before names ([`without_titles`]).
+    fn sentence_windows(
+        &self,
+        k: usize,
+        sentence: &str,
+        char_start: usize,
+        drop_titles: bool,
+        out: &mut Vec<Window>,
+    ) -> Result<()> {
         let room = self
             .max_len
             .min(self.engine.max_positions())
             .saturating_sub(2)
             .max(1);
-        for sentence in segment::sentences(text, self.segmenter) {
-            let char_start = sentence.char_start;
-            let (read, unread) = read_for_model(sentence.text);
-            let unread: std::sync::Arc<[(usize, usize)]> = unread
-                .into_iter()
-                .map(|(a, b)| (a + char_start, b + char_start))
-                .collect();
-            let pieces = self.tokenizer.encode_text(&read, usize::MAX)?;
-            let mut all_ids = &pieces.ids[1..pieces.ids.len() - 1];
-            let mut all_offsets = &pieces.offsets[1..pieces.offsets.len() - 1];
-            let kept;
-            if self.titles != Titles::Read {
-                kept = without_titles(sentence.text, all_ids, all_offsets);
-                (all_ids, all_offsets) = (&kept.0, &kept.1);
-            }
-            let words: Vec<(usize, usize)> = segment::words_with(
-                sentence.text,
-                true,
-                segment::Splits {
-                    hyphens: self.split_hyphens,
-                    slashes: self.split_slashes,
-                },
-            )
+        let span = (char_start, char_start + sentence.chars().count());
+        let (read, unread) = read_for_model(sentence);
+        let unread: std::sync::Arc<[(usize, usize)]> = unread
             .into_iter()
             .map(|(a, b)| (a + char_start, b + char_start))
             .collect();
-            // The word around each sub-token's first char (a sub-token of its own where a
-            // symbol the word rules split off stays inside one sub-token).
-            let word_of = |(s, e): (usize, usize)| {
-                let k = words.partition_point(|w| w.0 <= s);
-                match k.checked_sub(1).map(|k| words[k]) {
-                    Some(w) if s < w.1 => w,
-                    _ => (s, e),
-                }
-            };
-            for (from, to, core) in window_spans(all_ids.len(), room, self.context) {
-                let (ids, offs) = (&all_ids[from..to], &all_offsets[from..to]);
-                let mut w = Window {
-                    text: k,
-                    ids: Vec::with_capacity(ids.len() + 2),
-                    offsets: Vec::with_capacity(ids.len() + 2),
-                    words: Vec::with_capacity(ids.len() + 2),
-                    // Positions in `ids`, after [CLS].
-                    core: (core.0 - from + 1, core.1 - from + 1),
-                    unread: unread.clone(),
-                };
-                const SPECIAL: (usize, usize) = (usize::MAX, 0);
-                w.ids.push(pieces.ids[0]);
-                w.offsets.push((0, 0));
-                w.words.push(SPECIAL);
-                w.ids.extend_from_slice(ids);
-                w.offsets
-                    .extend(offs.iter().map(|&(s, e)| (s + char_start, e + char_start)));
-                w.words
-                    .extend(w.offsets[1..].iter().map(|&span| word_of(span)));
-                w.ids.push(pieces.ids[pieces.ids.len() - 1]);
-                w.offsets.push((0, 0));
-                w.words.push(SPECIAL);
-                out.push(w);
+        let pieces = self.tokenizer.encode_text(&read, usize::MAX)?;
+        let mut all_ids = &pieces.ids[1..pieces.ids.len() - 1];
+        let mut all_offsets = &pieces.offsets[1..pieces.offsets.len() - 1];
+        let kept;
+        if drop_titles {
+            let written_out = self.titles == Titles::Retry;
+            kept = without_titles(sentence, all_ids, all_offsets, written_out);
+            (all_ids, all_offsets) = (&kept.0, &kept.1);
+        }
+        let words: Vec<(usize, usize)> = segment::words_with(
+            sentence,
+            true,
+            segment::Splits {
+                hyphens: self.split_hyphens,
+                slashes: self.split_slashes,
+            },
+        )
+        .into_iter()
+        .map(|(a, b)| (a + char_start, b + char_start))
+        .collect();
+        // The word around each sub-token's first char (a sub-token of its own where a
+        // symbol the word rules split off stays inside one sub-token).
+        let word_of = |(s, e): (usize, usize)| {
+            let k = words.partition_point(|w| w.0 <= s);
+            match k.checked_sub(1).map(|k| words[k]) {
+                Some(w) if s < w.1 => w,
+                _ => (s, e),
             }
+        };
+        for (from, to, core) in window_spans(all_ids.len(), room, self.context) {
+            let (ids, offs) = (&all_ids[from..to], &all_offsets[from..to]);
+            let mut w = Window {
+                text: k,
+                ids: Vec::with_capacity(ids.len() + 2),
+                offsets: Vec::with_capacity(ids.len() + 2),
+                words: Vec::with_capacity(ids.len() + 2),
+                // Positions in `ids`, after [CLS].
+                core: (core.0 - from + 1, core.1 - from + 1),
+                unread: unread.clone(),
+                sentence: span,
+                restore: drop_titles && self.titles != Titles::Drop,
+            };
+            const SPECIAL: (usize, usize) = (usize::MAX, 0);
+            w.ids.push(pieces.ids[0]);
+            w.offsets.push((0, 0));
+            w.words.push(SPECIAL);
+            w.ids.extend_from_slice(ids);
+            w.offsets
+                .extend(offs.iter().map(|&(s, e)| (s + char_start, e + char_start)));
+            w.words
+                .extend(w.offsets[1..].iter().map(|&span| word_of(span)));
+            w.ids.push(pieces.ids[pieces.ids.len() - 1]);
+            w.offsets.push((0, 0));
+            w.words.push(SPECIAL);
+            out.push(w);
         }
         Ok(())
     }
@@ -869,7 +1002,7 @@ impl Extractor {
 
 /// Where a mention starting at `start` begins with the titles right before it (`Lt. Col.`
 /// before `Oliver North`).
-fn titles_before(chars: &[char], start: usize) -> usize {
+fn titles_before(chars: &[char], start: usize, written_out: bool, floor: usize) -> usize {
     let mut start = start.min(chars.len());
     loop {
         let mut end = start;
@@ -881,11 +1014,177 @@ fn titles_before(chars: &[char], start: usize) -> usize {
             begin -= 1;
         }
         let word: String = chars[begin..end].iter().collect();
-        if end == start || !segment::TITLES.contains(&word.as_str()) {
+        if end == start || begin < floor || !is_title(&word, written_out) {
             return start;
         }
         start = begin;
     }
+}
+
+/// Puts a second reading of some sentences (`again`, their windows; `second`, what
+/// [`Extractor::decode`] made of them) in place of the first (`found` and `kept`): in each
+/// text, the mentions that start in a sentence read again, with their relations, give way
+/// to the second reading's, and so do that sentence's tables.
+fn replace_sentences(
+    found: &mut [Extraction],
+    kept: &mut Vec<SentenceTables>,
+    again: &[Window],
+    second: (Vec<Extraction>, Vec<SentenceTables>),
+) {
+    let (found_again, kept_again) = second;
+    let spans: Vec<(usize, (usize, usize))> = again.iter().map(|w| (w.text, w.sentence)).collect();
+    let read_again = |k: usize, at: usize| {
+        spans
+            .iter()
+            .any(|&(t, (a, b))| t == k && (a..b).contains(&at))
+    };
+    for (k, (first, second)) in found.iter_mut().zip(found_again).enumerate() {
+        let mut entities: Vec<(EntityMention, Option<usize>, Option<usize>)> = Vec::new();
+        for (i, e) in first.entities.iter().enumerate() {
+            if !read_again(k, e.start) {
+                entities.push((e.clone(), Some(i), None));
+            }
+        }
+        for (i, e) in second.entities.iter().enumerate() {
+            entities.push((e.clone(), None, Some(i)));
+        }
+        entities.sort_by(|(x, _, _), (y, _, _)| {
+            (x.start, x.end, &x.label).cmp(&(y.start, y.end, &y.label))
+        });
+        let mut from_first = vec![None; first.entities.len()];
+        let mut from_second = vec![None; second.entities.len()];
+        for (new, (_, a, b)) in entities.iter().enumerate() {
+            if let Some(a) = *a {
+                from_first[a] = Some(new);
+            }
+            if let Some(b) = *b {
+                from_second[b] = Some(new);
+            }
+        }
+        let moved = |r: &RelationMention, index: &[Option<usize>]| {
+            Some(RelationMention {
+                head: (*index.get(r.head)?)?,
+                tail: (*index.get(r.tail)?)?,
+                ..r.clone()
+            })
+        };
+        let mut relations: Vec<RelationMention> = first
+            .relations
+            .iter()
+            .filter_map(|r| moved(r, &from_first))
+            .chain(
+                second
+                    .relations
+                    .iter()
+                    .filter_map(|r| moved(r, &from_second)),
+            )
+            .collect();
+        relations.sort_by_key(|r| (r.head, r.tail));
+        first.entities = entities.into_iter().map(|(e, _, _)| e).collect();
+        first.relations = relations;
+    }
+    if !kept_again.is_empty() {
+        kept.retain(|t| !spans.iter().any(|&(_, (a, b))| (a..b).contains(&t.start)));
+        kept.extend(kept_again);
+        kept.sort_by_key(|t| t.start);
+    }
+}
+
+/// Where a mention `start..end` read without titles must start so that it holds no title
+/// after a word that is none: the first such title (read without it, `... on its wings and
+/// fuselage Ms. Carpenter` made one span of `fuselage Carpenter`; it becomes `Ms.
+/// Carpenter`). Titles in a row stay together (`Prime Minister Chuan`, `Lt. Col. North`).
+fn title_inside(chars: &[char], start: usize, end: usize, written_out: bool) -> usize {
+    let span = &chars[start.min(chars.len())..end.min(chars.len())];
+    let mut words = Vec::new();
+    let mut k = 0;
+    while k < span.len() {
+        if span[k].is_whitespace() {
+            k += 1;
+            continue;
+        }
+        let begin = k;
+        while k < span.len() && !span[k].is_whitespace() {
+            k += 1;
+        }
+        words.push((begin, span[begin..k].iter().collect::<String>()));
+    }
+    for pair in words.windows(3) {
+        let [(_, before), (at, title), (_, next)] = pair else {
+            continue;
+        };
+        if !is_title(before, written_out)
+            && is_title(title, written_out)
+            && next.chars().next().is_some_and(char::is_uppercase)
+        {
+            return start + at;
+        }
+    }
+    start
+}
+
+/// Results on texts read without their markup ([`markup::plain`]) put back at their places
+/// in the texts as given: the text, each mention's span and text, and the tables' spans
+/// (tables are kept for one text at a time, [`Extractor::analyze`]).
+fn to_original(found: &mut [Extraction], kept: &mut [SentenceTables], plain: &[markup::Plain]) {
+    for (e, p) in found.iter_mut().zip(plain) {
+        if p.is_original() {
+            continue;
+        }
+        let original = p.original();
+        let chars: Vec<char> = original.chars().collect();
+        for m in &mut e.entities {
+            (m.start, m.end) = p.span(m.start, m.end);
+            m.text = chars[m.start.min(chars.len())..m.end.min(chars.len())]
+                .iter()
+                .collect();
+        }
+        e.text = original.to_string();
+    }
+    if let [p] = plain {
+        if !p.is_original() {
+            for t in kept {
+                (t.start, t.end) = p.span(t.start, t.end);
+                for o in &mut t.offsets {
+                    *o = p.span(o.0, o.1);
+                }
+            }
+        }
+    }
+}
+
+/// A title before a name: an abbreviation ([`segment::TITLES`]), or with `written_out`
+/// also a title written out ([`segment::TITLE_WORDS`]).
+fn is_title(word: &str, written_out: bool) -> bool {
+    segment::TITLES.contains(&word) || written_out && segment::TITLE_WORDS.contains(&word)
+}
+
+/// The titles of a sentence that stand before a capitalized word, each with the word after
+/// it (char spans in the sentence; `Lt. Col. Oliver North` gives `Lt.` with `Col.` and
+/// `Col.` with `Oliver`).
+fn titles_in(sentence: &str, written_out: bool) -> Vec<((usize, usize), (usize, usize))> {
+    let chars: Vec<char> = sentence.chars().collect();
+    let text = |(a, b): (usize, usize)| -> String { chars[a..b.min(chars.len())].iter().collect() };
+    segment::words(sentence, false)
+        .windows(2)
+        .filter(|w| {
+            is_title(&text(w[0]), written_out)
+                && chars.get(w[1].0).is_some_and(|c| c.is_uppercase())
+        })
+        .map(|w| (w[0], w[1]))
+        .collect()
+}
+
+/// Whether a reading of `sentence` (starting at char `start` of its text) lost a name after
+/// a title: a capitalized word right after titles (`J.` of `Prof. J. R. R. Tolkien`,
+/// `George` of `President George W. Bush`) that lies in none of `mentions`.
+fn lost_titled_name(sentence: &str, start: usize, mentions: &[EntityMention]) -> bool {
+    let chars: Vec<char> = sentence.chars().collect();
+    titles_in(sentence, true).into_iter().any(|(_, (a, b))| {
+        let word: String = chars[a..b.min(chars.len())].iter().collect();
+        let (a, b) = (a + start, b + start);
+        !is_title(&word, true) && !mentions.iter().any(|m| m.start < b && a < m.end)
+    })
 }
 
 /// A sentence as the encoder reads it, character for character (so sub-token offsets are
@@ -1152,17 +1451,11 @@ fn without_titles(
     sentence: &str,
     ids: &[u32],
     offsets: &[(usize, usize)],
+    written_out: bool,
 ) -> (Vec<u32>, Vec<(usize, usize)>) {
-    let chars: Vec<char> = sentence.chars().collect();
-    let words = segment::words(sentence, false);
-    let titles: Vec<(usize, usize)> = words
-        .windows(2)
-        .filter(|w| {
-            let title: String = chars[w[0].0..w[0].1.min(chars.len())].iter().collect();
-            segment::TITLES.contains(&title.as_str())
-                && chars.get(w[1].0).is_some_and(|c| c.is_uppercase())
-        })
-        .map(|w| w[0])
+    let titles: Vec<(usize, usize)> = titles_in(sentence, written_out)
+        .into_iter()
+        .map(|(title, _)| title)
         .collect();
     ids.iter()
         .zip(offsets)
@@ -1491,8 +1784,177 @@ mod tests {
             same_type_overlaps: None,
             hyphens_split: None,
             slashes_split: None,
+            titled_names: None,
             relation_signatures: None,
         }
+    }
+
+    fn mention_of(text: &str, word: &str, label: &str) -> EntityMention {
+        let at = text.find(word).unwrap();
+        let start = text[..at].chars().count();
+        EntityMention {
+            start,
+            end: start + word.chars().count(),
+            text: word.into(),
+            label: label.into(),
+            score: 0.9,
+        }
+    }
+
+    #[test]
+    fn a_name_after_a_title_is_lost_when_no_mention_holds_its_first_word() {
+        let s = "Prof. J. R. R. Tolkien taught at Oxford.";
+        assert!(lost_titled_name(s, 0, &[]));
+        assert!(lost_titled_name(s, 0, &[mention_of(s, "Tolkien", "Peop")]));
+        assert!(!lost_titled_name(
+            s,
+            0,
+            &[mention_of(s, "J. R. R. Tolkien", "Peop")]
+        ));
+        assert!(!lost_titled_name(
+            s,
+            0,
+            &[mention_of(s, "Prof. J. R. R.", "Peop")]
+        ));
+        // Written-out titles and titles in a row; the name is the word after the last.
+        let s = "Later Vice President Kamala Harris spoke.";
+        assert!(lost_titled_name(s, 0, &[]));
+        assert!(!lost_titled_name(
+            s,
+            0,
+            &[mention_of(s, "Kamala Harris", "Peop")]
+        ));
+        // Mentions are offsets into the whole text: the sentence starts at char 10.
+        let text = "It rained. Sen. Bob Dole left.";
+        let m = mention_of(text, "Bob Dole", "Peop");
+        assert!(!lost_titled_name(
+            "Sen. Bob Dole left.",
+            11,
+            std::slice::from_ref(&m)
+        ));
+        assert!(lost_titled_name("Sen. Bob Dole left.", 0, &[m]));
+        // No title before a capitalized word: nothing lost.
+        assert!(!lost_titled_name("The president spoke to Dr. who?", 0, &[]));
+        assert!(!lost_titled_name("Smith works in Paris.", 0, &[]));
+    }
+
+    #[test]
+    fn a_mention_read_without_titles_starts_at_a_title_it_runs_across() {
+        let chars: Vec<char> = "on its wings and fuselage Ms. Carpenter said"
+            .chars()
+            .collect();
+        let text: String = chars.iter().collect();
+        let at = |w: &str| text[..text.find(w).unwrap()].chars().count();
+        let end = at(" said");
+        assert_eq!(title_inside(&chars, at("fuselage"), end, false), at("Ms."));
+        assert_eq!(title_inside(&chars, at("Ms."), end, false), at("Ms."));
+        assert_eq!(
+            title_inside(&chars, at("Carpenter"), end, false),
+            at("Carpenter")
+        );
+        // Titles in a row stay together; a written-out title counts only when asked.
+        let chars: Vec<char> = "Prime Minister Chuan Leekpai".chars().collect();
+        assert_eq!(title_inside(&chars, 0, chars.len(), true), 0);
+        let chars: Vec<char> = "Acme chairman President Smith".chars().collect();
+        assert_eq!(title_inside(&chars, 0, chars.len(), false), 0);
+        assert_eq!(title_inside(&chars, 0, chars.len(), true), 14);
+    }
+
+    #[test]
+    fn a_second_reading_replaces_the_mentions_and_relations_of_its_sentences_only() {
+        let text = "Dr. Lee met Ann in Rome. Bob lives in Oslo.";
+        let m = |w: &str, l: &str| mention_of(text, w, l);
+        let rel = |head, tail| RelationMention {
+            head,
+            tail,
+            label: "Live_In".into(),
+            score: 0.8,
+        };
+        let mut found = vec![Extraction {
+            text: text.into(),
+            entities: vec![
+                m("Ann", "Peop"),
+                m("Rome", "Loc"),
+                m("Bob", "Peop"),
+                m("Oslo", "Loc"),
+            ],
+            relations: vec![rel(0, 1), rel(2, 3)],
+        }];
+        let second = Extraction {
+            text: text.into(),
+            entities: vec![m("Dr. Lee", "Peop"), m("Ann", "Peop"), m("Rome", "Loc")],
+            relations: vec![rel(0, 2)],
+        };
+        let window = Window {
+            text: 0,
+            ids: Vec::new(),
+            offsets: Vec::new(),
+            words: Vec::new(),
+            core: (0, 0),
+            unread: Vec::new().into(),
+            sentence: (0, 25),
+            restore: true,
+        };
+        let mut kept = Vec::new();
+        replace_sentences(&mut found, &mut kept, &[window], (vec![second], Vec::new()));
+        let r = &found[0];
+        let names: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(names, ["Dr. Lee", "Ann", "Rome", "Bob", "Oslo"]);
+        let pairs: Vec<(&str, &str)> = r
+            .relations
+            .iter()
+            .map(|x| (names[x.head], names[x.tail]))
+            .collect();
+        // The first reading's `Ann`–`Rome` is gone with its sentence; `Bob`–`Oslo` stays.
+        assert_eq!(pairs, [("Dr. Lee", "Rome"), ("Bob", "Oslo")]);
+    }
+
+    #[test]
+    fn only_sentences_that_lost_a_titled_name_are_read_again_without_the_title() {
+        let mut ex = extractor(0.5);
+        ex.titles = Titles::Retry;
+        let text = "Dr. Smith lives in Boston. Mary works for Acme.";
+        let mut windows = Vec::new();
+        ex.windows(0, text, &mut windows).unwrap();
+        assert_eq!(windows.len(), 2);
+        assert!(windows.iter().all(|w| !w.restore));
+        let first = Extraction {
+            text: text.into(),
+            ..Default::default()
+        };
+        let again = ex.second_reading(&[text], &windows, &[first]).unwrap();
+        assert_eq!(again.len(), 1);
+        assert!(again[0].restore);
+        assert_eq!(again[0].sentence, windows[0].sentence);
+        // The title's sub-tokens are left out of the second reading.
+        assert!(again[0].ids.len() < windows[0].ids.len());
+        assert!(again[0].offsets[1..again[0].offsets.len() - 1]
+            .iter()
+            .all(|&(s, _)| s >= 3));
+        // Found the first time: nothing to read again; and `Read` never reads again.
+        let found = Extraction {
+            text: text.into(),
+            entities: vec![mention_of(text, "Smith", "Peop")],
+            relations: Vec::new(),
+        };
+        assert!(ex
+            .second_reading(&[text], &windows, std::slice::from_ref(&found))
+            .unwrap()
+            .is_empty());
+        ex.titles = Titles::Read;
+        let none = Extraction {
+            text: text.into(),
+            ..Default::default()
+        };
+        assert!(ex
+            .second_reading(&[text], &windows, &[none])
+            .unwrap()
+            .is_empty());
+        // Extraction with a second reading runs end to end, alone and with tables.
+        ex.titles = Titles::Retry;
+        let one = ex.extract(text).unwrap();
+        let analysis = ex.analyze(text, &monotonic_ms).unwrap();
+        assert_eq!(one, analysis.extraction);
     }
 
     #[test]
@@ -1500,7 +1962,7 @@ mod tests {
         let sentence = "Lt. Col. Oliver North met Dr. Ann Lee and the Dr. who came.";
         let words = segment::words(sentence, false);
         let ids: Vec<u32> = (0..words.len() as u32).collect();
-        let (kept, offsets) = without_titles(sentence, &ids, &words);
+        let (kept, offsets) = without_titles(sentence, &ids, &words, false);
         let chars: Vec<char> = sentence.chars().collect();
         let text = |(a, b): (usize, usize)| chars[a..b].iter().collect::<String>();
         let left: Vec<String> = offsets.iter().map(|&o| text(o)).collect();
@@ -1509,14 +1971,19 @@ mod tests {
         assert_eq!(left.iter().filter(|w| *w == "Dr.").count(), 1);
         assert_eq!(kept.len(), words.len() - 3);
         let oliver = sentence.find("Oliver").unwrap();
-        assert_eq!(titles_before(&chars, oliver), 0);
+        assert_eq!(titles_before(&chars, oliver, false, 0), 0);
         let ann = sentence.find("Ann").unwrap();
-        assert_eq!(titles_before(&chars, ann), sentence.find("Dr.").unwrap());
         assert_eq!(
-            titles_before(&chars, sentence.find("met").unwrap()),
+            titles_before(&chars, ann, false, 0),
+            sentence.find("Dr.").unwrap()
+        );
+        // Not before the sentence's start.
+        assert_eq!(titles_before(&chars, ann, false, ann), ann);
+        assert_eq!(
+            titles_before(&chars, sentence.find("met").unwrap(), false, 0),
             sentence.find("met").unwrap()
         );
-        assert_eq!(titles_before(&chars, 0), 0);
+        assert_eq!(titles_before(&chars, 0, false, 0), 0);
     }
 
     #[test]
@@ -1548,6 +2015,37 @@ mod tests {
             .unwrap()
             .remove(0);
         assert!(all.entities.len() > r.entities.len());
+    }
+
+    #[test]
+    fn markup_is_read_as_text_and_spans_are_offsets_into_the_text_as_given() {
+        // Threshold 0 predicts every cell: every span is mapped back.
+        let ex = extractor(0.0);
+        let text = "<p>**john smith** lives in <b>boston</b>.</p><p>mary&nbsp;works for acme&amp;corp.</p>";
+        let r = ex.extract(text).unwrap();
+        assert_eq!(r.text, text);
+        let chars: Vec<char> = text.chars().collect();
+        let words: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
+        for e in &r.entities {
+            let slice: String = chars[e.start..e.end].iter().collect();
+            assert_eq!(slice, e.text);
+            // No mention begins or ends inside markup, nor holds a paragraph's tags.
+            assert!(!e.text.starts_with(['<', '*', '&', ';']), "{words:?}");
+            assert!(!e.text.ends_with(['>', '*', ';']), "{words:?}");
+            assert!(
+                !e.text.contains("<p>") && !e.text.contains("</p>"),
+                "{words:?}"
+            );
+        }
+        for w in ["john smith", "boston", "mary", "acme&amp;corp"] {
+            assert!(words.contains(&w), "no span for {w:?} in {words:?}");
+        }
+        // The tables of an analysis are in the text's offsets too.
+        let a = ex.analyze(text, &monotonic_ms).unwrap();
+        assert_eq!(a.extraction, r);
+        let first = &a.sentences[0];
+        let (s, e) = first.offsets[0];
+        assert_eq!(chars[s..e].iter().collect::<String>(), "john");
     }
 
     #[test]
@@ -1830,6 +2328,7 @@ mod tests {
             same_type_overlaps: Some(false),
             hyphens_split: None,
             slashes_split: None,
+            titled_names: None,
             relation_signatures: None,
         };
         assert!(flat_per_type(&ade, ""));

@@ -8,6 +8,7 @@
 //! - [`table`]: targets, the loss (eqs. 13–14) and decoding;
 //! - [`tokenize`]: sub-token alignment from words and from raw text;
 //! - [`segment`]: raw text into sentences and words, as the datasets cut them;
+//! - [`markup`]: HTML tags, character references and Markdown emphasis read as plain text;
 //! - [`data`]: SpERT JSON and DyGIE++ JSONL datasets;
 //! - [`metrics`]: strict and PFN-compatible micro F1;
 //! - [`align`]: tables back to word spans for evaluation.
@@ -25,6 +26,7 @@ pub mod extract;
 pub mod formats;
 pub mod init;
 pub mod layers;
+pub mod markup;
 pub mod metrics;
 pub mod model;
 pub mod ops;

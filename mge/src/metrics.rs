@@ -318,6 +318,7 @@ mod tests {
             same_type_overlaps: None,
             hyphens_split: None,
             slashes_split: None,
+            titled_names: None,
             relation_signatures: None,
         }
     }

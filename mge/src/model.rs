@@ -408,6 +408,7 @@ mod tests {
                 same_type_overlaps: None,
                 hyphens_split: None,
                 slashes_split: None,
+                titled_names: None,
                 relation_signatures: None,
             },
             max_words: 128,

@@ -87,6 +87,21 @@ pub(crate) const TITLES: &[&str] = &[
     "Ms", "Dr",
 ];
 
+/// Titles written out before a name (`President`, `Senator`, `Prime Minister`'s
+/// `Minister`). Unlike [`TITLES`] they are ordinary words, which the datasets often keep
+/// inside the name (`President Kennedy` in CoNLL04), so they bound nothing; they are what
+/// the extractor's second reading of a sentence leaves out, beside [`TITLES`], when the
+/// first lost the name after one (`Titles::Retry` in `extract`).
+#[rustfmt::skip]
+pub(crate) const TITLE_WORDS: &[&str] = &[
+    "President", "Vice", "Prime", "Senator", "Governor", "Representative", "Congressman",
+    "Congresswoman", "Mayor", "Judge", "Justice", "Chancellor", "Minister", "Premier", "Secretary",
+    "Ambassador", "General", "Colonel", "Lieutenant", "Captain", "Sergeant", "Admiral", "Major",
+    "Commander", "Professor", "Doctor", "Chairman", "Chairwoman", "King", "Queen", "Prince",
+    "Princess", "Pope", "Cardinal", "Bishop", "Archbishop", "Rabbi", "Father", "Sister", "Brother",
+    "Sheikh", "Emperor", "Empress", "Dame", "Lord", "Lady",
+];
+
 /// Abbreviations that begin the name of a place (`Ft. Worth`, `Mt. Hood`, `St. Paul`); alone
 /// they name nothing. (`St.` also ends street names, `E. Day St.`, which keeps it there.)
 const PLACE_PREFIXES: &[&str] = &["Ft.", "Mt.", "Mts.", "St.", "Ste.", "Pt."];

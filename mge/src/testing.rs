@@ -133,6 +133,7 @@ pub fn tiny_model(
             same_type_overlaps: None,
             hyphens_split: None,
             slashes_split: None,
+            titled_names: None,
             relation_signatures: None,
         },
         max_words: 128,

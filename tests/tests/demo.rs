@@ -1637,7 +1637,9 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
     run_e2e("13-raw-text", async |cx| {
         let b = &cx.browser;
         // Sentences the page once cut after every initial and abbreviation, one that an
-        // abbreviation ends, a wire-service dateline, footnote marks and a Markdown link.
+        // abbreviation ends, a wire-service dateline, footnote marks, a Markdown link, a
+        // name the model finds only when it reads the sentence again without the title, and
+        // Markdown emphasis, HTML tags and character references.
         let text = "Franklin D. Roosevelt was born in Hyde Park, N.Y., in 1882. \
                     Arthur B. Collins Jr., a banker in St. Paul, joined Wells Fargo in 1990. \
                     Jones was hired by Apple Inc. in Cupertino. \
@@ -1645,7 +1647,10 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
                     PERUGIA, Italy (AP) Reagan spoke in Rome. \
                     Grace Liu\u{b9} joined Harwick Labs Inc. in Denver\u{b2} in 2015. \
                     Read the profile of [Omar Haddad](https://www.example.com/p/omar), who \
-                    runs Lakeview Bank in Milwaukee.";
+                    runs Lakeview Bank in Milwaukee. \
+                    Prof. J. R. R. Tolkien taught at Oxford. \
+                    **Maria Lopez** joined <b>Halvorsen Foods Inc.</b> in Omaha, Neb., last May. \
+                    Procter &amp; Gamble named Jon R. Moeller chief executive.";
         open_with_text(cx, text, "&model=conll04&threshold=0.5").await?;
         b.screenshot("raw-text").await?;
         let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
@@ -1678,6 +1683,10 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
             "Grace Liu",
             "Denver",
             "Omar Haddad",
+            "Prof. J. R. R. Tolkien",
+            "Maria Lopez",
+            "Halvorsen Foods Inc.",
+            "Jon R. Moeller",
         ] {
             ensure!(
                 ms.iter().any(|m| m.text == name),

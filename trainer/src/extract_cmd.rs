@@ -74,10 +74,14 @@ pub struct ExtractArgs {
     /// a word or on punctuation (for comparison; by default spans follow word boundaries).
     #[arg(long)]
     raw_spans: bool,
-    /// Titles before names (`Dr.`, `Sen.`, …): `read` as written; `drop` leaves them out of
-    /// what the model reads, `restore` also puts them back at the start of the mention (for
-    /// comparison: both lost on CoNLL04 dev, docs/RESULTS.md "Titles before names").
-    #[arg(long, value_enum, default_value_t = TitlesArg::Read)]
+    /// Titles before names (`Dr.`, `Sen.`, `President`, …): `retry` reads them as written
+    /// and reads a sentence again without them where the name after one came out as no
+    /// mention; `read` never reads again; `auto` is `retry` for models whose training data
+    /// takes names after titles into mentions (CoNLL04), `read` for others. `drop` leaves
+    /// them out of what the model reads, `restore` also puts them back at the start of the
+    /// mention (for comparison: both lost on CoNLL04 dev, docs/RESULTS.md "Titles before
+    /// names").
+    #[arg(long, value_enum, default_value_t = TitlesArg::Auto)]
     titles: TitlesArg,
     /// Hyphens between words: `split` makes each a word of its own, so that a mention can
     /// end before it (`Lithium` of `Lithium-induced`), `join` keeps hyphenated words whole;
@@ -119,6 +123,8 @@ impl HyphenMode {
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TitlesArg {
+    Auto,
+    Retry,
     Read,
     Drop,
     Restore,
@@ -276,6 +282,8 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
     ex.segmenter = a.sentences;
     ex.word_spans = !a.raw_spans;
     ex.titles = match a.titles {
+        TitlesArg::Auto => ex.titles,
+        TitlesArg::Retry => mge::extract::Titles::Retry,
         TitlesArg::Read => mge::extract::Titles::Read,
         TitlesArg::Drop => mge::extract::Titles::Drop,
         TitlesArg::Restore => mge::extract::Titles::Restore,

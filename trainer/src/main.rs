@@ -528,6 +528,18 @@ fn run() -> Result<()> {
                     "slashes: inside words, slashed words stay whole",
                 );
                 println!(
+                    "titles: {} ({})",
+                    if mge::extract::titled_names(&c.labels, dataset) {
+                        "names after titles are mentions; a sentence that lost one is read again without its titles"
+                    } else {
+                        "read as written"
+                    },
+                    match c.labels.titled_names {
+                        Some(_) => "as the training data's mentions take them",
+                        None => "not recorded in the bundle; known datasets by name",
+                    }
+                );
+                println!(
                     "trained on: {}",
                     if r.provenance.dataset.is_empty() {
                         "(unknown)"
