@@ -120,6 +120,8 @@ HARD_CASES = {
     "citation of authors and years": r"\([A-Z][^()]*\b(?:19|20)\d\d[a-z]?\)",
     "HTML tag or character reference": r"</?[a-z]+>|&[a-z]+;",
     "Markdown emphasis": r"(?:^|\s)(?:\*\*|__|\*|_)[A-Z]",
+    "name before a hyphenated word": r"\b[A-Z][a-z]+-[a-z]+\b",
+    "sentence ending on a word the abbreviation list holds": r"\b(?:me|no|ok|May|sec|fig)\.$",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -456,6 +458,14 @@ SENTENCES = [
       ("2021", "Other")],
      [("Jon R. Moeller", "Work_For", "Procter &amp; Gamble"),
       ("Procter &amp; Gamble", "OrgBased_In", "Cincinnati")]),
+    ("news-60", "conll04",
+     "The Tulsa-based retailer Brennan Goods hired Carla M. Diaz, a Yale-educated lawyer.",
+     [("Tulsa", "Loc"), ("Brennan Goods", "Org"), ("Carla M. Diaz", "Peop"), ("Yale", "Org")],
+     [("Brennan Goods", "OrgBased_In", "Tulsa"), ("Carla M. Diaz", "Work_For", "Brennan Goods")]),
+    ("news-61", "conll04",
+     "Asked whether Kenji Sato would leave Toyota for a rival in Nagoya, his spokesman said no.",
+     [("Kenji Sato", "Peop"), ("Toyota", "Org"), ("Nagoya", "Loc")],
+     [("Kenji Sato", "Work_For", "Toyota")]),
     ("news-57", "conll04",
      "Pres. George H.W. Bush died in Houston, Tex., in 2018.",
      [("George H.W. Bush", "Peop"), ("Houston", "Loc"), ("Tex.", "Loc"), ("2018", "Other")],

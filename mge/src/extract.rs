@@ -425,6 +425,9 @@ pub struct Extractor {
     /// whose training data writes slashes that way or has none ([`LabelSchema::slashes_split`]:
     /// CoNLL04, ADE); off where it keeps them inside words (SciERC's `parser/generator`).
     pub split_slashes: bool,
+    /// A hyphen after a name and before a lower-case word is a word of its own
+    /// (`Paris-based` gives the place `Paris`; [`segment::Splits::name_hyphens`]).
+    pub split_name_hyphens: bool,
     /// Relation types with the entity types their arguments may have: a predicted relation
     /// whose head and tail types its training data never pairs that way is dropped (a
     /// person `OrgBased_In` a place, in CoNLL04). `None` keeps every relation.
@@ -509,6 +512,7 @@ impl Extractor {
             flat_per_type: flat_per_type(&config.labels, ""),
             split_hyphens: config.labels.hyphens_split == Some(true),
             split_slashes: config.labels.slashes_split == Some(true),
+            split_name_hyphens: true,
             relation_signatures: relation_signatures(&config.labels, ""),
             pool_floor: Some(DEFAULT_POOL_FLOOR),
             word_spans: true,
@@ -955,6 +959,7 @@ impl Extractor {
             segment::Splits {
                 hyphens: self.split_hyphens,
                 slashes: self.split_slashes,
+                name_hyphens: self.split_name_hyphens,
             },
         )
         .into_iter()

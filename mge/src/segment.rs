@@ -589,9 +589,15 @@ fn is_sentence_start(next: &str, previous: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_lowercase());
     let last_word = previous.split_whitespace().next_back().unwrap_or_default();
-    let abbreviation = NEVER_FINAL
-        .iter()
-        .any(|a| last_word.len() == a.len() && last_word.eq_ignore_ascii_case(a));
+    // In lower case an ordinary word may end the sentence (`She said no. Smith left.`);
+    // before a number there is no cut to judge (`No. 5`, `fig. 3`).
+    let ordinary = last_word
+        .strip_suffix('.')
+        .is_some_and(|w| w.chars().all(char::is_lowercase) && is_ordinary_word(w));
+    let abbreviation = !ordinary
+        && NEVER_FINAL
+            .iter()
+            .any(|a| last_word.len() == a.len() && last_word.eq_ignore_ascii_case(a));
     let next_word = first_word(next);
     let after_clock = (last_word.eq_ignore_ascii_case("a.m.")
         || last_word.eq_ignore_ascii_case("p.m."))
@@ -639,6 +645,11 @@ fn abbreviation_ends_sentence(previous: &str, next: &str) -> bool {
         return false;
     }
     let titlecase = chars.all(|c| c.is_lowercase());
+    // A word that only the library's list takes for an abbreviation (`to me.`, `said no.`,
+    // `in May.`) ends the sentence before a capital.
+    if is_ordinary_word(stem) {
+        return true;
+    }
     // Country and union initials are adjectives as often as they end a sentence (`the U.S.
     // General Accounting Office`): after them only the library decides.
     let adjective = ADJECTIVE_INITIALS.contains(&last);
@@ -907,6 +918,11 @@ pub struct Splits {
     /// model that never saw a slash (CoNLL04) should read
     /// ([`crate::data::LabelSchema::slashes_split`]).
     pub slashes: bool,
+    /// `Paris-based` as `Paris`, `-`, `based`: a hyphen after a capitalized piece and before
+    /// a lower-case one, where a name modifies a word (`Seattle-area`, `Harvard-educated`),
+    /// so that the name can be a mention without the word. Names joined by a hyphen
+    /// (`Jean-Luc`, `Coca-Cola`) and words in lower case (`well-known`) stay whole.
+    pub name_hyphens: bool,
 }
 
 /// [`words`], with the joiners `split` names words of their own.
@@ -964,7 +980,8 @@ pub fn words_with(sentence: &str, final_stop: bool, split: Splits) -> Vec<(usize
                 i += 1;
             } else if i + 1 < chars.len()
                 && joins(c, chars[i - 1], chars[i + 1])
-                && !(split.hyphens && matches!(c, '-' | '\u{2010}' | '\u{2011}'))
+                && !((split.hyphens || split.name_hyphens && after_name(&chars, start, i))
+                    && matches!(c, '-' | '\u{2010}' | '\u{2011}'))
                 && !(split.slashes && c == '/')
             {
                 if is_possessive(&chars, i) {
@@ -1015,12 +1032,44 @@ pub fn words_with(sentence: &str, final_stop: bool, split: Splits) -> Vec<(usize
     out
 }
 
+/// Whether the joiner at `at`, in the word that begins at `start`, follows a capitalized
+/// piece of letters and comes before a lower-case letter (`Paris-based`, not `Jean-Luc`,
+/// `well-known` or `COVID-19`).
+fn after_name(chars: &[char], start: usize, at: usize) -> bool {
+    let piece = chars[start..at]
+        .iter()
+        .rposition(|c| !c.is_alphabetic())
+        .map_or(start, |k| start + k + 1);
+    piece < at
+        && chars[piece].is_uppercase()
+        && chars[piece + 1..at].iter().all(|c| c.is_lowercase())
+        && chars.get(at + 1).is_some_and(|c| c.is_lowercase())
+}
+
+/// Words of the segmentation library's English abbreviation list that typed text far more
+/// often ends a sentence with, in lower case (`He gave it to me.`, `She said no.`, `He ate a
+/// fig.`), and the month `May`, which has no abbreviation. `No. 5`, `Fig. 3` and `sec. 2`
+/// are untouched: a number after the full stop never begins a sentence.
+const ORDINARY_WORDS: &[&str] = &[
+    "me", "no", "ok", "id", "re", "man", "fed", "art", "sec", "min", "con", "det", "fig", "ken",
+    "arc", "cal", "op", "ord", "que", "ver", "pl", "nos",
+];
+
+/// Whether `word` (without its full stop) is one of [`ORDINARY_WORDS`] in lower case, or
+/// `May`.
+fn is_ordinary_word(word: &str) -> bool {
+    word == "May" || ORDINARY_WORDS.contains(&word)
+}
+
 /// Whether the segmentation library reads `word` followed by a full stop as an abbreviation
 /// (`Tenn.`, `Inc.`, `Jr.`; not `Texas.`): it does not cut `word. Xyz`, where `Xyz` is a
 /// capitalized word that no sentence-starter list holds. At the end of a sentence such a
 /// full stop belongs to the word and ends the sentence too, as the datasets write it.
 fn is_abbreviation(word: &[char]) -> bool {
     if word.is_empty() || !word.iter().all(|c| c.is_alphabetic()) || word.len() > 8 {
+        return false;
+    }
+    if is_ordinary_word(&word.iter().collect::<String>()) {
         return false;
     }
     let probe: String = word.iter().collect::<String>() + ". Xyz abc.";
@@ -1252,6 +1301,30 @@ mod tests {
             .into_iter()
             .map(|s| s.text.trim())
             .collect()
+    }
+
+    #[test]
+    fn ordinary_words_of_the_abbreviation_list_end_sentences() {
+        for (text, first) in [
+            ("He gave it to me. Smith left.", "He gave it to me."),
+            ("She said no. Smith left.", "She said no."),
+            ("We waited a sec. Smith left.", "We waited a sec."),
+            (
+                "He left in May. Gov. Ruth Delgado arrived.",
+                "He left in May.",
+            ),
+            ("It closed in May. The deal failed.", "It closed in May."),
+        ] {
+            assert_eq!(cut(text)[0], first, "{text}");
+        }
+        // Before a number, or written as the abbreviations they also are: no cut.
+        assert_eq!(cut("See Fig. 3 and No. 5 in the text.").len(), 1);
+        assert_eq!(cut("As fig. 2 shows, it works.").len(), 1);
+        // `May.` at the end is the month and the sentence's full stop, not an abbreviation.
+        assert_eq!(
+            word_texts("The deal closed in May."),
+            ["The", "deal", "closed", "in", "May", "."]
+        );
     }
 
     #[test]
@@ -1786,6 +1859,7 @@ mod tests {
                 Splits {
                     hyphens: true,
                     slashes: true,
+                    name_hyphens: false,
                 },
             )
             .into_iter()
@@ -1825,6 +1899,35 @@ mod tests {
             split("see www.apple.com/newsroom"),
             ["see", "www.apple.com/newsroom"]
         );
+        // A name before a lower-case word is split off; names joined by a hyphen, lower-case
+        // compounds, acronyms and numbers are not.
+        let names = |s: &str| -> Vec<String> {
+            let splits = Splits {
+                name_hyphens: true,
+                ..Splits::default()
+            };
+            words_with(s, true, splits)
+                .into_iter()
+                .map(|(a, b)| s.chars().skip(a).take(b - a).collect())
+                .collect()
+        };
+        assert_eq!(
+            names("a Paris-based, Harvard-educated Jean-Luc"),
+            ["a", "Paris", "-", "based", ",", "Harvard", "-", "educated", "Jean-Luc"]
+        );
+        assert_eq!(
+            names("well-known HMM-based COVID-19 Coca-Cola Korean-to-English"),
+            [
+                "well-known",
+                "HMM-based",
+                "COVID-19",
+                "Coca-Cola",
+                "Korean",
+                "-",
+                "to-English"
+            ]
+        );
+        assert_eq!(word_texts("Paris-based"), ["Paris-based"]);
     }
 
     #[test]

@@ -222,13 +222,15 @@ fn the_medicine_model_ends_a_drug_before_a_hyphen() {
     );
     // Whole hyphenated words, as before: the drug's mention swallows `-induced`.
     ex.split_hyphens = false;
+    ex.split_name_hyphens = false;
     let pairs = found(&ex);
     assert!(pairs.iter().all(|(_, t)| t != "Lithium"), "{pairs:?}");
 }
 
 /// The news model never saw a slash: a name and a company joined by one are read as the
 /// two words they are, and both are found, with the relation between them. SciERC keeps
-/// its slashed words (`parser/generator`) whole.
+/// its slashed words (`parser/generator`) whole. A name before a hyphen and a lower-case
+/// word (`Seattle-based`) is a word of its own too.
 #[test]
 fn the_news_model_reads_a_slash_between_names_as_a_word_of_its_own() {
     let mut ex = Extractor::from_bundle(&bundle()).unwrap();
@@ -249,6 +251,13 @@ fn the_news_model_reads_a_slash_between_names_as_a_word_of_its_own() {
         "{:?}",
         r.entities
     );
+    // A name before a hyphenated word is a mention of its own, with its relation.
+    let r = ex
+        .extract("The Seattle-based company Amazon hired Jane Doe.")
+        .unwrap();
+    let texts: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
+    assert!(texts.contains(&"Seattle"), "{texts:?}");
+    assert!(!texts.contains(&"Seattle-based"), "{texts:?}");
     let science = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/scierc.safetensors");
     let bytes = std::fs::read(&science).unwrap_or_else(|e| panic!("{}: {e}", science.display()));
     assert!(!Extractor::from_bundle(&bytes).unwrap().split_slashes);

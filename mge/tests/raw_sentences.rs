@@ -113,15 +113,21 @@ fn each_sentence_stays_one_sentence_and_entities_fall_on_word_boundaries() {
         }
     }
     for s in &all {
-        // Words as the model's data writes them: ADE splits hyphens (`Lithium-induced`).
-        let bounds = words_with(
-            &s.text,
+        // Words as the model's data writes them (ADE splits hyphens, `Lithium-induced`), of
+        // the text as it reads ([`mge::markup`]: `Cincinnati&nbsp;in`), in the text's offsets.
+        let plain = mge::markup::plain(&s.text);
+        let bounds: Vec<(usize, usize)> = words_with(
+            &plain.text,
             true,
             Splits {
                 hyphens: s.model == "ade",
                 slashes: s.model != "scierc",
+                name_hyphens: true,
             },
-        );
+        )
+        .into_iter()
+        .map(|(a, b)| plain.span(a, b))
+        .collect();
         for e in &s.entities {
             assert_eq!(slice(&s.text, e.start, e.end), e.text, "{}: offsets", s.id);
             assert!(

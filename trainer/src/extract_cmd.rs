@@ -93,6 +93,11 @@ pub struct ExtractArgs {
     /// ADE, whole for SciERC's `parser/generator`).
     #[arg(long, value_enum, default_value_t = HyphenMode::Auto)]
     slashes: HyphenMode,
+    /// A hyphen after a name and before a lower-case word (`Paris-based`, `Harvard-educated`):
+    /// `split` lets the name be a mention of its own (the default), `join` keeps the word
+    /// whole as the training data writes it.
+    #[arg(long, value_enum, default_value_t = HyphenMode::Split)]
+    name_hyphens: HyphenMode,
     /// Keep relations whose argument types the model's training data never pairs that way
     /// (a person `OrgBased_In` a place); by default they are dropped (for comparison).
     #[arg(long)]
@@ -296,6 +301,7 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
     }
     a.hyphens.apply(&mut ex.split_hyphens);
     a.slashes.apply(&mut ex.split_slashes);
+    a.name_hyphens.apply(&mut ex.split_name_hyphens);
     if a.any_argument_types {
         ex.relation_signatures = None;
     }
