@@ -648,7 +648,9 @@ impl Extractor {
         let now = || clock.map(|c| c()).unwrap_or(0.0);
         let mut timings = Timings::default();
         let start = now();
-        let plain: Vec<markup::Plain> = texts.iter().map(|t| markup::plain(t)).collect();
+        let originals = texts;
+        let unwrapped: Vec<_> = texts.iter().map(|t| self.unwrapped(t)).collect();
+        let plain: Vec<markup::Plain> = unwrapped.iter().map(|t| markup::plain(t)).collect();
         let texts: Vec<&str> = plain.iter().map(|p| p.text.as_ref()).collect();
         let texts = texts.as_slice();
         let mut windows = Vec::new();
@@ -669,7 +671,7 @@ impl Extractor {
             let second = self.decode(texts, &again, tables, keep_tables, threshold);
             replace_sentences(&mut found, &mut kept, &again, second);
         }
-        to_original(&mut found, &mut kept, &plain);
+        to_original(&mut found, &mut kept, &plain, originals);
         let end = now();
         timings.decode_ms = end - decode_start - forward_again;
         timings.total_ms = end - start;
@@ -756,7 +758,9 @@ impl Extractor {
     {
         let mut timings = Timings::default();
         let start = clock();
-        let plain = [markup::plain(text)];
+        let original = text;
+        let unwrapped = self.unwrapped(text);
+        let plain = [markup::plain(&unwrapped)];
         let text = plain[0].text.as_ref();
         let mut windows = Vec::new();
         self.windows(0, text, &mut windows)?;
@@ -789,7 +793,7 @@ impl Extractor {
             let second = self.decode(&[text], &again, tables, true, self.threshold);
             replace_sentences(&mut found, &mut sentences, &again, second);
         }
-        to_original(&mut found, &mut sentences, &plain);
+        to_original(&mut found, &mut sentences, &plain, &[original]);
         let end = clock();
         timings.decode_ms = end - decode_start - forward_again;
         timings.total_ms = end - start;
@@ -911,6 +915,17 @@ impl Extractor {
             })
             .collect();
         (found, kept)
+    }
+
+    /// `text` with the line breaks that wrap a sentence read as spaces, as the rule-based
+    /// segmenter reads it ([`segment::unwrap_lines`]; the same chars otherwise). Done before
+    /// markup is read ([`markup::plain`]), which shortens lines: line lengths are part of how
+    /// a wrapped paragraph is told from lines of one sentence each.
+    fn unwrapped<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        match self.segmenter {
+            Segmenter::Rules => segment::unwrap_lines(text),
+            _ => std::borrow::Cow::Borrowed(text),
+        }
     }
 
     /// Sentences of `text`, each cut into windows that fit the encoder: one window when the
@@ -1128,15 +1143,20 @@ fn title_inside(chars: &[char], start: usize, end: usize, written_out: bool) -> 
     start
 }
 
-/// Results on texts read without their markup ([`markup::plain`]) put back at their places
-/// in the texts as given: the text, each mention's span and text, and the tables' spans
-/// (tables are kept for one text at a time, [`Extractor::analyze`]).
-fn to_original(found: &mut [Extraction], kept: &mut [SentenceTables], plain: &[markup::Plain]) {
-    for (e, p) in found.iter_mut().zip(plain) {
-        if p.is_original() {
+/// Results on texts read without their markup ([`markup::plain`], of the texts with
+/// wrapping line breaks as spaces) put back at their places in the texts as given
+/// (`originals`): the text, each mention's span and text, and the tables' spans (tables are
+/// kept for one text at a time, [`Extractor::analyze`]).
+fn to_original(
+    found: &mut [Extraction],
+    kept: &mut [SentenceTables],
+    plain: &[markup::Plain],
+    originals: &[&str],
+) {
+    for ((e, p), &original) in found.iter_mut().zip(plain).zip(originals) {
+        if p.is_original() && e.text == original {
             continue;
         }
-        let original = p.original();
         let chars: Vec<char> = original.chars().collect();
         for m in &mut e.entities {
             (m.start, m.end) = p.span(m.start, m.end);
@@ -1184,6 +1204,17 @@ fn titles_in(sentence: &str, written_out: bool) -> Vec<((usize, usize), (usize, 
 /// a title: a capitalized word right after titles (`J.` of `Prof. J. R. R. Tolkien`,
 /// `George` of `President George W. Bush`) that lies in none of `mentions`.
 fn lost_titled_name(sentence: &str, start: usize, mentions: &[EntityMention]) -> bool {
+    // Most sentences have no title: a whitespace split tells before the word rules run.
+    let bare = |w: &str| {
+        w.trim_start_matches(|c: char| !c.is_alphanumeric())
+            .to_string()
+    };
+    if !sentence
+        .split_whitespace()
+        .any(|w| is_title(&bare(w), true))
+    {
+        return false;
+    }
     let chars: Vec<char> = sentence.chars().collect();
     titles_in(sentence, true).into_iter().any(|(_, (a, b))| {
         let word: String = chars[a..b.min(chars.len())].iter().collect();
@@ -1838,6 +1869,8 @@ mod tests {
             std::slice::from_ref(&m)
         ));
         assert!(lost_titled_name("Sen. Bob Dole left.", 0, &[m]));
+        // After an opening quote or bracket too.
+        assert!(lost_titled_name("He said (Dr. Lee agreed).", 0, &[]));
         // No title before a capitalized word: nothing lost.
         assert!(!lost_titled_name("The president spoke to Dr. who?", 0, &[]));
         assert!(!lost_titled_name("Smith works in Paris.", 0, &[]));

@@ -99,7 +99,10 @@ pub(crate) const TITLE_WORDS: &[&str] = &[
     "Ambassador", "General", "Colonel", "Lieutenant", "Captain", "Sergeant", "Admiral", "Major",
     "Commander", "Professor", "Doctor", "Chairman", "Chairwoman", "King", "Queen", "Prince",
     "Princess", "Pope", "Cardinal", "Bishop", "Archbishop", "Rabbi", "Father", "Sister", "Brother",
-    "Sheikh", "Emperor", "Empress", "Dame", "Lord", "Lady",
+    "Sheikh", "Emperor", "Empress", "Dame", "Lord", "Lady", "Secretary-General", "Attorney",
+    "Speaker", "Chief", "Deputy", "Crown", "Coach", "Sheriff", "Detective", "Officer", "Inspector",
+    "Dean", "Pastor", "Reverend", "Imam", "Ayatollah", "Duke", "Duchess", "Baron", "Sultan", "Emir",
+    "CEO", "CFO", "CTO", "COO",
 ];
 
 /// Abbreviations that begin the name of a place (`Ft. Worth`, `Mt. Hood`, `St. Paul`); alone
