@@ -1205,13 +1205,9 @@ fn titles_in(sentence: &str, written_out: bool) -> Vec<((usize, usize), (usize, 
 /// `George` of `President George W. Bush`) that lies in none of `mentions`.
 fn lost_titled_name(sentence: &str, start: usize, mentions: &[EntityMention]) -> bool {
     // Most sentences have no title: a whitespace split tells before the word rules run.
-    let bare = |w: &str| {
-        w.trim_start_matches(|c: char| !c.is_alphanumeric())
-            .to_string()
-    };
     if !sentence
         .split_whitespace()
-        .any(|w| is_title(&bare(w), true))
+        .any(|w| is_title(w.trim_start_matches(|c: char| !c.is_alphanumeric()), true))
     {
         return false;
     }

@@ -22,16 +22,9 @@ pub struct Plain<'a> {
     origin: Vec<(usize, usize)>,
     /// The original's length in chars.
     len: usize,
-    /// The text as given.
-    original: &'a str,
 }
 
-impl<'a> Plain<'a> {
-    /// The text as given.
-    pub fn original(&self) -> &'a str {
-        self.original
-    }
-
+impl Plain<'_> {
     /// The char span in the original of the span `start..end` of the plain text: from the
     /// first of the original chars its first char stands for to the last of its last
     /// char's. A reference inside a mention (`AT&amp;T`) is part of it; a tag around it
@@ -62,7 +55,6 @@ pub fn plain(text: &str) -> Plain<'_> {
         text: Cow::Borrowed(text),
         origin: Vec::new(),
         len: 0,
-        original: text,
     };
     if !text.contains(['<', '&', '*', '_', '~']) {
         return borrowed(text);
@@ -122,7 +114,6 @@ pub fn plain(text: &str) -> Plain<'_> {
         text: Cow::Owned(out),
         origin,
         len: chars.len(),
-        original: text,
     }
 }
 
