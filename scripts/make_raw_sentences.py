@@ -122,6 +122,7 @@ HARD_CASES = {
     "Markdown emphasis": r"(?:^|\s)(?:\*\*|__|\*|_)[A-Z]",
     "name before a hyphenated word": r"\b[A-Z][a-z]+-[a-z]+\b",
     "sentence ending on a word the abbreviation list holds": r"\b(?:me|no|ok|May|sec|fig)\.$",
+    "ellipsis of full stops": r"\w\.\.\.",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -471,6 +472,20 @@ SENTENCES = [
      [("George H.W. Bush", "Peop"), ("Houston", "Loc"), ("Tex.", "Loc"), ("2018", "Other")],
      [("George H.W. Bush", "Live_In", "Houston"), ("George H.W. Bush", "Live_In", "Tex."),
       ("Houston", "Located_In", "Tex.")]),
+    # An abbreviation that ends a sentence before a name; an ellipsis of full stops.
+    ("news-62", "conll04",
+     "Anna Berg left for the U.K. Tom Berg, her brother, still lives in Denver.",
+     [("Anna Berg", "Peop"), ("U.K.", "Loc"), ("Tom Berg", "Peop"), ("Denver", "Loc")],
+     [("Tom Berg", "Live_In", "Denver")]),
+    ("news-63", "conll04",
+     "Carla Reyes works for Harwick Foods Inc. Tom Alvarez runs its plant in Fresno.",
+     [("Carla Reyes", "Peop"), ("Harwick Foods Inc.", "Org"), ("Tom Alvarez", "Peop"),
+      ("Fresno", "Loc")],
+     [("Carla Reyes", "Work_For", "Harwick Foods Inc.")]),
+    ("news-64", "conll04",
+     "Jane Ortiz... she later joined Boeing in Chicago.",
+     [("Jane Ortiz", "Peop"), ("Boeing", "Org"), ("Chicago", "Loc")],
+     [("Jane Ortiz", "Work_For", "Boeing"), ("Boeing", "OrgBased_In", "Chicago")]),
 
     # ---------------------------------------------------------------- science, SciERC
     ("sci-01", "scierc",
@@ -622,6 +637,11 @@ SENTENCES = [
      "Manning, 2017).",
      [("BERT", "Method"), ("encoder", "Method"), ("dependency parser", "Method")],
      [("BERT", "Used-for", "encoder"), ("encoder", "Part-of", "dependency parser")]),
+    ("sci-25", "scierc",
+     "The system uses SVMs (support vector machines) for text classification...",
+     [("system", "Generic"), ("SVMs", "Method"), ("support vector machines", "Method"),
+      ("text classification", "Task")],
+     [("SVMs", "Used-for", "system"), ("SVMs", "Used-for", "text classification")]),
 
     # ------------------------------------------------------------- medicine, ADE
     ("med-01", "ade",
@@ -706,6 +726,10 @@ SENTENCES = [
      "Case report: lamotrigine-induced toxic epidermal necrolysis in a 30-year-old woman.",
      [("lamotrigine", "Drug"), ("toxic epidermal necrolysis", "Adverse-Effect")],
      [("toxic epidermal necrolysis", "Adverse-Effect", "lamotrigine")]),
+    ("med-19", "ade",
+     "We report a case of QT prolongation associated with methadone...",
+     [("QT prolongation", "Adverse-Effect"), ("methadone", "Drug")],
+     [("QT prolongation", "Adverse-Effect", "methadone")]),
 ]
 
 MIN_SENTENCES = {"conll04": 30, "scierc": 14, "ade": 15}

@@ -278,6 +278,34 @@ struct Window {
     restore: bool,
 }
 
+/// A sentence read a second time ([`Extractor::second_reading`]).
+#[derive(Debug, Clone, PartialEq)]
+struct Reread {
+    text: usize,
+    /// Char span of the sentence in the text.
+    sentence: (usize, usize),
+    /// Read without titles, since the first reading lost a name after one: the second
+    /// reading is kept whatever it finds.
+    titles: bool,
+    /// Char spans in the text of words around the places where the sentence was cut
+    /// ([`segment::doubtful_ends`]): those that the first reading put in no mention, or
+    /// both words where it ran one name across them. Unless `titles`, the second reading
+    /// is kept only when one of its mentions lies on one of them.
+    wanted: Vec<(usize, usize)>,
+}
+
+impl Reread {
+    /// Whether the second reading (`found`, the results of its text) is kept.
+    fn kept(&self, found: &[Extraction]) -> bool {
+        let on = |&(a, b): &(usize, usize)| {
+            found
+                .get(self.text)
+                .is_some_and(|f| f.entities.iter().any(|m| m.start < b && a < m.end))
+        };
+        self.titles || self.wanted.iter().any(on)
+    }
+}
+
 /// Keeps the `max` best-scoring of `items` (in their order by `position`) when there are
 /// more. The decoder's limit per window: at most as many entity spans and relation cells as
 /// the window has sub-tokens, and twice as many triples. Text never holds more mentions than
@@ -451,6 +479,13 @@ pub struct Extractor {
     /// ([`titled_names`]: CoNLL04), [`Titles::Read`] for others. `Drop` and `Restore` are
     /// there to reproduce `docs/RESULTS.md`, "Titles before names".
     pub titles: Titles,
+    /// A sentence with an abbreviation before a capitalized word where the first reading
+    /// put the abbreviation in no mention, or ran one name across both after `Inc.` or
+    /// `Jr.` ([`segment::doubtful_ends`]: `She moved to the U.K. Smith stayed in Paris.`),
+    /// is read again cut there; the second reading is kept when it finds a mention on a
+    /// word that the first missed (or on either, for the name across). Only with
+    /// [`Segmenter::Rules`].
+    pub reread_doubtful_ends: bool,
     info: Option<BundleInfo>,
 }
 
@@ -518,6 +553,7 @@ impl Extractor {
             word_spans: true,
             limit_cells: true,
             titles: titles_for(&config.labels, ""),
+            reread_doubtful_ends: true,
             info: None,
         }
     }
@@ -662,14 +698,14 @@ impl Extractor {
         let tables = self.forward_windows(&windows, keep_tables, clock, &mut timings)?;
         let decode_start = now();
         let (mut found, mut kept) = self.decode(texts, &windows, tables, keep_tables, threshold);
-        let again = self.second_reading(texts, &windows, &found)?;
+        let (again, rereads) = self.second_reading(texts, &windows, &found)?;
         let mut forward_again = 0.0;
         if !again.is_empty() {
             let t0 = now();
             let tables = self.forward_windows(&again, keep_tables, clock, &mut timings)?;
             forward_again = now() - t0;
             let second = self.decode(texts, &again, tables, keep_tables, threshold);
-            replace_sentences(&mut found, &mut kept, &again, second);
+            replace_sentences(&mut found, &mut kept, &rereads, second);
         }
         to_original(&mut found, &mut kept, &plain, originals);
         let end = now();
@@ -704,19 +740,29 @@ impl Extractor {
         Ok(tables)
     }
 
-    /// With [`Titles::Retry`], the windows of the sentences to read a second time: those
-    /// where the first reading (`found`, one result per text) lost a name after a title
-    /// ([`lost_titled_name`]), read without their titles. Empty otherwise.
+    /// The sentences to read a second time, with their windows (none for most texts):
+    /// - with [`Titles::Retry`], those where the first reading (`found`, one result per
+    ///   text) lost a name after a title ([`lost_titled_name`]), read without their titles;
+    /// - with [`reread_doubtful_ends`](Self::reread_doubtful_ends), those with a
+    ///   [`segment::DoubtfulEnd`] whose abbreviation the first reading put in no mention
+    ///   (`the U.K. Smith stayed`), or where it ran one mention across both words after an
+    ///   abbreviation that ends a name (`Apple Inc. Smith`), read cut there.
+    ///
+    /// The windows of a sentence read cut keep the whole sentence's span.
     fn second_reading(
         &self,
         texts: &[&str],
         windows: &[Window],
         found: &[Extraction],
-    ) -> Result<Vec<Window>> {
+    ) -> Result<(Vec<Window>, Vec<Reread>)> {
         let mut again = Vec::new();
-        if self.titles != Titles::Retry {
-            return Ok(again);
+        let mut rereads = Vec::new();
+        let retry = self.titles == Titles::Retry;
+        let cuts = self.reread_doubtful_ends && self.segmenter == Segmenter::Rules;
+        if !retry && !cuts {
+            return Ok((again, rereads));
         }
+        let drop_titles = matches!(self.titles, Titles::Drop | Titles::Restore);
         let mut seen = None;
         let mut chars: (usize, Vec<char>) = (usize::MAX, Vec::new());
         for w in windows {
@@ -734,11 +780,62 @@ impl Extractor {
                 continue;
             };
             let sentence: String = sentence.iter().collect();
-            if lost_titled_name(&sentence, w.sentence.0, &result.entities) {
-                self.sentence_windows(w.text, &sentence, w.sentence.0, true, &mut again)?;
+            let start = w.sentence.0;
+            let titles = retry && lost_titled_name(&sentence, start, &result.entities);
+            // Where to cut (the end of the abbreviation in the sentence), and the words
+            // whose mentions in the second reading decide whether it is kept.
+            let mut cut_at = Vec::new();
+            let mut wanted = Vec::new();
+            if cuts {
+                let moved = |(a, b): (usize, usize)| (a + start, b + start);
+                let on = |(a, b): (usize, usize), m: &EntityMention| m.start < b && a < m.end;
+                for d in segment::doubtful_ends(&sentence) {
+                    let (before, after) = (moved(d.before), moved(d.after));
+                    let mentions = &result.entities;
+                    let across = mentions.iter().any(|m| on(before, m) && on(after, m));
+                    if d.name_end && across {
+                        cut_at.push(d.before.1);
+                        wanted.extend([before, after]);
+                    } else if !mentions.iter().any(|m| on(before, m)) {
+                        cut_at.push(d.before.1);
+                        wanted.push(before);
+                        if !mentions.iter().any(|m| on(after, m)) {
+                            wanted.push(after);
+                        }
+                    }
+                }
             }
+            if !titles && cut_at.is_empty() {
+                continue;
+            }
+            // The parts: cut after each abbreviation, the next part from the next word.
+            let sentence_chars: Vec<char> = sentence.chars().collect();
+            let mut from = 0;
+            let mut parts = Vec::new();
+            for end in cut_at {
+                parts.push((from, end));
+                from = end;
+                while from < sentence_chars.len() && sentence_chars[from].is_whitespace() {
+                    from += 1;
+                }
+            }
+            parts.push((from, sentence_chars.len()));
+            let first = again.len();
+            for (a, b) in parts {
+                let part: String = sentence_chars[a..b].iter().collect();
+                self.sentence_windows(w.text, &part, start + a, titles || drop_titles, &mut again)?;
+            }
+            for window in &mut again[first..] {
+                window.sentence = w.sentence;
+            }
+            rereads.push(Reread {
+                text: w.text,
+                sentence: w.sentence,
+                titles,
+                wanted,
+            });
         }
-        Ok(again)
+        Ok((again, rereads))
     }
 
     /// [`analyze`](Self::analyze) with the windows' forward passes awaited from `forward`
@@ -783,7 +880,7 @@ impl Extractor {
         let decode_start = clock();
         let (mut found, mut sentences) =
             self.decode(&[text], &windows, tables, true, self.threshold);
-        let again = self.second_reading(&[text], &windows, &found)?;
+        let (again, rereads) = self.second_reading(&[text], &windows, &found)?;
         let mut forward_again = 0.0;
         if !again.is_empty() {
             let t0 = clock();
@@ -791,7 +888,7 @@ impl Extractor {
             forward_again = clock() - t0;
             timings.encoder_ms += forward_again;
             let second = self.decode(&[text], &again, tables, true, self.threshold);
-            replace_sentences(&mut found, &mut sentences, &again, second);
+            replace_sentences(&mut found, &mut sentences, &rereads, second);
         }
         to_original(&mut found, &mut sentences, &plain, &[original]);
         let end = clock();
@@ -1041,18 +1138,22 @@ fn titles_before(chars: &[char], start: usize, written_out: bool, floor: usize) 
     }
 }
 
-/// Puts a second reading of some sentences (`again`, their windows; `second`, what
-/// [`Extractor::decode`] made of them) in place of the first (`found` and `kept`): in each
-/// text, the mentions that start in a sentence read again, with their relations, give way
-/// to the second reading's, and so do that sentence's tables.
+/// Puts a second reading of some sentences (`rereads`; `second`, what [`Extractor::decode`]
+/// made of their windows) in place of the first (`found` and `kept`) where it is kept
+/// ([`Reread::kept`]): in each text, the mentions that start in such a sentence, with
+/// their relations, give way to the second reading's, and so do that sentence's tables.
 fn replace_sentences(
     found: &mut [Extraction],
     kept: &mut Vec<SentenceTables>,
-    again: &[Window],
+    rereads: &[Reread],
     second: (Vec<Extraction>, Vec<SentenceTables>),
 ) {
-    let (found_again, kept_again) = second;
-    let spans: Vec<(usize, (usize, usize))> = again.iter().map(|w| (w.text, w.sentence)).collect();
+    let (found_again, mut kept_again) = second;
+    let spans: Vec<(usize, (usize, usize))> = rereads
+        .iter()
+        .filter(|r| r.kept(&found_again))
+        .map(|r| (r.text, r.sentence))
+        .collect();
     let read_again = |k: usize, at: usize| {
         spans
             .iter()
@@ -1066,7 +1167,9 @@ fn replace_sentences(
             }
         }
         for (i, e) in second.entities.iter().enumerate() {
-            entities.push((e.clone(), None, Some(i)));
+            if read_again(k, e.start) {
+                entities.push((e.clone(), None, Some(i)));
+            }
         }
         entities.sort_by(|(x, _, _), (y, _, _)| {
             (x.start, x.end, &x.label).cmp(&(y.start, y.end, &y.label))
@@ -1103,6 +1206,7 @@ fn replace_sentences(
         first.entities = entities.into_iter().map(|(e, _, _)| e).collect();
         first.relations = relations;
     }
+    kept_again.retain(|t| spans.iter().any(|&(_, (a, b))| (a..b).contains(&t.start)));
     if !kept_again.is_empty() {
         kept.retain(|t| !spans.iter().any(|&(_, (a, b))| (a..b).contains(&t.start)));
         kept.extend(kept_again);
@@ -1233,6 +1337,8 @@ fn lost_titled_name(sentence: &str, start: usize, mentions: &[EntityMention]) ->
 ///   `(see Smith and Jones, 2001; Lee 2003a)`; [`is_author_year_citation`]);
 /// - the `#` of a hashtag and the `@` of a handle (`#Boeing`, `@JaneDoe`).
 ///
+/// An ellipsis typed as full stops (`...`) is read as `…` followed by spaces.
+///
 /// A character whose compatibility form is one other character is read as that (the
 /// full-width `Ｂｏｓｔｏｎ` as `Boston`). Text without any of these comes back borrowed.
 pub fn model_text(sentence: &str) -> std::borrow::Cow<'_, str> {
@@ -1256,12 +1362,24 @@ fn read_for_model(sentence: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, usi
         }
     };
     let blank = blanked(sentence);
-    if blank.is_empty() && sentence.chars().all(|c| read(c) == c) {
+    if blank.is_empty() && !sentence.contains("..") && sentence.chars().all(|c| read(c) == c) {
         return (std::borrow::Cow::Borrowed(sentence), blank);
     }
     let mut out: Vec<char> = sentence.chars().map(read).collect();
     for &(a, b) in &blank {
         out[a..b].fill(' ');
+    }
+    // An ellipsis typed as full stops is read as the one character `…` and spaces: as
+    // sub-tokens `. . .` it reads as sentence ends, and the CoNLL04 model lost `Jane Smith`
+    // in `Jane Smith... she worked for IBM` (and found her with `…`).
+    let mut k = 0;
+    while k < out.len() {
+        let dots = out[k..].iter().take_while(|&&c| c == '.').count();
+        if dots >= 2 {
+            out[k] = '\u{2026}';
+            out[k + 1..k + dots].fill(' ');
+        }
+        k += dots.max(1);
     }
     (std::borrow::Cow::Owned(out.into_iter().collect()), blank)
 }
@@ -1919,18 +2037,14 @@ mod tests {
             entities: vec![m("Dr. Lee", "Peop"), m("Ann", "Peop"), m("Rome", "Loc")],
             relations: vec![rel(0, 2)],
         };
-        let window = Window {
+        let reread = Reread {
             text: 0,
-            ids: Vec::new(),
-            offsets: Vec::new(),
-            words: Vec::new(),
-            core: (0, 0),
-            unread: Vec::new().into(),
             sentence: (0, 25),
-            restore: true,
+            titles: true,
+            wanted: Vec::new(),
         };
         let mut kept = Vec::new();
-        replace_sentences(&mut found, &mut kept, &[window], (vec![second], Vec::new()));
+        replace_sentences(&mut found, &mut kept, &[reread], (vec![second], Vec::new()));
         let r = &found[0];
         let names: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(names, ["Dr. Lee", "Ann", "Rome", "Bob", "Oslo"]);
@@ -1956,8 +2070,17 @@ mod tests {
             text: text.into(),
             ..Default::default()
         };
-        let again = ex.second_reading(&[text], &windows, &[first]).unwrap();
+        let (again, rereads) = ex.second_reading(&[text], &windows, &[first]).unwrap();
         assert_eq!(again.len(), 1);
+        assert_eq!(
+            rereads,
+            [Reread {
+                text: 0,
+                sentence: windows[0].sentence,
+                titles: true,
+                wanted: Vec::new()
+            }]
+        );
         assert!(again[0].restore);
         assert_eq!(again[0].sentence, windows[0].sentence);
         // The title's sub-tokens are left out of the second reading.
@@ -1974,6 +2097,7 @@ mod tests {
         assert!(ex
             .second_reading(&[text], &windows, std::slice::from_ref(&found))
             .unwrap()
+            .0
             .is_empty());
         ex.titles = Titles::Read;
         let none = Extraction {
@@ -1983,9 +2107,99 @@ mod tests {
         assert!(ex
             .second_reading(&[text], &windows, &[none])
             .unwrap()
+            .0
             .is_empty());
         // Extraction with a second reading runs end to end, alone and with tables.
         ex.titles = Titles::Retry;
+        let one = ex.extract(text).unwrap();
+        let analysis = ex.analyze(text, &monotonic_ms).unwrap();
+        assert_eq!(one, analysis.extraction);
+    }
+
+    #[test]
+    fn a_sentence_is_read_again_cut_where_an_abbreviation_may_end_it() {
+        let ex = extractor(0.5);
+        let text = "She moved to the U.K. Smith stayed in Paris. Jones works for Apple Inc. Smith lives in Oslo.";
+        let mut windows = Vec::new();
+        ex.windows(0, text, &mut windows).unwrap();
+        assert_eq!(windows.len(), 2);
+        let at = |w: &str| {
+            let a = text[..text.find(w).unwrap()].chars().count();
+            (a, a + w.chars().count())
+        };
+        let m = |w: &str, l: &str| mention_of(text, w, l);
+        // Nothing on `U.K.` (nor the first `Smith`), one name across `Inc. Smith`: both
+        // sentences are read again, each in two parts that keep the sentence's span.
+        let first = Extraction {
+            text: text.into(),
+            entities: vec![m("Paris", "Loc"), m("Apple Inc. Smith", "Org")],
+            relations: Vec::new(),
+        };
+        let (again, rereads) = ex
+            .second_reading(&[text], &windows, std::slice::from_ref(&first))
+            .unwrap();
+        assert_eq!(again.len(), 4);
+        assert_eq!(rereads.len(), 2);
+        let second_smith = at("Smith lives").0;
+        assert_eq!(rereads[0].wanted, [at("U.K."), at("Smith")]);
+        assert_eq!(
+            rereads[1].wanted,
+            [at("Inc."), (second_smith, second_smith + 5)]
+        );
+        assert!(!rereads[0].titles && !rereads[1].titles);
+        for w in &again[..2] {
+            assert_eq!(w.sentence, windows[0].sentence);
+        }
+        // The first part ends with the abbreviation, the second starts at the next word.
+        let last_char = |w: &Window| w.offsets[w.offsets.len() - 2].1;
+        assert_eq!(last_char(&again[0]), at("U.K.").1);
+        assert_eq!(again[1].offsets[1].0, at("Smith").0);
+        // A mention on the abbreviation in the first reading, not across the two words
+        // after `Inc.`: no second reading.
+        for entities in [
+            vec![m("U.K.", "Loc"), m("Apple Inc.", "Org")],
+            vec![m("U.K. Smith", "Loc"), m("Inc.", "Org")],
+        ] {
+            let found = Extraction {
+                text: text.into(),
+                entities,
+                relations: Vec::new(),
+            };
+            let (again, _) = ex
+                .second_reading(&[text], &windows, std::slice::from_ref(&found))
+                .unwrap();
+            assert!(again.is_empty());
+        }
+        // The second reading is kept only where it found a mention on one of the words.
+        let second = Extraction {
+            text: text.into(),
+            entities: vec![m("U.K.", "Loc"), m("Smith", "Peop"), m("Oslo", "Loc")],
+            relations: Vec::new(),
+        };
+        assert!(rereads[0].kept(std::slice::from_ref(&second)));
+        assert!(!rereads[1].kept(std::slice::from_ref(&second)));
+        let mut found = vec![first];
+        replace_sentences(
+            &mut found,
+            &mut Vec::new(),
+            &rereads,
+            (vec![second], Vec::new()),
+        );
+        let names: Vec<&str> = found[0].entities.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(names, ["U.K.", "Smith", "Apple Inc. Smith"]);
+        // Off, or with another segmenter: never.
+        let mut off = extractor(0.5);
+        off.reread_doubtful_ends = false;
+        let none = Extraction {
+            text: text.into(),
+            ..Default::default()
+        };
+        assert!(off
+            .second_reading(&[text], &windows, std::slice::from_ref(&none))
+            .unwrap()
+            .0
+            .is_empty());
+        // End to end, alone and with tables.
         let one = ex.extract(text).unwrap();
         let analysis = ex.analyze(text, &monotonic_ms).unwrap();
         assert_eq!(one, analysis.extraction);
@@ -2411,6 +2625,11 @@ mod tests {
             ),
             ("mail a@b.com (or (c@d.org))", "mail         (or          )"),
             ("IE ( [ 3 ] ) and (see [4])", "IE           and (see    )"),
+            // An ellipsis of full stops as the one character; one full stop stays.
+            (
+                "Jane Smith... she left. Then.. U.S.",
+                "Jane Smith\u{2026}   she left. Then\u{2026}  U.S.",
+            ),
             (
                 "CoNLL [3, 7], SciERC [12][4\u{2013}6] [a] [2x] (1)",
                 "CoNLL       , SciERC           [a] [2x] (1)",

@@ -114,6 +114,13 @@ const NAME_ENDS: &[&str] = &[
     "Inc.", "Corp.", "Co.", "Cos.", "Ltd.", "Bros.", "Plc.", "Jr.", "Sr.",
 ];
 
+/// The legal forms that follow a company's name, also after another one (`Dow Jones & Co.
+/// Inc.`, `Acme Holdings Ltd. PLC`).
+const COMPANY_FORMS: &[&str] = &[
+    "Inc", "Inc.", "Corp", "Corp.", "Co", "Co.", "Ltd", "Ltd.", "LLC", "L.L.C.", "LLP", "L.P.",
+    "LP", "PLC", "Plc", "Plc.", "AG", "SA", "S.A.", "NV", "N.V.", "GmbH", "SE", "AB", "ASA",
+];
+
 /// News agencies whose name in brackets ends a dateline (`LONDON (Reuters) ...`).
 const AGENCIES: &[&str] = &[
     "AP",
@@ -582,6 +589,95 @@ fn library_cuts(before: &str, after: &str) -> bool {
     })
 }
 
+/// A place inside one sentence of [`sentences`] where it may also end: an abbreviation's
+/// full stop before a capitalized word (`She moved to the U.K. Smith stayed in Paris.`,
+/// `Jones works for Apple Inc. Smith lives in Paris.`). The segmenter keeps such words
+/// together, since `the U.K. Treasury` and `Apple Inc. Chairman Tim Cook` are one
+/// sentence as often; the extractor reads the sentence again cut there when the first
+/// reading made nothing of the two words ([`crate::extract`]). Char offsets in the
+/// sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DoubtfulEnd {
+    /// The abbreviation (`U.K.`, `Inc.`), full stop included.
+    pub before: (usize, usize),
+    /// The capitalized word after it, without opening quotes or brackets.
+    pub after: (usize, usize),
+    /// Whether the abbreviation ends the name of a company or a person (`Inc.`, `Jr.`), so
+    /// that no name goes on past it.
+    pub name_end: bool,
+}
+
+/// The [`DoubtfulEnd`]s of a sentence: an abbreviation with a full stop (letters with
+/// inner full stops such as `U.K.` or `p.m.`, or two letters or more such as `Inc.`,
+/// `Mass.`, `etc.`), then whitespace, then a word that begins with a capital letter. Not
+/// after initials (`Franklin D. Roosevelt`), titles (`Dr. Smith`), the first word of a place
+/// (`St. Paul`), references (`Fig. 3`, `No. 5`) and the Latin abbreviations of running text
+/// (`e.g. BERT`), nor before a title, a company's legal form (`Co. Inc.`), or a time zone
+/// or a day after a clock time (`5 p.m. EST`).
+pub fn doubtful_ends(sentence: &str) -> Vec<DoubtfulEnd> {
+    let mut out = Vec::new();
+    if !sentence.contains(". ") && !sentence.contains(".\u{a0}") {
+        return out;
+    }
+    // Whitespace-delimited tokens as char spans.
+    let chars: Vec<char> = sentence.chars().collect();
+    let mut tokens: Vec<(usize, usize)> = Vec::new();
+    let mut k = 0;
+    while k < chars.len() {
+        if chars[k].is_whitespace() {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        while k < chars.len() && !chars[k].is_whitespace() {
+            k += 1;
+        }
+        tokens.push((start, k));
+    }
+    let text = |(a, b): (usize, usize)| -> String { chars[a..b].iter().collect() };
+    for pair in tokens.windows(2) {
+        let word = text(pair[0]);
+        let Some(stem) = word.strip_suffix('.') else {
+            continue;
+        };
+        let letters = stem.chars().filter(|c| c.is_alphabetic()).count();
+        let inner = stem.contains('.');
+        if !stem.chars().all(|c| c.is_alphabetic() || c == '.')
+            || letters == 0
+            || (letters == 1 && !inner)
+            || TITLES.contains(&word.as_str())
+            || TITLE_WORDS.contains(&stem)
+            || PLACE_PREFIXES.contains(&word.as_str())
+            || NEVER_FINAL.iter().any(|a| a.eq_ignore_ascii_case(&word))
+        {
+            continue;
+        }
+        // The next word, without opening quotes or brackets.
+        let (mut a, b) = pair[1];
+        while a < b && "\"'([{\u{201c}\u{2018}".contains(chars[a]) {
+            a += 1;
+        }
+        let next = text((a, b));
+        let bare = next.trim_end_matches(|c: char| !c.is_alphanumeric());
+        let clock = word.eq_ignore_ascii_case("a.m.") || word.eq_ignore_ascii_case("p.m.");
+        if !next.chars().next().is_some_and(char::is_uppercase)
+            || TITLES.contains(&next.as_str())
+            || TITLE_WORDS.contains(&bare)
+            || COMPANY_FORMS.contains(&next.trim_end_matches([',', ';', ':']))
+            || clock && (TIME_ZONES.contains(&bare) || WEEKDAYS.contains(&bare))
+        {
+            continue;
+        }
+        let after_end = a + bare.chars().count();
+        out.push(DoubtfulEnd {
+            before: pair[0],
+            after: (a, after_end),
+            name_end: NAME_ENDS.contains(&word.as_str()),
+        });
+    }
+    out
+}
+
 /// Whether `next` begins a new sentence after `previous` (the segmenter cut between them):
 /// not when it begins in lower case, not after a reference abbreviation such as `Fig.`, and
 /// not where a time zone or a day follows a clock time (`2 a.m. EST`, `5 p.m. Monday`).
@@ -942,7 +1038,13 @@ pub fn words_with(sentence: &str, final_stop: bool, split: Splits) -> Vec<(usize
             continue;
         }
         if !is_word_char(chars[i]) {
-            let len = if is_possessive(&chars, i) { 2 } else { 1 };
+            // An ellipsis typed as full stops (`...`) is one word, as `…` is.
+            let dots = chars[i..].iter().take_while(|&&c| c == '.').count();
+            let len = if is_possessive(&chars, i) {
+                2
+            } else {
+                dots.max(1)
+            };
             out.push((i, i + len));
             i += len;
             continue;
@@ -1010,8 +1112,13 @@ pub fn words_with(sentence: &str, final_stop: bool, split: Splits) -> Vec<(usize
         // Letters with full stops between them (`U.S`, `Ph.D`, `e.g`) keep the one after
         // them; a version, a number or a domain does not (`v1.1`, `3.5`, `Amazon.com`).
         let inner_stop = after_stop.is_some_and(|p| i - p == 1 && chars[p].is_alphabetic());
-        // A full stop right after the word: an abbreviation's (kept) or the sentence's.
-        if chars.get(i) == Some(&'.') && chars.get(i + 1).is_none_or(|n| !n.is_alphanumeric()) {
+        // A full stop right after the word: an abbreviation's (kept) or the sentence's. Not
+        // the first of an ellipsis (`Smith...`, `methadone...`), which is a word of its own.
+        if chars.get(i) == Some(&'.')
+            && chars
+                .get(i + 1)
+                .is_none_or(|&n| !n.is_alphanumeric() && n != '.')
+        {
             let ends_sentence = final_stop && Some(i) == last_stop;
             // At the very end a lone letter's stop is the sentence's (`amphotericin B.`,
             // `vitamin C.`): a sentence does not end on a name's initial.
@@ -1181,9 +1288,11 @@ pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
             // word of a place's name names nothing by itself (no dataset has such a
             // mention).
             return None;
-        } else if closes_unopened(inside) {
-            // `November 1, 1960) is an American`: the span began inside a bracket and
-            // ran out of it (two of all the datasets' entities do, both chemical names).
+        } else if unbalanced(inside) {
+            // `November 1, 1960) is an American`: the span began inside a bracket or a
+            // quote and ran out of it; `SVMs (support vector machines`: it ran into one
+            // and stopped inside. Of the datasets' entities only two SciERC ones stop
+            // inside a bracket (`SAR ( synthetic aperture radar`).
             return None;
         } else if inside.len() == 1 && is_lowercase_abbreviation(inside[0]) {
             // `b.` of `(b. 1960, London)`, `ca.`, `approx.`: no dataset's entity is a
@@ -1248,11 +1357,19 @@ fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
         .all(|c| matches!(c, '$' | '%' | '+' | '\u{20ac}' | '\u{a3}' | '&'))
 }
 
-/// Whether a span's words close a bracket that they did not open.
-fn closes_unopened(words: &[&str]) -> bool {
-    let mut open = [0usize; 3];
+/// Whether a span's words close a bracket or a curly quote that they did not open, or open
+/// one that they do not close.
+fn unbalanced(words: &[&str]) -> bool {
+    const PAIRS: [(&str, &str); 5] = [
+        ("(", ")"),
+        ("[", "]"),
+        ("{", "}"),
+        ("\u{201c}", "\u{201d}"),
+        ("\u{ab}", "\u{bb}"),
+    ];
+    let mut open = [0usize; PAIRS.len()];
     for w in words {
-        for (k, (o, c)) in [("(", ")"), ("[", "]"), ("{", "}")].into_iter().enumerate() {
+        for (k, (o, c)) in PAIRS.into_iter().enumerate() {
             if *w == o {
                 open[k] += 1;
             } else if *w == c {
@@ -1263,7 +1380,7 @@ fn closes_unopened(words: &[&str]) -> bool {
             }
         }
     }
-    false
+    open.iter().any(|&n| n > 0)
 }
 
 /// A word of one to five lower-case letters and a full stop (`b.`, `approx.`, `tid.`).
@@ -1828,6 +1945,15 @@ mod tests {
         );
         // Not the sentence's end: the full stop stays with its word.
         assert_eq!(words("Inc. in", true), vec![(0, 4), (5, 7)]);
+        // An ellipsis is a word of its own, never an abbreviation's full stop.
+        assert_eq!(
+            word_texts("Jane Smith... she left for Armonk..."),
+            ["Jane", "Smith", "...", "she", "left", "for", "Armonk", "..."]
+        );
+        assert_eq!(
+            word_texts("Wait . . . Smith"),
+            ["Wait", ".", ".", ".", "Smith"]
+        );
         assert_eq!(
             words("joined Apple Inc.", false),
             vec![(0, 6), (7, 12), (13, 17)]
@@ -1988,6 +2114,46 @@ mod tests {
     }
 
     #[test]
+    fn abbreviations_before_a_capital_are_doubtful_ends() {
+        let ends = |s: &str| -> Vec<(String, String, bool)> {
+            let chars: Vec<char> = s.chars().collect();
+            let t = |(a, b): (usize, usize)| chars[a..b].iter().collect::<String>();
+            doubtful_ends(s)
+                .into_iter()
+                .map(|d| (t(d.before), t(d.after), d.name_end))
+                .collect()
+        };
+        let one = |a: &str, b: &str, name_end: bool| vec![(a.to_string(), b.to_string(), name_end)];
+        assert_eq!(
+            ends("She moved to the U.K. Smith stayed in Paris."),
+            one("U.K.", "Smith", false)
+        );
+        assert_eq!(
+            ends("Jones works for Apple Inc. \u{201c}Smith\u{201d} lives in Paris."),
+            one("Inc.", "Smith", true)
+        );
+        assert_eq!(
+            ends("He left at 5 p.m. Smith stayed."),
+            one("p.m.", "Smith", false)
+        );
+        for none in [
+            "Franklin D. Roosevelt was born in Hyde Park.",
+            "He met Dr. Smith and Mr. Jones.",
+            "She lives in St. Paul, Minn.",
+            "See Fig. 3 and No. 5, e.g. Figure 4.",
+            "The U.S. Sen. Bob Dole spoke; Apple Inc. President Tim Cook too.",
+            "At 2 a.m. EST and 5 p.m. Monday he left.",
+            "He joined Dow Jones & Co. Inc. in 1980; Acme Ltd. PLC, too.",
+            "Washington, D.C. Mayor Marion Barry and Sony Corp. Chairman Akio Morita met.",
+            "The U.S. economy grew.",
+            "He paid $3.50 to Smith.",
+            "She moved to Texas.",
+        ] {
+            assert_eq!(ends(none), vec![], "{none}");
+        }
+    }
+
+    #[test]
     fn spans_lose_punctuation_at_their_edges() {
         let t = |w: &[&str]| trim_span(w).map(|(a, b)| w[a..b].join(" "));
         assert_eq!(t(&["Cupertino", "."]).as_deref(), Some("Cupertino"));
@@ -2000,7 +2166,17 @@ mod tests {
             t(&["hidden", "Markov", "model", "(", "HMM", ")"]).as_deref(),
             Some("hidden Markov model ( HMM )")
         );
-        assert_eq!(t(&["model", "(", "HMM"]).as_deref(), Some("model ( HMM"));
+        // A span that opens a bracket or a quote and stops inside it is none.
+        assert_eq!(t(&["model", "(", "HMM"]), None);
+        assert_eq!(t(&["SVMs", "(", "support", "vector", "machines"]), None);
+        assert_eq!(
+            t(&["Neural", "machine", "translation", "\u{201d}", "systems"]),
+            None
+        );
+        assert_eq!(
+            t(&["\u{201c}", "Neural", "machine", "translation", "\u{201d}"]).as_deref(),
+            Some("\u{201c} Neural machine translation \u{201d}")
+        );
         assert_eq!(t(&["HMM", ")"]).as_deref(), Some("HMM"));
         assert_eq!(t(&["$", "5", "million"]).as_deref(), Some("$ 5 million"));
         assert_eq!(t(&["U.S."]).as_deref(), Some("U.S."));

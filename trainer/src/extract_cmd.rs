@@ -98,6 +98,11 @@ pub struct ExtractArgs {
     /// whole as the training data writes it.
     #[arg(long, value_enum, default_value_t = HyphenMode::Split)]
     name_hyphens: HyphenMode,
+    /// Keep each sentence whole where an abbreviation stands before a capitalized word
+    /// (`the U.K. Smith stayed`); by default such a sentence is read again cut there when
+    /// the first reading found nothing on either word (for comparison).
+    #[arg(long)]
+    no_reread: bool,
     /// Keep relations whose argument types the model's training data never pairs that way
     /// (a person `OrgBased_In` a place); by default they are dropped (for comparison).
     #[arg(long)]
@@ -302,6 +307,9 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
     a.hyphens.apply(&mut ex.split_hyphens);
     a.slashes.apply(&mut ex.split_slashes);
     a.name_hyphens.apply(&mut ex.split_name_hyphens);
+    if a.no_reread {
+        ex.reread_doubtful_ends = false;
+    }
     if a.any_argument_types {
         ex.relation_signatures = None;
     }
