@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Raw-text F1 of the default bundles on a split of CoNLL04 and SciERC, in the four forms of
-# docs/RESULTS.md (spaced, typed, run-on, and typed text wrapped at 72 characters a line),
+# Raw-text F1 of the default bundles on a split of CoNLL04 and SciERC, in the five forms of
+# docs/RESULTS.md (spaced, typed, run-on, typed text wrapped at 72 characters a line, and
+# typed text in lower case),
 # the ADE bundle on its fold's test split (ADE has no dev split: the same file for dev and
 # test), then on the hand-annotated raw sentences.
 #
@@ -39,12 +40,13 @@ file_of() {
 datasets=${DATASETS:-conll04 scierc ade}
 read -r -a extra <<<"${EXTRACT_FLAGS:-}"
 for ds in $datasets; do
-  for form in spaced typed run-on wrapped; do
+  for form in spaced typed run-on wrapped lower; do
     flags=()
     input=()
     [ $form = typed ] && flags=(--detok)
     [ $form = run-on ] && flags=(--runon)
     [ $form = wrapped ] && flags=(--detok --wrap) && input=(--jsonl)
+    [ $form = lower ] && flags=(--detok --lower)
     base="$out/$ds-$split-$form"
     python3 $f1 make "$(file_of $ds)" "$base.txt" "$base.gold" "${flags[@]}"
     $mge extract "${input[@]}" "${extra[@]}" --model "$(model_of $ds)" "$base.txt" >"$base.pred"

@@ -18,13 +18,14 @@ of a mention, as a reader would, unless the word is an abbreviation. The second 
 counts `Boise` for `Boise.` and `Mass` for `Mass.` when either ends the sentence (closing
 quotes and brackets may follow: `Bangkok. ''`), and nothing else changes.
 
-    scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok] [--lines|--wrap]
+    scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok] [--lines|--wrap] [--lower]
 
 `--lines` puts each sentence on a line of its own in one JSONL document, for
 `mge extract --jsonl --sentences lines`: the dataset's own sentence boundaries, to tell
 what segmentation costs. `--wrap` writes the text as one JSONL document wrapped at 72
 characters a line, as an e-mail or a PDF has it (a space becomes a line break; offsets do
-not move), for `mge extract --jsonl`.
+not move), for `mge extract --jsonl`. `--lower` writes the text in lower case, as people
+type in a hurry (offsets do not move).
     mge extract --model BUNDLE TEXT.txt > PRED.jsonl
     scripts/raw_text_f1.py score GOLD.json PRED.jsonl
 
@@ -108,7 +109,13 @@ def wrap(text, width=WRAP):
     return "".join(chars)
 
 
-def make(data_path, text_path, gold_path, runon, detok=False, lines=False, wrapped=False):
+def lower(text):
+    """`text` in lower case, char for char (a char whose lower case is longer stays)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def make(data_path, text_path, gold_path, runon, detok=False, lines=False, wrapped=False,
+         lowered=False):
     sentences = json.load(open(data_path))
     text, entities, relations, starts_of_sentences, ends_of_sentences = "", [], [], [], []
     for s in sentences:
@@ -147,6 +154,8 @@ def make(data_path, text_path, gold_path, runon, detok=False, lines=False, wrapp
                 relations.append((head, tail, r["type"]))
     if wrapped:
         text = wrap(text)
+    if lowered:
+        text = lower(text)
     with open(text_path, "w") as f:
         f.write((json.dumps({"text": text}) if lines or wrapped else text) + "\n")
     with open(gold_path, "w") as f:
@@ -255,7 +264,7 @@ if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "make":
         flags = sys.argv[5:]
         make(sys.argv[2], sys.argv[3], sys.argv[4], "--runon" in flags, "--detok" in flags,
-             "--lines" in flags, "--wrap" in flags)
+             "--lines" in flags, "--wrap" in flags, "--lower" in flags)
     elif len(sys.argv) == 4 and sys.argv[1] == "score":
         score(sys.argv[2], sys.argv[3])
     elif len(sys.argv) in (4, 5) and sys.argv[1] == "boundaries":

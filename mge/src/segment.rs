@@ -295,6 +295,12 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
                 // Cuts the Unicode rules may split across pieces, found on the whole line.
                 let mut forced = glued_stop_ends(line);
                 forced.extend(citation_ends(line));
+                // A line typed without capitals where its sentences begin (`tim cook runs
+                // apple. he lives in palo alto.`) gives no case to go by, and the Unicode
+                // rules see no boundary before a lower-case word.
+                if starts_uncapitalized(line) {
+                    forced.extend(uncapitalized_ends(line));
+                }
                 forced.sort_unstable();
                 let mut forced = forced.into_iter().peekable();
                 let mut at = line_start;
@@ -674,6 +680,89 @@ pub fn doubtful_ends(sentence: &str) -> Vec<DoubtfulEnd> {
             after: (a, after_end),
             name_end: NAME_ENDS.contains(&word.as_str()),
         });
+    }
+    out
+}
+
+/// Whether a line is typed without capitals where sentences begin: it begins with a
+/// lower-case letter, and every word after a full stop, question or exclamation mark and a
+/// space does too (at least one does). Such text (`tim cook runs apple. he lives in palo
+/// alto.`) is cut at its full stops as if the next words were capitalized.
+fn starts_uncapitalized(line: &str) -> bool {
+    let first = line.trim_start().chars().find(|c| c.is_alphanumeric());
+    if !first.is_some_and(char::is_lowercase) {
+        return false;
+    }
+    let mut after_stop = 0;
+    let mut words = line.split_whitespace().peekable();
+    while let Some(w) = words.next() {
+        let ends = w
+            .trim_end_matches(['"', '\'', ')', '\u{201d}', '\u{2019}'])
+            .ends_with(['.', '?', '!']);
+        if let (true, Some(next)) = (ends, words.peek()) {
+            match next.chars().find(|c| c.is_alphanumeric()) {
+                Some(c) if c.is_uppercase() => return false,
+                Some(c) if c.is_lowercase() => after_stop += 1,
+                _ => {}
+            }
+        }
+    }
+    after_stop > 0
+}
+
+/// Byte offsets in a line typed without capitals ([`starts_uncapitalized`]) where a
+/// sentence begins: after a question or exclamation mark, or after a full stop that ends a
+/// word of two characters or more that is no abbreviation (`apple.`, `run-time.`, `(pesq).`,
+/// `1987.`; not `dr.`, `u.s.`, `e.g.` or `...`), or a US state after a comma (`chisholm,
+/// minn.`), before a word that begins with a lower-case letter.
+fn uncapitalized_ends(line: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut tokens = line
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - line.as_ptr() as usize, w))
+        .peekable();
+    let mut previous = "";
+    while let Some((_, w)) = tokens.next() {
+        let Some(&(next_at, next)) = tokens.peek() else {
+            break;
+        };
+        let after_comma = std::mem::replace(&mut previous, w).ends_with(',');
+        if !next
+            .chars()
+            .find(|c| c.is_alphanumeric())
+            .is_some_and(char::is_lowercase)
+        {
+            continue;
+        }
+        let quoted = w.ends_with(['"', '\'', '\u{201d}', '\u{2019}']);
+        let w = w.trim_end_matches(['"', '\'', ')', '\u{201d}', '\u{2019}']);
+        let cut = if w.ends_with(['?', '!']) {
+            // Not a question in quotes before who asked it (`"why?" she said`).
+            !quoted
+        } else if let Some(stem) = w.strip_suffix('.') {
+            // The word before the full stop, without closing brackets (`(pesq).`).
+            let core: Vec<char> = stem
+                .trim_end_matches([')', ']', '"', '\'', '\u{201d}', '\u{2019}'])
+                .chars()
+                .collect();
+            let letters = core.iter().all(|c| c.is_alphabetic());
+            let lower = w.to_lowercase();
+            // A state after a place ends the sentence, as in cased text (`in chisholm,
+            // minn. illinois ...`; inside a sentence a comma follows the state).
+            let state = after_comma && STATES.iter().any(|s| s.eq_ignore_ascii_case(w));
+            state
+                || core.len() >= 2
+                    && core.last().is_some_and(|c| c.is_alphanumeric())
+                    && !core.contains(&'.')
+                    && !(letters && is_abbreviation(&core))
+                    && !NEVER_FINAL.contains(&lower.as_str())
+                    && !TITLES.iter().any(|t| t.eq_ignore_ascii_case(w))
+        } else {
+            false
+        };
+        if cut {
+            out.push(next_at);
+        }
     }
     out
 }
@@ -1445,6 +1534,36 @@ mod tests {
             word_texts("The deal closed in May."),
             ["The", "deal", "closed", "in", "May", "."]
         );
+    }
+
+    #[test]
+    fn text_typed_without_capitals_is_cut_at_its_full_stops() {
+        assert_eq!(
+            cut("tim cook runs apple. he lives in palo alto. sundar pichai works for google!"),
+            [
+                "tim cook runs apple.",
+                "he lives in palo alto.",
+                "sundar pichai works for google!"
+            ]
+        );
+        // Not after abbreviations, initials, titles or an ellipsis; after a state that ends
+        // a place, a bracket, a number or a hyphenated word, and a question not in quotes.
+        assert_eq!(
+            cut("i met dr. smith and j. doe in the u.s. last june. \"why?\" she asked in boston, mass. it was (pesq). in 1987. at run-time. really? yes"),
+            [
+                "i met dr. smith and j. doe in the u.s. last june.",
+                "\"why?\" she asked in boston, mass.",
+                "it was (pesq).",
+                "in 1987.",
+                "at run-time.",
+                "really?",
+                "yes"
+            ]
+        );
+        assert_eq!(cut("e.g. this stays. and so... does this").len(), 2);
+        // Text with capitals where sentences begin keeps its rule: no cut before lower case.
+        assert_eq!(cut("He lives in Paris. he left. She stayed.").len(), 2);
+        assert_eq!(cut("tim left. He stayed. she too.").len(), 2);
     }
 
     #[test]

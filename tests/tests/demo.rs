@@ -1639,7 +1639,9 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
         // Sentences the page once cut after every initial and abbreviation, one that an
         // abbreviation ends, a wire-service dateline, footnote marks, a Markdown link, a
         // name the model finds only when it reads the sentence again without the title, and
-        // Markdown emphasis, HTML tags and character references.
+        // Markdown emphasis, HTML tags and character references; a name after an abbreviation
+        // that ends a sentence (read again cut there), an ellipsis of full stops, and a
+        // paragraph typed without capitals.
         let text = "Franklin D. Roosevelt was born in Hyde Park, N.Y., in 1882. \
                     Arthur B. Collins Jr., a banker in St. Paul, joined Wells Fargo in 1990. \
                     Jones was hired by Apple Inc. in Cupertino. \
@@ -1650,7 +1652,10 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
                     runs Lakeview Bank in Milwaukee. \
                     Prof. J. R. R. Tolkien taught at Oxford. \
                     **Maria Lopez** joined <b>Halvorsen Foods Inc.</b> in Omaha, Neb., last May. \
-                    Procter &amp; Gamble named Jon R. Moeller chief executive.";
+                    Procter &amp; Gamble named Jon R. Moeller chief executive. \
+                    Anna Berg left for the U.K. Tom Berg, her brother, still lives in Denver. \
+                    Jane Ortiz... she later joined Boeing in Chicago.\n\n\
+                    tim cook runs apple. he lives in palo alto. mary lee works for ibm.";
         open_with_text(cx, text, "&model=conll04&threshold=0.5").await?;
         b.screenshot("raw-text").await?;
         let bundle = std::fs::read(mge_e2e::repo_root().join("models/conll04.safetensors"))?;
@@ -1687,6 +1692,11 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
             "Maria Lopez",
             "Halvorsen Foods Inc.",
             "Jon R. Moeller",
+            "U.K.",
+            "Tom Berg",
+            "Jane Ortiz",
+            "palo alto",
+            "mary lee",
         ] {
             ensure!(
                 ms.iter().any(|m| m.text == name),
