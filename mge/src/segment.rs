@@ -750,13 +750,12 @@ fn uncapitalized_ends(line: &str) -> Vec<usize> {
             // A state after a place ends the sentence, as in cased text (`in chisholm,
             // minn. illinois ...`; inside a sentence a comma follows the state).
             let state = after_comma && STATES.iter().any(|s| s.eq_ignore_ascii_case(w));
-            state
-                || core.len() >= 2
-                    && core.last().is_some_and(|c| c.is_alphanumeric())
-                    && !core.contains(&'.')
-                    && !(letters && is_abbreviation(&core))
-                    && !NEVER_FINAL.contains(&lower.as_str())
-                    && !TITLES.iter().any(|t| t.eq_ignore_ascii_case(w))
+            let word = core.len() >= 2 && core.last().is_some_and(|c| c.is_alphanumeric());
+            let abbreviation = core.contains(&'.')
+                || letters && is_abbreviation(&core)
+                || NEVER_FINAL.contains(&lower.as_str())
+                || TITLES.iter().any(|t| t.eq_ignore_ascii_case(w));
+            state || word && !abbreviation
         } else {
             false
         };
