@@ -688,7 +688,7 @@ pub fn doubtful_ends(sentence: &str) -> Vec<DoubtfulEnd> {
 /// lower-case letter, and every word after a full stop, question or exclamation mark and a
 /// space does too (at least one does). Such text (`tim cook runs apple. he lives in palo
 /// alto.`) is cut at its full stops as if the next words were capitalized.
-fn starts_uncapitalized(line: &str) -> bool {
+pub fn starts_uncapitalized(line: &str) -> bool {
     let first = line.trim_start().chars().find(|c| c.is_alphanumeric());
     if !first.is_some_and(char::is_lowercase) {
         return false;
