@@ -1333,8 +1333,9 @@ fn lost_titled_name(sentence: &str, start: usize, mentions: &[EntityMention]) ->
 /// - a web or e-mail address ([`segment::is_web_address`]), with the brackets left empty
 ///   around it and those of a Markdown link (`[Tim Cook](https://…)`);
 /// - a citation of numbers in square brackets (`CoNLL-2003 [3, 7]`, `[12]`, `[4–6]`), and
-///   one of authors and years in round brackets (`BERT (Devlin et al., 2019)`,
-///   `(see Smith and Jones, 2001; Lee 2003a)`; [`is_author_year_citation`]);
+///   one of authors and years in round or square brackets (`BERT (Devlin et al., 2019)`,
+///   `(see Smith and Jones, 2001; Lee 2003a)`, `[Vaswani et al. 2017]`;
+///   [`is_author_year_citation`]);
 /// - the `#` of a hashtag and the `@` of a handle (`#Boeing`, `@JaneDoe`).
 ///
 /// An ellipsis typed as full stops (`...`) is read as `…` followed by spaces.
@@ -1396,7 +1397,7 @@ fn blanked(sentence: &str) -> Vec<(usize, usize)> {
             .windows(4)
             .any(|w| w.eq_ignore_ascii_case(b"www."));
     // A citation of authors and years has a year in it.
-    let may_cite = sentence.contains('(') && sentence.bytes().any(|b| b.is_ascii_digit());
+    let may_cite = sentence.contains(['(', '[']) && sentence.bytes().any(|b| b.is_ascii_digit());
     if !may_hold_address && !may_cite && !sentence.contains(['[', '#']) {
         return out;
     }
@@ -1437,16 +1438,22 @@ fn blanked(sentence: &str) -> Vec<(usize, usize)> {
         }
         k += 1;
     }
-    // `(Devlin et al., 2019)`: the brackets and what they hold, where that is a citation.
+    // `(Devlin et al., 2019)`, `[Vaswani et al. 2017]`: the brackets and what they hold,
+    // where that is a citation.
     let mut k = 0;
     while k < chars.len() {
-        if chars[k] == '(' {
+        if let Some(closer) = match chars[k] {
+            '(' => Some(')'),
+            '[' => Some(']'),
+            _ => None,
+        } {
+            let opener = chars[k];
             let close = chars[k + 1..]
                 .iter()
                 .take(MAX_AUTHOR_CITATION + 1)
-                .position(|&c| matches!(c, '(' | ')'))
+                .position(|&c| c == opener || c == closer)
                 .map(|n| k + 1 + n);
-            if let Some(close) = close.filter(|&c| chars[c] == ')') {
+            if let Some(close) = close.filter(|&c| chars[c] == closer) {
                 let inner: String = chars[k + 1..close].iter().collect();
                 if is_author_year_citation(&inner) {
                     blank[k..=close].fill(true);
@@ -2642,6 +2649,11 @@ mod tests {
             (
                 "Jobs (born 1955) (January, 1999) (Fall 2019) (Smith) (2019) (IBM, 19)",
                 "Jobs (born 1955) (January, 1999) (Fall 2019) (Smith) (2019) (IBM, 19)",
+            ),
+            // In square brackets too.
+            (
+                "Transformers [Vaswani et al. 2017] and [Lee, 2003; Kim, 2004] [Smith] [see Fig]",
+                "Transformers                       and                        [Smith] [see Fig]",
             ),
         ] {
             assert_eq!(model_text(typed), read, "{typed}");
