@@ -1487,11 +1487,14 @@ const LATIN: [&str; 12] = [
 /// separator that no dataset's entity of a name holds: a tab (the cells of a pasted
 /// table: `Sundar Pichai<TAB>Google`), a semicolon, or a colon before a word (`A: He works
 /// for Microsoft`, `BREAKING: Elon Musk`). A colon between digits stays (`4:45 p.m.`, `4 :
-/// 45 p.m.`). Such a span is not a mention; the mentions on either side of the separator
-/// still are.
+/// 45 p.m.`). An arrow, drawn (`→`, `⇒`) or typed (`->`, `=>`), separates too (`TSH rose →
+/// hypothyroidism`; no dataset's entity holds one). Such a span is not a mention; the
+/// mentions on either side of the separator still are.
 pub fn holds_separator(chars: &[char]) -> bool {
     chars.iter().enumerate().any(|(k, &c)| match c {
         '\t' | ';' => true,
+        '\u{2190}'..='\u{21ff}' | '\u{27f0}'..='\u{27ff}' | '\u{2900}'..='\u{297f}' => true,
+        '>' => k > 0 && matches!(chars[k - 1], '-' | '='),
         ':' => chars[k + 1..]
             .iter()
             .find(|c| !c.is_whitespace())
@@ -2223,11 +2226,17 @@ mod tests {
         assert!(holds("A: He works for Microsoft"));
         assert!(holds("BREAKING:Elon Musk"));
         assert!(holds("Munich; its CEO"));
+        // Arrows, drawn or typed.
+        assert!(holds("TSH rose \u{2192} hypothyroidism"));
+        assert!(holds("rash \u{21d2} SJS"));
+        assert!(holds("English->Japanese"));
+        assert!(holds("A => B"));
         // Names, times and spans without a separator.
         assert!(!holds("Procter & Gamble"));
         assert!(!holds("4:45 p.m."));
         assert!(!holds("4 : 45 a.m."));
         assert!(!holds("Washington, D.C."));
+        assert!(!holds("CD4 > 200 cells"));
         assert!(!holds(""));
     }
 
