@@ -123,6 +123,8 @@ HARD_CASES = {
     "name before a hyphenated word": r"\b[A-Z][a-z]+-[a-z]+\b",
     "sentence ending on a word the abbreviation list holds": r"\b(?:me|no|ok|May|sec|fig)\.$",
     "ellipsis of full stops": r"\w\.\.\.",
+    "citation of authors and years in square brackets": r"\[[A-Z][^\[\]]*\b(?:19|20)\d\d[a-z]?\]",
+    "arrow between findings": "\u2192|->",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -642,6 +644,12 @@ SENTENCES = [
      [("system", "Generic"), ("SVMs", "Method"), ("support vector machines", "Method"),
       ("text classification", "Task")],
      [("SVMs", "Used-for", "system"), ("SVMs", "Used-for", "text classification")]),
+    ("sci-26", "scierc",
+     "Transformers [Vaswani et al. 2017] replaced recurrent networks in machine translation.",
+     [("Transformers", "Method"), ("recurrent networks", "Method"),
+      ("machine translation", "Task")],
+     [("Transformers", "Compare", "recurrent networks"),
+      ("Transformers", "Used-for", "machine translation")]),
 
     # ------------------------------------------------------------- medicine, ADE
     ("med-01", "ade",
@@ -730,6 +738,10 @@ SENTENCES = [
      "We report a case of QT prolongation associated with methadone...",
      [("QT prolongation", "Adverse-Effect"), ("methadone", "Drug")],
      [("QT prolongation", "Adverse-Effect", "methadone")]),
+    ("med-20", "ade",
+     "Pt. started on amiodarone; 3 wks later, TSH rose \u2192 hypothyroidism.",
+     [("amiodarone", "Drug"), ("hypothyroidism", "Adverse-Effect")],
+     [("hypothyroidism", "Adverse-Effect", "amiodarone")]),
 ]
 
 MIN_SENTENCES = {"conll04": 30, "scierc": 14, "ade": 15}
