@@ -1220,19 +1220,10 @@ fn replace_sentences(
 /// Carpenter`). Titles in a row stay together (`Prime Minister Chuan`, `Lt. Col. North`).
 fn title_inside(chars: &[char], start: usize, end: usize, written_out: bool) -> usize {
     let span = &chars[start.min(chars.len())..end.min(chars.len())];
-    let mut words = Vec::new();
-    let mut k = 0;
-    while k < span.len() {
-        if span[k].is_whitespace() {
-            k += 1;
-            continue;
-        }
-        let begin = k;
-        while k < span.len() && !span[k].is_whitespace() {
-            k += 1;
-        }
-        words.push((begin, span[begin..k].iter().collect::<String>()));
-    }
+    let words: Vec<(usize, String)> = segment::whitespace_tokens(span)
+        .into_iter()
+        .map(|(a, b)| (a, span[a..b].iter().collect()))
+        .collect();
     for pair in words.windows(3) {
         let [(_, before), (at, title), (_, next)] = pair else {
             continue;

@@ -625,21 +625,8 @@ pub fn doubtful_ends(sentence: &str) -> Vec<DoubtfulEnd> {
     if !sentence.contains(". ") && !sentence.contains(".\u{a0}") {
         return out;
     }
-    // Whitespace-delimited tokens as char spans.
     let chars: Vec<char> = sentence.chars().collect();
-    let mut tokens: Vec<(usize, usize)> = Vec::new();
-    let mut k = 0;
-    while k < chars.len() {
-        if chars[k].is_whitespace() {
-            k += 1;
-            continue;
-        }
-        let start = k;
-        while k < chars.len() && !chars[k].is_whitespace() {
-            k += 1;
-        }
-        tokens.push((start, k));
-    }
+    let tokens = whitespace_tokens(&chars);
     let text = |(a, b): (usize, usize)| -> String { chars[a..b].iter().collect() };
     for pair in tokens.windows(2) {
         let word = text(pair[0]);
@@ -764,6 +751,24 @@ fn uncapitalized_ends(line: &str) -> Vec<usize> {
         }
     }
     out
+}
+
+/// The whitespace-delimited tokens of `chars` as char spans (`start`, `end` exclusive).
+pub(crate) fn whitespace_tokens(chars: &[char]) -> Vec<(usize, usize)> {
+    let mut tokens = Vec::new();
+    let mut k = 0;
+    while k < chars.len() {
+        if chars[k].is_whitespace() {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        while k < chars.len() && !chars[k].is_whitespace() {
+            k += 1;
+        }
+        tokens.push((start, k));
+    }
+    tokens
 }
 
 /// Whether `next` begins a new sentence after `previous` (the segmenter cut between them):
