@@ -78,6 +78,18 @@ const STATES: &[&str] = &[
     "Pa.", "R.I.", "S.C.", "S.D.", "Tenn.", "Tex.", "Vt.", "Va.", "Wash.", "W.Va.", "Wis.", "Wyo.",
 ];
 
+/// The two-letter postal codes of US states (USPS), as addresses and datelines write them
+/// (`Denver, CO`). Some are also in the segmentation library's abbreviation list (`CO`
+/// for company), but after a place and a comma they are states: at the end of a sentence
+/// the full stop is the sentence's (`in Denver, CO.`), and a capital after it begins a new
+/// one.
+const POSTAL_CODES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY",
+];
+
 /// Titles before a name: they begin a new sentence after an abbreviation that ends a name,
 /// never make a mention on their own ([`trim_span`]), and are what `--titles drop` leaves
 /// out.
@@ -849,7 +861,7 @@ fn abbreviation_ends_sentence(previous: &str, next: &str) -> bool {
         return true;
     }
     let after_comma = words.next().is_some_and(|w| w.ends_with(','));
-    after_comma && STATES.contains(&last)
+    after_comma && (STATES.contains(&last) || POSTAL_CODES.contains(&stem))
 }
 
 /// Byte offsets in `piece` where a wire-service dateline ends: a parenthesized agency tag of
@@ -1222,9 +1234,15 @@ pub fn words_with(sentence: &str, final_stop: bool, split: Splits) -> Vec<(usize
                 let word: String = chars[start..=i].iter().collect();
                 STATES.contains(&word.as_str())
             };
+            // A postal code after a place and a comma does not (`in Denver, CO.`).
+            let postal = || {
+                let word: String = chars[start..i].iter().collect();
+                let before = chars[..start].iter().rev().find(|c| !c.is_whitespace());
+                POSTAL_CODES.contains(&word.as_str()) && before == Some(&',')
+            };
             if !ends_sentence
                 || inner_stop
-                || (!initial && is_abbreviation(&chars[start..i]))
+                || (!initial && is_abbreviation(&chars[start..i]) && !postal())
                 || state()
             {
                 i += 1;
@@ -1792,6 +1810,24 @@ mod tests {
 
     #[test]
     fn real_sentence_ends_still_cut() {
+        // A postal code after a place ends the sentence, and its full stop is the
+        // sentence's; elsewhere `CO.` stays the company's abbreviation.
+        assert_eq!(
+            cut("She lives in Denver, CO. Smith works in Boise, ID. He left."),
+            vec![
+                "She lives in Denver, CO.",
+                "Smith works in Boise, ID.",
+                "He left."
+            ]
+        );
+        assert_eq!(
+            word_texts("She lives in Denver, CO."),
+            ["She", "lives", "in", "Denver", ",", "CO", "."]
+        );
+        assert_eq!(
+            word_texts("HE WORKS FOR ACME CO."),
+            ["HE", "WORKS", "FOR", "ACME", "CO."]
+        );
         assert_eq!(
             cut("He joined Apple Inc. The company grew. Mary works for Acme Corp. in Paris! Who knows?"),
             vec![
