@@ -1393,7 +1393,7 @@ pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
             b -= 1;
         } else if inside
             .iter()
-            .all(|w| TITLES.contains(w) || PLACE_PREFIXES.contains(w))
+            .all(|w| TITLES.contains(w) || PLACE_PREFIXES.contains(w) || DEGREES.contains(w))
         {
             // `Mr.` of `Mr. and Mrs. Smith`, `Ft.` of `Ft. Worth`: a title or the first
             // word of a place's name names nothing by itself (no dataset has such a
@@ -1404,6 +1404,10 @@ pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
             // quote and ran out of it; `SVMs (support vector machines`: it ran into one
             // and stopped inside. Of the datasets' entities only two SciERC ones stop
             // inside a bracket (`SAR ( synthetic aperture radar`).
+            return None;
+        } else if inside.len() == 1 && is_party_label(inside[0]) {
+            // `(D-N.Y.)`, `(R-Kan.)`: a party and a state after a politician's name.
+            // CoNLL04 writes 11 and tags none.
             return None;
         } else if inside.len() == 1 && is_lowercase_abbreviation(inside[0]) {
             // `b.` of `(b. 1960, London)`, `ca.`, `approx.`: no dataset's entity is a
@@ -1492,6 +1496,24 @@ fn unbalanced(words: &[&str]) -> bool {
         }
     }
     open.iter().any(|&n| n > 0)
+}
+
+/// Academic degrees and the like written after a name (`Jane Smith, M.D.,`): alone they
+/// name nothing (no dataset has such a mention).
+const DEGREES: &[&str] = &[
+    "Ph.D.", "Ph.D", "PhD", "M.D.", "MD", "M.B.A.", "MBA", "B.A.", "M.A.", "B.S.", "M.S.", "M.Sc.",
+    "B.Sc.", "D.D.S.", "R.N.", "Esq.", "LL.M.", "LL.B.",
+];
+
+/// A party and a state after a politician's name (`D-N.Y.`, `R-Kan.`, `I-Vt.`, `D-CA`).
+fn is_party_label(word: &str) -> bool {
+    let Some((party, state)) = word.split_once('-') else {
+        return false;
+    };
+    matches!(party, "D" | "R" | "I")
+        && (STATES.contains(&state)
+            || POSTAL_CODES.contains(&state)
+            || STATES.contains(&format!("{state}.").as_str()))
 }
 
 /// A word of one to five lower-case letters and a full stop (`b.`, `approx.`, `tid.`).
@@ -2379,6 +2401,19 @@ mod tests {
         );
         assert_eq!(t(&["1960", ")"]).as_deref(), Some("1960"));
         assert_eq!(t(&["b."]), None);
+        // Degrees and party labels alone name nothing.
+        assert_eq!(t(&["Ph.D."]), None);
+        assert_eq!(t(&["M.D."]), None);
+        assert_eq!(t(&["D-N.Y."]), None);
+        assert_eq!(t(&["R-Kan."]), None);
+        assert_eq!(t(&["I-Vt"]), None);
+        assert_eq!(t(&["D-CA"]), None);
+        assert_eq!(
+            t(&["Jane", "Smith", ",", "M.D."]).as_deref(),
+            Some("Jane Smith , M.D.")
+        );
+        assert_eq!(t(&["Coca-Cola"]).as_deref(), Some("Coca-Cola"));
+        assert_eq!(t(&["D-Day"]).as_deref(), Some("D-Day"));
         assert_eq!(t(&["approx."]), None);
         assert_eq!(t(&["Mass."]).as_deref(), Some("Mass."));
         assert_eq!(t(&["b.", "1960"]).as_deref(), Some("b. 1960"));
