@@ -125,6 +125,7 @@ HARD_CASES = {
     "ellipsis of full stops": r"\w\.\.\.",
     "citation of authors and years in square brackets": r"\[[A-Z][^\[\]]*\b(?:19|20)\d\d[a-z]?\]",
     "arrow between findings": "\u2192|->",
+    "nickname in quotes inside a name": "[A-Z][a-z]+ [\"\u201c'][A-Z][^\"\u201d']*[\"\u201d'] [A-Z]",
 }
 
 # (id, model, text, entities, relations). An entity is (surface, type) or
@@ -488,6 +489,10 @@ SENTENCES = [
      "Jane Ortiz... she later joined Boeing in Chicago.",
      [("Jane Ortiz", "Peop"), ("Boeing", "Org"), ("Chicago", "Loc")],
      [("Jane Ortiz", "Work_For", "Boeing"), ("Boeing", "OrgBased_In", "Chicago")]),
+    ("news-65", "conll04",
+     "Earvin \u201cMagic\u201d Johnson played for the Los Angeles Lakers.",
+     [("Earvin \u201cMagic\u201d Johnson", "Peop"), ("Los Angeles Lakers", "Org")],
+     [("Earvin \u201cMagic\u201d Johnson", "Work_For", "Los Angeles Lakers")]),
 
     # ---------------------------------------------------------------- science, SciERC
     ("sci-01", "scierc",

@@ -385,3 +385,30 @@ fn an_ellipsis_of_full_stops_neither_hides_a_name_nor_ends_a_mention() {
     let texts: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
     assert_eq!(texts, ["QT prolongation", "methadone"]);
 }
+
+/// A nickname in quotes inside a name (`Earvin “Magic” Johnson`): no training sentence has
+/// one, and the news model found only `Earvin`. The encoder reads the nickname as spaces,
+/// and the person's mention runs across it.
+#[test]
+fn a_nickname_in_quotes_stays_inside_the_name() {
+    let ex = Extractor::from_bundle(&bundle()).unwrap();
+    for (text, person) in [
+        (
+            "Earvin \u{201c}Magic\u{201d} Johnson played for the Los Angeles Lakers.",
+            "Earvin \u{201c}Magic\u{201d} Johnson",
+        ),
+        (
+            "Dwayne \"The Rock\" Johnson lives in Miami.",
+            "Dwayne \"The Rock\" Johnson",
+        ),
+    ] {
+        let r = ex.extract(text).unwrap();
+        let people: Vec<&str> = r
+            .entities
+            .iter()
+            .filter(|e| e.label == "Peop")
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(people, [person], "{text}");
+    }
+}
