@@ -640,11 +640,19 @@ pub fn doubtful_ends(sentence: &str) -> Vec<DoubtfulEnd> {
     let chars: Vec<char> = sentence.chars().collect();
     let tokens = whitespace_tokens(&chars);
     let text = |(a, b): (usize, usize)| -> String { chars[a..b].iter().collect() };
-    for pair in tokens.windows(2) {
+    for (k, pair) in tokens.windows(2).enumerate() {
         let word = text(pair[0]);
         let Some(stem) = word.strip_suffix('.') else {
             continue;
         };
+        // `St.` after a capitalized word or a number ends a street's name (`on Elm St. Tom
+        // Lee …`), not begins a place's (`in St. Paul`).
+        let street = word == "St."
+            && k > 0
+            && text(tokens[k - 1])
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
         let letters = stem.chars().filter(|c| c.is_alphabetic()).count();
         let inner = stem.contains('.');
         if !stem.chars().all(|c| c.is_alphabetic() || c == '.')
@@ -652,7 +660,7 @@ pub fn doubtful_ends(sentence: &str) -> Vec<DoubtfulEnd> {
             || (letters == 1 && !inner)
             || TITLES.contains(&word.as_str())
             || TITLE_WORDS.contains(&stem)
-            || PLACE_PREFIXES.contains(&word.as_str())
+            || PLACE_PREFIXES.contains(&word.as_str()) && !street
             || NEVER_FINAL.iter().any(|a| a.eq_ignore_ascii_case(&word))
         {
             continue;
@@ -2325,6 +2333,11 @@ mod tests {
         assert_eq!(
             ends("He left at 5 p.m. Smith stayed."),
             one("p.m.", "Smith", false)
+        );
+        // `St.` that ends a street's name, not one that begins a place's.
+        assert_eq!(
+            ends("She lives on Elm St. Tom Lee lives in St. Paul."),
+            one("St.", "Tom", false)
         );
         for none in [
             "Franklin D. Roosevelt was born in Hyde Park.",
