@@ -1327,7 +1327,9 @@ fn lost_titled_name(sentence: &str, start: usize, mentions: &[EntityMention]) ->
 ///   one of authors and years in round or square brackets (`BERT (Devlin et al., 2019)`,
 ///   `(see Smith and Jones, 2001; Lee 2003a)`, `[Vaswani et al. 2017]`;
 ///   [`is_author_year_citation`]);
-/// - the `#` of a hashtag and the `@` of a handle (`#Boeing`, `@JaneDoe`).
+/// - the `#` of a hashtag and the `@` of a handle (`#Boeing`, `@JaneDoe`);
+/// - a pronunciation in IPA between square brackets or slashes (`[ˈaŋɡela ˈmɛʁkl̩]`,
+///   `/nəˈdɛlə/`).
 ///
 /// An ellipsis typed as full stops (`...`) is read as `…` followed by spaces.
 ///
@@ -1446,7 +1448,8 @@ fn blanked(sentence: &str) -> Vec<(usize, usize)> {
             .any(|w| w.eq_ignore_ascii_case(b"www."));
     // A citation of authors and years has a year in it.
     let may_cite = sentence.contains(['(', '[']) && sentence.bytes().any(|b| b.is_ascii_digit());
-    if !may_hold_address && !may_cite && !sentence.contains(['[', '#']) {
+    let may_transcribe = sentence.chars().any(is_ipa);
+    if !may_hold_address && !may_cite && !may_transcribe && !sentence.contains(['[', '#']) {
         return out;
     }
     let chars: Vec<char> = sentence.chars().collect();
@@ -1512,6 +1515,30 @@ fn blanked(sentence: &str) -> Vec<(usize, usize)> {
         }
         k += 1;
     }
+    // A pronunciation in IPA between square brackets or slashes, as encyclopedias write
+    // it after a name (`Merkel ([ˈaŋɡela ˈmɛʁkl̩])`, `Nadella (/nəˈdɛlə/; born …)`).
+    if may_transcribe {
+        let mut k = 0;
+        while k < chars.len() {
+            if matches!(chars[k], '[' | '/') {
+                let closer = if chars[k] == '[' { ']' } else { '/' };
+                let close = chars[k + 1..]
+                    .iter()
+                    .take(MAX_TRANSCRIPTION + 1)
+                    .position(|&c| c == closer || c == '\n')
+                    .map(|n| k + 1 + n)
+                    .filter(|&c| chars[c] == closer);
+                if let Some(close) = close {
+                    if chars[k + 1..close].iter().any(|&c| is_ipa(c)) {
+                        blank[k..=close].fill(true);
+                        k = close + 1;
+                        continue;
+                    }
+                }
+            }
+            k += 1;
+        }
+    }
     // `(https://…)` and `([3])` leave `( )`; a Markdown link `[text](https://…)` also its
     // `[`, `]`.
     // Linear: counts before each char of blanked ones and of the others that are not
@@ -1573,6 +1600,19 @@ const MAX_LINK_TEXT: usize = 200;
 /// The longest citation of authors and years in round brackets that [`model_text`] reads
 /// as spaces, brackets not counted.
 const MAX_AUTHOR_CITATION: usize = 160;
+
+/// The longest pronunciation between brackets or slashes that [`model_text`] reads as
+/// spaces.
+const MAX_TRANSCRIPTION: usize = 80;
+
+/// A letter or mark of the International Phonetic Alphabet that no ordinary word holds
+/// (`ə`, `ɛ`, `ʁ`, the stress marks `ˈ ˌ` and the length mark `ː`).
+fn is_ipa(c: char) -> bool {
+    matches!(
+        c,
+        '\u{250}'..='\u{2af}' | '\u{2c8}' | '\u{2cc}' | '\u{2d0}' | '\u{2d1}'
+    )
+}
 
 /// Whether the text inside round brackets cites authors and years: one or more citations
 /// separated by `;`, each an optional `see`, `see also`, `e.g.` or `cf.`, then authors
@@ -2680,6 +2720,11 @@ mod tests {
             ),
             ("mail a@b.com (or (c@d.org))", "mail         (or          )"),
             ("IE ( [ 3 ] ) and (see [4])", "IE           and (see    )"),
+            // Pronunciations in IPA; not other brackets or slashes.
+            (
+                "Merkel ([\u{2c8}a\u{14b}\u{261}ela]) and Nadella (/n\u{259}\u{2c8}d\u{25b}l\u{259}/; b.) and/or [x]",
+                "Merkel             and Nadella (         ; b.) and/or [x]",
+            ),
             // A nickname in quotes inside a name; not a quoted title or a lone quote.
             (
                 "Earvin \u{201c}Magic\u{201d} Johnson and Dwayne \"The Rock\" Johnson met \"Dune\" fans",

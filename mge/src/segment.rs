@@ -1444,6 +1444,10 @@ fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
     if LATIN.contains(&lower.as_str()) {
         return true;
     }
+    // `née Kasner`, `né Smith`: the birth name is the mention, not the word before it.
+    if leading && matches!(lower.as_str(), "n\u{e9}e" | "n\u{e9}" | "nee") {
+        return true;
+    }
     // A word with a letter or digit can bound an entity. Punctuation cannot, and neither can
     // a symbol (an emoji, `©`, `™`, `°`) or a footnote mark (`¹`): no dataset's entity begins
     // or ends on one.
@@ -2406,6 +2410,7 @@ mod tests {
         assert_eq!(t(&["pears", ",", "etc."]).as_deref(), Some("pears"));
         assert_eq!(t(&["Smith", "et", "al."]).as_deref(), Some("Smith"));
         assert_eq!(t(&["e.g.", "BERT"]).as_deref(), Some("BERT"));
+        assert_eq!(t(&["n\u{e9}e", "Kasner"]).as_deref(), Some("Kasner"));
         assert_eq!(t(&["etc."]), None);
         // A span that runs out of a bracket it began in is none.
         assert_eq!(
