@@ -18,7 +18,11 @@
 //!   a sentence of its own (`PERUGIA, Italy (AP) Reagan ...`). Every line break also ends a
 //!   sentence. Text that runs on for more than a window's worth of words without a full
 //!   stop is also cut where a capitalized sentence starter follows a lower-case word (`...
-//!   was an actor The opera company ...`, [`run_on_starts`]).
+//!   was an actor The opera company ...`, [`run_on_starts`]). A line typed without capitals
+//!   where its sentences begin is cut at its full stops too ([`starts_uncapitalized`]).
+//!   Where an abbreviation stands before a capitalized word and no rule tells whether the
+//!   sentence ends there ([`doubtful_ends`]), it does not cut; the extractor may read the
+//!   sentence again cut there.
 //! - Words: [`words`] splits a sentence at whitespace and around punctuation, keeping the
 //!   joiners of one word together (`U.S.`, `3.5`, `1,000`, `state-of-the-art`, `O'Neil`,
 //!   `AT&T`) and an abbreviation's full stop with it, but splitting off the possessive `'s`
