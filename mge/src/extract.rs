@@ -776,10 +776,10 @@ impl Extractor {
             if chars.0 != w.text {
                 chars = (w.text, text.chars().collect());
             }
-            let Some(sentence) = chars.1.get(w.sentence.0..w.sentence.1) else {
+            let Some(sentence_chars) = chars.1.get(w.sentence.0..w.sentence.1) else {
                 continue;
             };
-            let sentence: String = sentence.iter().collect();
+            let sentence: String = sentence_chars.iter().collect();
             let start = w.sentence.0;
             let titles = retry && lost_titled_name(&sentence, start, &result.entities);
             // Where to cut (the end of the abbreviation in the sentence), and the words
@@ -809,7 +809,6 @@ impl Extractor {
                 continue;
             }
             // The parts: cut after each abbreviation, the next part from the next word.
-            let sentence_chars: Vec<char> = sentence.chars().collect();
             let mut from = 0;
             let mut parts = Vec::new();
             for end in cut_at {
@@ -1392,7 +1391,13 @@ fn read_for_model(sentence: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, usi
 fn nicknames(sentence: &str) -> Vec<(usize, usize)> {
     const OPEN: &[char] = &['"', '\u{201c}', '\u{2018}', '\''];
     let mut out = Vec::new();
-    if !sentence.contains(OPEN) {
+    // Most sentences have apostrophes (`Apple's`), few a token that opens with a quote:
+    // told before any allocation, since every sentence comes here.
+    if !sentence
+        .split_whitespace()
+        .skip(1)
+        .any(|t| t.starts_with(OPEN))
+    {
         return out;
     }
     let chars: Vec<char> = sentence.chars().collect();

@@ -695,6 +695,10 @@ pub fn doubtful_ends(sentence: &str) -> Vec<DoubtfulEnd> {
     out
 }
 
+/// Closing quotes and brackets that may follow a sentence's full stop, question or
+/// exclamation mark in a line typed without capitals (`"why?"`, `(see above.)`).
+const CLOSERS: [char; 5] = ['"', '\'', ')', '\u{201d}', '\u{2019}'];
+
 /// Whether a line is typed without capitals where sentences begin: it begins with a
 /// lower-case letter, and every word after a full stop, question or exclamation mark and a
 /// space does too (at least one does). Such text (`tim cook runs apple. he lives in palo
@@ -707,9 +711,7 @@ pub fn starts_uncapitalized(line: &str) -> bool {
     let mut after_stop = 0;
     let mut words = line.split_whitespace().peekable();
     while let Some(w) = words.next() {
-        let ends = w
-            .trim_end_matches(['"', '\'', ')', '\u{201d}', '\u{2019}'])
-            .ends_with(['.', '?', '!']);
+        let ends = w.trim_end_matches(CLOSERS).ends_with(['.', '?', '!']);
         if let (true, Some(next)) = (ends, words.peek()) {
             match next.chars().find(|c| c.is_alphanumeric()) {
                 Some(c) if c.is_uppercase() => return false,
@@ -746,14 +748,14 @@ fn uncapitalized_ends(line: &str) -> Vec<usize> {
             continue;
         }
         let quoted = w.ends_with(['"', '\'', '\u{201d}', '\u{2019}']);
-        let w = w.trim_end_matches(['"', '\'', ')', '\u{201d}', '\u{2019}']);
+        let w = w.trim_end_matches(CLOSERS);
         let cut = if w.ends_with(['?', '!']) {
             // Not a question in quotes before who asked it (`"why?" she said`).
             !quoted
         } else if let Some(stem) = w.strip_suffix('.') {
             // The word before the full stop, without closing brackets (`(pesq).`).
             let core: Vec<char> = stem
-                .trim_end_matches([')', ']', '"', '\'', '\u{201d}', '\u{2019}'])
+                .trim_end_matches(|c| CLOSERS.contains(&c) || c == ']')
                 .chars()
                 .collect();
             let letters = core.iter().all(|c| c.is_alphabetic());
@@ -1254,7 +1256,7 @@ pub fn words_with(sentence: &str, final_stop: bool, split: Splits) -> Vec<(usize
             };
             if !ends_sentence
                 || inner_stop
-                || (!initial && is_abbreviation(&chars[start..i]) && !postal())
+                || (!initial && !postal() && is_abbreviation(&chars[start..i]))
                 || state()
             {
                 i += 1;
