@@ -152,7 +152,7 @@ def main():
             env=run_env, check=True, capture_output=True, text=True,
         ).stdout
         r = json.loads(out.strip().splitlines()[-1])
-        label = f"mge, whole MGE forward, {'int8' if r['int8'] else 'f32'} ({r['kernels']})"
+        label = f"mge, whole MGE forward ({r['kernels']})"
         rows.append({"what": label, "config": config, "one_ms": r["one_ms"], "all_s": r["all_s"]})
         print(f"{label}: {r['one_ms']:.2f} ms, {r['all_s']:.2f} s", file=sys.stderr)
 

@@ -18,7 +18,11 @@ use mge::engine::gemm::PackedLinear;
 use mge::engine::qgemm::QuantLinear;
 
 fn benches(c: &mut Criterion) {
-    eprintln!("kernels: {}", mge::engine::isa::describe());
+    eprintln!(
+        "kernels: {}; {}",
+        mge::engine::isa::describe(false),
+        mge::engine::isa::describe(true)
+    );
     let mut g = c.benchmark_group("gemm");
     let mut rng = mge::init::Rng::new(1);
     for (name, rows, input, output) in [

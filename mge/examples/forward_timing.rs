@@ -77,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "one_heads_ms": median(heads),
             "all_sequences": all.len(),
             "all_s": median(all_s),
-            "kernels": mge::engine::isa::describe(),
+            "kernels": mge::engine::isa::describe(engine.int8()),
             "int8": engine.int8(),
             "threads": rayon::current_num_threads(),
         })

@@ -43,6 +43,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         line.push(format!("{name} {:.0}", best * 1e6));
     }
-    println!("{} (µs; {})", line.join("  "), mge::engine::isa::describe());
+    println!(
+        "{} (µs; {})",
+        line.join("  "),
+        mge::engine::isa::describe(false)
+    );
     Ok(())
 }

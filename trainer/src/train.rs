@@ -662,7 +662,7 @@ pub fn eval_bundle(
         "{} sentences; engine arithmetic: {}; kernels: {}",
         ex.len(),
         if engine.int8() { "int8" } else { "f32" },
-        mge::engine::isa::describe()
+        mge::engine::isa::describe(engine.int8())
     );
     let bar = indicatif::ProgressBar::new(ex.len() as u64);
     let report = mge::eval::evaluate_engine(&engine, &ex, &cfg.labels, cfg.mge.threshold, |n| {

@@ -79,10 +79,10 @@ pub fn isa() -> Isa {
 
 /// Whether [`Precision::Auto`](crate::engine::Precision) computes in int8 here: where the int8
 /// kernel is faster than the f32 one, as measured (`docs/BENCHMARKS.md`, "int8"): x86-64
-/// with AVX-512 VNNI or AVX-VNNI, and WebAssembly with SIMD128 (in Chromium the page's
-/// whole forward pass took 29 ms in int8 against 39 ms in f32). Not on AVX2 without VNNI
-/// (its int8 kernel, which [`Precision::Int8`](crate::engine::Precision) uses there, has not
-/// been measured faster than f32). `MGE_INT8=0` turns it off natively.
+/// with AVX2 (with VNNI or without: the plain AVX2 kernel reads seven-bit activations and
+/// took the whole pass from 10.7 to 6.9 ms against the AVX2 f32 kernels), and WebAssembly
+/// with SIMD128 (in Chromium the page's whole forward pass took 29 ms in int8 against 39
+/// ms in f32). `MGE_INT8=0` turns it off natively.
 pub fn int8_dot() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -90,11 +90,7 @@ pub fn int8_dot() -> bool {
         static INT8: OnceLock<bool> = OnceLock::new();
         *INT8.get_or_init(|| {
             let wanted = std::env::var("MGE_INT8").map_or(true, |v| v.trim() != "0");
-            wanted
-                && matches!(
-                    int8_kernel(),
-                    Some(Int8Kernel::Avx512Vnni | Int8Kernel::AvxVnni)
-                )
+            wanted && int8_kernel().is_some()
         })
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -118,7 +114,7 @@ pub enum Int8Kernel {
     Avx512Vnni,
     /// `vpdpbusd` on YMM (AVX-VNNI: recent processors with AVX2 and no AVX-512, and Zen 5).
     AvxVnni,
-    /// `vpmaddubsw` + `vpmaddwd` (AVX2 without VNNI).
+    /// `vpmaddubsw` + `vpmaddwd` on seven-bit activations (AVX2 without VNNI).
     Avx2,
 }
 
@@ -167,22 +163,30 @@ pub fn int8_supported() -> bool {
     }
 }
 
-/// The instruction set the kernels use (`avx512`, `avx2`, `portable`, `simd128`), and
-/// whether int8 dot products are available to [`Precision::Auto`](crate::engine::Precision).
-pub fn describe() -> String {
+/// The kernels a pass in f32 or in int8 runs on: the instruction set (`avx512`, `avx2`,
+/// `portable`, `simd128`) and, for int8, the dot products (`avx2, int8 by AVX-VNNI`).
+pub fn describe(int8: bool) -> String {
     #[cfg(target_arch = "x86_64")]
-    let isa = isa().name();
+    let (isa, dot) = (
+        isa().name(),
+        match int8_kernel() {
+            Some(Int8Kernel::Avx512Vnni) => "AVX-512 VNNI",
+            Some(Int8Kernel::AvxVnni) => "AVX-VNNI",
+            Some(Int8Kernel::Avx2) => "vpmaddubsw, seven-bit activations",
+            None => "integer loops",
+        },
+    );
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let isa = "simd128";
+    let (isa, dot) = ("simd128", "i32x4.dot_i16x8_s");
     #[cfg(not(any(
         target_arch = "x86_64",
         all(target_arch = "wasm32", target_feature = "simd128")
     )))]
-    let isa = "portable";
-    if int8_dot() {
-        format!("{isa} with int8 dot products")
+    let (isa, dot) = ("portable", "integer loops");
+    if int8 {
+        format!("{isa}, int8 by {dot}")
     } else {
-        isa.to_string()
+        format!("{isa}, f32")
     }
 }
 

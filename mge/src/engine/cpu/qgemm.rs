@@ -1,6 +1,6 @@
 //! int8 matrix products: `C ≈ A Bᵀ + bias` with the weights `B` (`[out, in]`) quantized once
-//! at load and the activations `A` quantized row by row at run time, both symmetric, with one
-//! f32 scale per block of [`QB`] values along the input dimension (the bundle's q8 blocks, so
+//! at load and the activations `A` quantized row by row at run time (symmetric, except for
+//! the plain AVX2 kernel, below), with one f32 scale per block of [`QB`] values along the input dimension (the bundle's q8 blocks, so
 //! a q8 bundle's weights are reproduced exactly where no smoothing rescales them,
 //! [`QuantLinear::smoothed`]). Products of a block are summed in i32 with
 //! dot-product instructions and scaled once per block into f32 accumulators:
@@ -12,6 +12,11 @@
 //!   each block's sum starts at `−128 · Σ_k qw[c, k]`, which takes the offset out again.
 //!   With AVX-VNNI (the same instruction on YMM: Intel cores since Alder Lake, Zen 5), the
 //!   AVX2 path does the same on 16 columns and 3 rows at a time.
+//! - x86-64 with AVX2 and no VNNI (Zen 2/3, Intel before Alder Lake): `vpmaddubsw`, whose
+//!   16-bit pair sums would saturate on eight-bit activations, so these come in seven
+//!   unsigned bits with a zero point per block (`qa = u − zero`, [`Coding::UNSIGNED_7`]):
+//!   the step of eight bits where a block's values have one sign, twice it where they
+//!   spread evenly around zero.
 //! - wasm32 with SIMD128: `i32x4.dot_i16x8_s` on weights widened from bytes as they are
 //!   loaded and activations widened once per call, four rows × eight columns, eight
 //!   products per instruction against four f32 multiply-adds.
@@ -33,9 +38,37 @@ pub const QN: usize = if cfg!(target_arch = "wasm32") { 8 } else { 32 };
 /// byte products), 2 elsewhere (`dot_i16x8` sums two).
 const GROUP: usize = if cfg!(target_arch = "x86_64") { 4 } else { 2 };
 
-/// Whether activations are stored as unsigned `q + 128` (what `vpdpbusd` reads) or as
-/// signed bytes.
-const UNSIGNED: bool = cfg!(target_arch = "x86_64");
+/// How a kernel wants its activations as bytes: symmetric, `q + zero` (wrapping) with
+/// `|q| ≤ 127`, or `asymmetric`: unsigned `u` in `0 ..= 127` with a zero point of its own
+/// per block, `v ≈ scale · (u − zero)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Coding {
+    zero: u8,
+    asymmetric: bool,
+}
+
+impl Coding {
+    /// Signed bytes, full range (SIMD128, and the reference loops elsewhere).
+    const SIGNED: Coding = Coding {
+        zero: 0,
+        asymmetric: false,
+    };
+    /// `q + 128` as unsigned, what `vpdpbusd` reads (its offsets take the 128 out again).
+    #[cfg(target_arch = "x86_64")]
+    const OFFSET_128: Coding = Coding {
+        zero: 128,
+        asymmetric: false,
+    };
+    /// Seven unsigned bits from the block's minimum to its maximum (zero included): what
+    /// the plain AVX2 kernel reads, so that `vpmaddubsw`'s pair sums stay within
+    /// `2 · 127 · 127` of an i16. Values of one sign (after GELU, nearly) keep the eight
+    /// bits' step; values spread evenly around zero get twice its step.
+    #[cfg(target_arch = "x86_64")]
+    const UNSIGNED_7: Coding = Coding {
+        zero: 0,
+        asymmetric: true,
+    };
+}
 
 /// Rows per kernel call.
 const MR: usize = if cfg!(target_arch = "wasm32") { 4 } else { 6 };
@@ -62,22 +95,27 @@ pub struct QuantLinear {
 }
 
 /// Symmetric int8 of one block (at most [`QB`] values, the rest taken as zeros): writes
-/// `q` with `v ≈ q · scale`, `|q| ≤ 127`, as bytes XOR `flip` (0, or 0x80 for `q + 128`
-/// as unsigned), and returns the scale. A block with an infinite or NaN value gets a NaN
+/// `q` with `v ≈ q · scale`, `|q| ≤ coding.levels`, as the bytes `q + coding.zero`
+/// (wrapping), and returns the scale. A block with an infinite or NaN value gets a NaN
 /// scale, so that its products are NaN as in f32.
 #[inline(always)]
-fn quantize_block(values: &[f32], times: Option<&[f32]>, out: &mut [u8; QB], flip: u8) -> f32 {
+fn quantize_block(
+    values: &[f32],
+    times: Option<&[f32]>,
+    out: &mut [u8; QB],
+    coding: Coding,
+) -> (f32, i32) {
     match (
         values.as_array::<QB>(),
         times.and_then(|t| t.as_array::<QB>()),
     ) {
-        (Some(v), None) if times.is_none() => quantize_full_block(v, out, flip),
+        (Some(v), None) if times.is_none() => quantize_full_block(v, out, coding),
         (Some(v), Some(t)) => {
             let mut w = [0f32; QB];
             for ((w, v), t) in w.iter_mut().zip(v).zip(t) {
                 *w = v * t;
             }
-            quantize_full_block(&w, out, flip)
+            quantize_full_block(&w, out, coding)
         }
         _ => {
             let mut w = [0f32; QB];
@@ -87,13 +125,16 @@ fn quantize_block(values: &[f32], times: Option<&[f32]>, out: &mut [u8; QB], fli
                     *w *= t;
                 }
             }
-            quantize_full_block(&w, out, flip)
+            quantize_full_block(&w, out, coding)
         }
     }
 }
 
 #[inline(always)]
-fn quantize_full_block(v: &[f32; QB], out: &mut [u8; QB], flip: u8) -> f32 {
+fn quantize_full_block(v: &[f32; QB], out: &mut [u8; QB], coding: Coding) -> (f32, i32) {
+    if coding.asymmetric {
+        return quantize_unsigned_7(v, out);
+    }
     // Fixed-size arrays and lanes of a running maximum, so that the loops are vectorized;
     // the lanes are then folded pairwise (a running fold over them is a chain of 16
     // dependent steps, which cost more than the block's vector work).
@@ -120,19 +161,71 @@ fn quantize_full_block(v: &[f32; QB], out: &mut [u8; QB], flip: u8) -> f32 {
     let max = lanes[0];
     let bad = max == f32::INFINITY || nan.iter().fold(0, |a, b| a | b) != 0;
     if bad || max == 0.0 {
-        *out = [flip; QB];
-        return if bad { f32::NAN } else { 0.0 };
+        *out = [coding.zero; QB];
+        return (if bad { f32::NAN } else { 0.0 }, 0);
     }
     let inv = 127.0 / max;
-    // Round to nearest by adding 1.5·2²³: the integer lands in the low mantissa bits
-    // (|x · inv| ≤ 127, far inside the range where this is exact). Bit operations only, so
-    // the loop is vectorized; Rust's saturating `f32 as i32` is not, here.
-    const MAGIC: f32 = 12_582_912.0;
+    // |x · inv| ≤ 127, far inside the range where `round_small` is exact.
     for (o, x) in out.iter_mut().zip(v) {
-        let bits = (x * inv + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32;
-        *o = (bits as i8 as u8) ^ flip;
+        *o = (round_small(x * inv) as i8 as u8).wrapping_add(coding.zero);
     }
-    max / 127.0
+    (max / 127.0, 0)
+}
+
+/// Round to nearest by adding 1.5·2²³: the integer lands in the low mantissa bits (exact
+/// for |x| far below 2²²). Bit operations only, so loops of it are vectorized; Rust's
+/// saturating `f32 as i32` is not, here.
+#[inline(always)]
+fn round_small(x: f32) -> i32 {
+    const MAGIC: f32 = 12_582_912.0;
+    (x + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32
+}
+
+/// [`Coding::UNSIGNED_7`] of one block: `u = round(v / scale) + zero` in `0 ..= 127`, with
+/// `scale = (hi − lo) / 127` over the block's range widened to hold zero, and `zero =
+/// round(−lo / scale)`. Returns `(scale, zero)`; NaN scale for a block with an infinite or
+/// NaN value, as in [`quantize_full_block`].
+#[inline(always)]
+fn quantize_unsigned_7(v: &[f32; QB], out: &mut [u8; QB]) -> (f32, i32) {
+    let (mut lo, mut hi) = ([0f32; 16], [0f32; 16]);
+    let mut nan = [0u32; 16];
+    for half in v.as_chunks::<16>().0 {
+        for l in 0..16 {
+            let x = half[l];
+            lo[l] = if x < lo[l] { x } else { lo[l] };
+            hi[l] = if x > hi[l] { x } else { hi[l] };
+            nan[l] |= x.is_nan() as u32;
+        }
+    }
+    let mut width = 8;
+    while width > 0 {
+        for l in 0..width {
+            lo[l] = if lo[l + width] < lo[l] {
+                lo[l + width]
+            } else {
+                lo[l]
+            };
+            hi[l] = if hi[l + width] > hi[l] {
+                hi[l + width]
+            } else {
+                hi[l]
+            };
+        }
+        width /= 2;
+    }
+    let (lo, hi) = (lo[0], hi[0]);
+    let range = hi - lo;
+    let bad = !range.is_finite() || nan.iter().fold(0, |a, b| a | b) != 0;
+    if bad || range == 0.0 {
+        *out = [0; QB];
+        return (if bad { f32::NAN } else { 0.0 }, 0);
+    }
+    let inv = 127.0 / range;
+    let zero = round_small(-lo * inv).clamp(0, 127);
+    for (o, x) in out.iter_mut().zip(v) {
+        *o = (round_small(x * inv) + zero).clamp(0, 127) as u8;
+    }
+    (range / 127.0, zero)
 }
 
 impl QuantLinear {
@@ -152,7 +245,7 @@ impl QuantLinear {
             for b in 0..blocks {
                 let k0 = b * QB;
                 let vals = &row[k0.min(input)..(k0 + QB).min(input)];
-                let scale = quantize_block(vals, None, &mut q, 0);
+                let (scale, _) = quantize_block(vals, None, &mut q, Coding::SIGNED);
                 let q = q.map(|v| v as i8);
                 scales[(p * blocks + b) * QN + c] = scale;
                 offsets[(p * blocks + b) * QN + c] =
@@ -235,13 +328,14 @@ impl QuantLinear {
         if rows == 0 || self.output == 0 {
             return;
         }
+        let kernel = kernel();
         let acts = Activations::new(
             x,
             rows,
             self.input,
             self.kp,
             self.smooth.as_deref(),
-            UNSIGNED,
+            kernel.coding(),
         );
         let n_panels = self.output.div_ceil(QN);
         super::gemm::by_panels(
@@ -251,7 +345,7 @@ impl QuantLinear {
             n_panels,
             QN,
             out,
-            |p0, p1, part, stride| self.panels_into(&acts, p0, p1, part, stride, kernel()),
+            |p0, p1, part, stride| self.panels_into(&acts, p0, p1, part, stride, kernel),
         );
     }
 
@@ -331,8 +425,11 @@ const KC: usize = 12;
 
 /// Activations quantized row by row in blocks of [`QB`].
 struct Activations {
-    /// `rows × kp` bytes: `q` as `i8`, or `q + 128` as `u8` with `unsigned`.
+    /// `rows × kp` bytes: `q + coding.zero` (wrapping).
     q: Vec<u8>,
+    coding: Coding,
+    /// `rows × blocks` zero points of an asymmetric coding (empty otherwise).
+    zeros: Vec<i32>,
     /// `q` widened to `i16` (SIMD128), so that the kernel loads two neighbours as one
     /// 32-bit lane and splats them (`v128.load32_splat`) instead of assembling the pair.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -350,17 +447,23 @@ impl Activations {
         input: usize,
         kp: usize,
         times: Option<&[f32]>,
-        unsigned: bool,
+        coding: Coding,
     ) -> Self {
         let mut a = Self {
             q: vec![0u8; rows * kp],
+            coding,
+            zeros: if coding.asymmetric {
+                vec![0; rows * (kp / QB)]
+            } else {
+                Vec::new()
+            },
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             wide: Vec::new(),
             scales: vec![0f32; rows * (kp / QB)],
             rows,
             kp,
         };
-        quantize_rows(&mut a, x, input, times, unsigned);
+        quantize_rows(&mut a, x, input, times);
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
         {
             a.wide = a.q.iter().map(|&v| v as i8 as i16).collect();
@@ -370,9 +473,8 @@ impl Activations {
 
     /// Quantizes `x` (`rows × input`) into `self`, each value times `times` first if given.
     #[inline(always)]
-    fn quantize(&mut self, x: &[f32], input: usize, times: Option<&[f32]>, unsigned: bool) {
-        let (kp, blocks) = (self.kp, self.kp / QB);
-        let flip = if unsigned { 0x80 } else { 0 };
+    fn quantize(&mut self, x: &[f32], input: usize, times: Option<&[f32]>) {
+        let (kp, blocks, coding) = (self.kp, self.kp / QB, self.coding);
         for r in 0..self.rows {
             let row = &x[r * input..(r + 1) * input];
             let dst = &mut self.q[r * kp..(r + 1) * kp];
@@ -380,7 +482,11 @@ impl Activations {
                 let k0 = b * QB;
                 let vals = &row[k0.min(input)..(k0 + QB).min(input)];
                 let t = times.map(|t| &t[k0.min(input)..(k0 + QB).min(input)]);
-                self.scales[r * blocks + b] = quantize_block(vals, t, out, flip);
+                let (scale, zero) = quantize_block(vals, t, out, coding);
+                self.scales[r * blocks + b] = scale;
+                if coding.asymmetric {
+                    self.zeros[r * blocks + b] = zero;
+                }
             }
         }
     }
@@ -391,8 +497,7 @@ super::isa::vectorized!(
         a: &mut Activations,
         x: &[f32],
         input: usize,
-        times: Option<&[f32]>,
-        unsigned: bool
+        times: Option<&[f32]>
     ) -> () = Activations::quantize
 );
 
@@ -408,8 +513,8 @@ enum Kernel {
     /// generations): 3 rows × 16 columns, which fits 16 registers.
     #[cfg(target_arch = "x86_64")]
     AvxVnni,
-    /// Plain AVX2 (no VNNI: Zen 2/3, Intel before Alder Lake): `vpmaddubsw` on |x| and
-    /// sign-adjusted weights, then `vpmaddwd` into i32; 2 rows × 16 columns.
+    /// Plain AVX2 (no VNNI: Zen 2/3, Intel before Alder Lake): `vpmaddubsw` on seven-bit
+    /// unsigned activations, then `vpmaddwd` into i32; 4 rows × 16 columns.
     #[cfg(target_arch = "x86_64")]
     Avx2,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -417,6 +522,20 @@ enum Kernel {
 }
 
 impl Kernel {
+    /// How the kernel reads activations.
+    fn coding(self) -> Coding {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Portable | Kernel::Vnni | Kernel::AvxVnni => Coding::OFFSET_128,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => Coding::UNSIGNED_7,
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Portable => Coding::SIGNED,
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Kernel::Simd128 => Coding::SIGNED,
+        }
+    }
+
     /// Columns of the panel per call.
     fn width(self) -> usize {
         match self {
@@ -500,13 +619,13 @@ fn portable<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f
             for b in p.b0..p.b1 {
                 let mut s = 0i32;
                 for k in b * QB..(b + 1) * QB {
-                    let q = if UNSIGNED {
-                        (row[k] ^ 0x80) as i8
+                    let q = if a.coding.asymmetric {
+                        row[k] as i32 - a.zeros[(r0 + r) * blocks + b]
                     } else {
-                        row[k] as i8
+                        row[k].wrapping_sub(a.coding.zero) as i8 as i32
                     };
                     let (g, i) = (k / GROUP, k % GROUP);
-                    s += q as i32 * p.weights[g * QN * GROUP + c * GROUP + i] as i32;
+                    s += q * p.weights[g * QN * GROUP + c * GROUP + i] as i32;
                 }
                 total += s as f32 * (a.scales[(r0 + r) * blocks + b] * p.scales[b * QN + c]);
             }
@@ -564,45 +683,12 @@ unsafe fn vnni<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,avxvnni")]
 unsafe fn avxvnni<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
-    ymm::<M, true>(a, r0, p, acc)
-}
-
-/// Rows per call of the plain AVX2 kernel: 2 rows × 2 vectors of sums and of results, two
-/// weight vectors and the temporaries fit the 16 YMM registers (3 rows spilled).
-#[cfg(target_arch = "x86_64")]
-const AVX2_ROWS: usize = 2;
-
-/// AVX2 without VNNI. `vpmaddubsw` multiplies unsigned by signed bytes and adds pairs into
-/// i16 with saturation, which `q + 128` activations would hit (2 · 255 · 127 > 32767). So
-/// each activation byte is made signed again, its magnitude is the unsigned operand and
-/// its sign moves onto the weight (`vpsignb`): pairs stay within 2 · 127 · 127, and the sums
-/// are exactly the integer loops' (no offsets needed). `vpmaddwd` by ones adds the pairs
-/// of a column's four bytes into its i32 lane.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
-    ymm::<M, false>(a, r0, p, acc)
-}
-
-/// The two YMM kernels: 16 columns from `p.offset`, `M` rows, the block sums by `vpdpbusd`
-/// (`VNNI`, from the offsets that take out the `+ 128` of the activations) or by
-/// `vpmaddubsw` + `vpmaddwd` (from zero), then scaled into f32 once per block. Inlined into
-/// each kernel, which brings the instruction set.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn ymm<const M: usize, const VNNI: bool>(
-    a: &Activations,
-    r0: usize,
-    p: &Panel,
-    acc: &mut [[f32; QN]],
-) {
     use std::arch::x86_64::*;
     let blocks = p.blocks;
     let o = p.offset;
     let wp = p.weights.as_ptr();
     let xp = a.q.as_ptr().add(r0 * a.kp);
     let sp = a.scales.as_ptr().add(r0 * blocks);
-    let ones = _mm256_set1_epi16(1);
     let mut f = [[_mm256_setzero_ps(); 2]; M];
     if p.b0 > 0 {
         for r in 0..M {
@@ -613,33 +699,20 @@ unsafe fn ymm<const M: usize, const VNNI: bool>(
         }
     }
     for b in p.b0..p.b1 {
-        let mut s = if VNNI {
-            let o0 = _mm256_loadu_si256(p.offsets.as_ptr().add(b * QN + o) as *const _);
-            let o1 = _mm256_loadu_si256(p.offsets.as_ptr().add(b * QN + o + 8) as *const _);
-            [[o0, o1]; M]
-        } else {
-            [[_mm256_setzero_si256(); 2]; M]
-        };
+        // From the offsets, which take out the `+ 128` of the activations.
+        let o0 = _mm256_loadu_si256(p.offsets.as_ptr().add(b * QN + o) as *const _);
+        let o1 = _mm256_loadu_si256(p.offsets.as_ptr().add(b * QN + o + 8) as *const _);
+        let mut s = [[o0, o1]; M];
         for g in 0..QB / 4 {
             // Columns `o ..` of the group: 4 bytes each.
             let w = wp.add((b * QB / 4 + g) * QN * 4 + o * 4);
             let w0 = _mm256_loadu_si256(w as *const _);
             let w1 = _mm256_loadu_si256(w.add(32) as *const _);
             for r in 0..M {
-                let x4 = (xp.add(r * a.kp + b * QB + g * 4) as *const u32).read_unaligned();
-                if VNNI {
-                    let x = _mm256_set1_epi32(x4 as i32);
-                    s[r][0] = _mm256_dpbusd_avx_epi32(s[r][0], x, w0);
-                    s[r][1] = _mm256_dpbusd_avx_epi32(s[r][1], x, w1);
-                } else {
-                    // The four activation bytes, back from `q + 128` to signed.
-                    let x = _mm256_set1_epi32((x4 ^ 0x8080_8080) as i32);
-                    let ax = _mm256_sign_epi8(x, x);
-                    let p0 = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(w0, x));
-                    let p1 = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(w1, x));
-                    s[r][0] = _mm256_add_epi32(s[r][0], _mm256_madd_epi16(p0, ones));
-                    s[r][1] = _mm256_add_epi32(s[r][1], _mm256_madd_epi16(p1, ones));
-                }
+                let x4 = (xp.add(r * a.kp + b * QB + g * 4) as *const i32).read_unaligned();
+                let x = _mm256_set1_epi32(x4);
+                s[r][0] = _mm256_dpbusd_avx_epi32(s[r][0], x, w0);
+                s[r][1] = _mm256_dpbusd_avx_epi32(s[r][1], x, w1);
             }
         }
         let c0 = _mm256_loadu_ps(p.scales.as_ptr().add(b * QN + o));
@@ -653,6 +726,83 @@ unsafe fn ymm<const M: usize, const VNNI: bool>(
     for r in 0..M {
         _mm256_storeu_ps(acc[r].as_mut_ptr().add(o), f[r][0]);
         _mm256_storeu_ps(acc[r].as_mut_ptr().add(o + 8), f[r][1]);
+    }
+}
+
+/// Rows per call of the plain AVX2 kernel: 4 rows × 2 vectors of sums, two weight
+/// vectors, the activations, the ones and two products take 14 of the 16 YMM registers
+/// (the f32 totals stay in memory, added once a block).
+#[cfg(target_arch = "x86_64")]
+const AVX2_ROWS: usize = 4;
+
+/// AVX2 without VNNI: 16 columns from `p.offset`, `M` rows. `vpmaddubsw` multiplies
+/// unsigned by signed bytes and adds pairs into i16 with saturation. The activations come
+/// in seven unsigned bits with a zero point per row and block ([`Coding::UNSIGNED_7`]), so
+/// a pair stays within `2 · 127 · 127` and never saturates; `vpmaddwd` by ones adds the
+/// pairs of a column's four bytes into its i32 lane, and each block's sum starts at
+/// `−zero · Σ qw`, which takes the zero point out again. Three vector operations per 32
+/// products, against four and a sign fix per weight vector and row for eight signed bits
+/// (whose pair sums would saturate as `q + 128`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &mut [[f32; QN]]) {
+    use std::arch::x86_64::*;
+    let blocks = p.blocks;
+    let o = p.offset;
+    let wp = p.weights.as_ptr();
+    let xp = a.q.as_ptr().add(r0 * a.kp);
+    let sp = a.scales.as_ptr().add(r0 * blocks);
+    let zp = a.zeros.as_ptr().add(r0 * blocks);
+    let ones = _mm256_set1_epi16(1);
+    if p.b0 == 0 {
+        for row in acc.iter_mut() {
+            row[o..o + 16].fill(0.0);
+        }
+    }
+    for b in p.b0..p.b1 {
+        // −Σ qw of each column: the VNNI offsets (−128 · Σ qw) shifted, exactly.
+        let n0 = _mm256_srai_epi32::<7>(_mm256_loadu_si256(
+            p.offsets.as_ptr().add(b * QN + o) as *const _
+        ));
+        let n1 = _mm256_srai_epi32::<7>(_mm256_loadu_si256(
+            p.offsets.as_ptr().add(b * QN + o + 8) as *const _
+        ));
+        let mut s = [[n0, n1]; M];
+        for r in 0..M {
+            let z = _mm256_set1_epi32(*zp.add(r * blocks + b));
+            s[r] = [_mm256_mullo_epi32(z, n0), _mm256_mullo_epi32(z, n1)];
+        }
+        for g in 0..QB / 4 {
+            let w = wp.add((b * QB / 4 + g) * QN * 4 + o * 4);
+            let w0 = _mm256_loadu_si256(w as *const _);
+            let w1 = _mm256_loadu_si256(w.add(32) as *const _);
+            for r in 0..M {
+                let x4 = (xp.add(r * a.kp + b * QB + g * 4) as *const i32).read_unaligned();
+                let x = _mm256_set1_epi32(x4);
+                let p0 = _mm256_maddubs_epi16(x, w0);
+                let p1 = _mm256_maddubs_epi16(x, w1);
+                s[r][0] = _mm256_add_epi32(s[r][0], _mm256_madd_epi16(p0, ones));
+                s[r][1] = _mm256_add_epi32(s[r][1], _mm256_madd_epi16(p1, ones));
+            }
+        }
+        let c0 = _mm256_loadu_ps(p.scales.as_ptr().add(b * QN + o));
+        let c1 = _mm256_loadu_ps(p.scales.as_ptr().add(b * QN + o + 8));
+        for r in 0..M {
+            let sa = _mm256_set1_ps(*sp.add(r * blocks + b));
+            let f = acc[r].as_mut_ptr().add(o);
+            let t0 = _mm256_fmadd_ps(
+                _mm256_cvtepi32_ps(s[r][0]),
+                _mm256_mul_ps(sa, c0),
+                _mm256_loadu_ps(f),
+            );
+            let t1 = _mm256_fmadd_ps(
+                _mm256_cvtepi32_ps(s[r][1]),
+                _mm256_mul_ps(sa, c1),
+                _mm256_loadu_ps(f.add(8)),
+            );
+            _mm256_storeu_ps(f, t0);
+            _mm256_storeu_ps(f.add(8), t1);
+        }
     }
 }
 
@@ -735,15 +885,78 @@ mod tests {
             let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
             let b: Vec<f32> = (0..output).map(|_| rng.normal()).collect();
             let q = QuantLinear::new(&w, Some(&b), input, output);
-            let got = q.forward(&x, rows);
             let want = crate::testing::exact_linear(&x, &w, &b, rows, input, output);
             // Random normals: max |v| ≈ 3, so a step ≈ 3/127 and the rounding errors
-            // (uniform, ±step/2) add up like a random walk over `input` terms.
+            // (uniform, ±step/2) add up like a random walk over `input` terms. Seven-bit
+            // activations spread evenly around zero have twice the step on their side.
+            let got = q.forward(&x, rows);
             let tol = 0.06 * (input as f32).sqrt() + 1e-4;
             for (g, e) in got.iter().zip(&want) {
                 assert!((g - e).abs() < tol, "{rows}x{input}x{output}: {g} vs {e}");
             }
+            for k in kernels() {
+                let a = Activations::new(&x, rows, input, q.kp, None, k.coding());
+                let mut got = vec![0f32; rows * output];
+                q.panels_into(&a, 0, output.div_ceil(QN), &mut got, output, k);
+                let tol =
+                    if k.coding().asymmetric { 0.09 } else { 0.06 } * (input as f32).sqrt() + 1e-4;
+                for (g, e) in got.iter().zip(&want) {
+                    assert!(
+                        (g - e).abs() < tol,
+                        "{k:?} {rows}x{input}x{output}: {g} vs {e}"
+                    );
+                }
+            }
         }
+    }
+
+    /// Seven unsigned bits with a zero point: zero is exact, values of one sign keep the
+    /// step of eight signed bits (their range is the block's), values on both sides get
+    /// the step their whole range needs, and a block with an infinite or NaN value gets a
+    /// NaN scale.
+    #[test]
+    fn seven_unsigned_bits_follow_the_blocks_range() {
+        let decode = |out: &[u8; QB], (scale, zero): (f32, i32)| -> Vec<f32> {
+            out.iter()
+                .map(|&u| scale * (u as i32 - zero) as f32)
+                .collect()
+        };
+        let mut out = [0u8; QB];
+        // One sign: 0 ..= 3.1, zero point 0, step 3.1 / 127.
+        let v: [f32; QB] = std::array::from_fn(|i| i as f32 * 0.1);
+        let (scale, zero) = quantize_unsigned_7(&v, &mut out);
+        assert_eq!(zero, 0);
+        assert!((scale - 3.1 / 127.0).abs() < 1e-7, "{scale}");
+        for (d, v) in decode(&out, (scale, zero)).iter().zip(&v) {
+            assert!((d - v).abs() <= scale / 2.0 + 1e-6, "{d} vs {v}");
+        }
+        // Both sides: −1 ..= 3, zero exact, every byte within 0 ..= 127.
+        let v: [f32; QB] = std::array::from_fn(|i| -1.0 + i as f32 * 4.0 / 31.0);
+        let (scale, zero) = quantize_unsigned_7(&v, &mut out);
+        assert!(
+            (scale - 4.0 / 127.0).abs() < 1e-6 && zero == 32,
+            "{scale} {zero}"
+        );
+        assert!(out.iter().all(|&u| u <= 127));
+        for (d, v) in decode(&out, (scale, zero)).iter().zip(&v) {
+            assert!((d - v).abs() <= scale / 2.0 + 1e-6, "{d} vs {v}");
+        }
+        let mut with_zero = v;
+        with_zero[7] = 0.0;
+        let (s, z) = quantize_unsigned_7(&with_zero, &mut out);
+        assert_eq!(decode(&out, (s, z))[7], 0.0);
+        // All negative: the zero point is at the top.
+        let v: [f32; QB] = std::array::from_fn(|i| -(i as f32) - 1.0);
+        let (scale, zero) = quantize_unsigned_7(&v, &mut out);
+        assert_eq!(zero, 127);
+        assert!((decode(&out, (scale, zero))[QB - 1] + 32.0).abs() <= scale / 2.0 + 1e-5);
+        // Zeros, and values that are not numbers.
+        assert_eq!(quantize_unsigned_7(&[0.0; QB], &mut out), (0.0, 0));
+        let mut bad = [1.0f32; QB];
+        bad[3] = f32::NAN;
+        assert!(quantize_unsigned_7(&bad, &mut out).0.is_nan());
+        bad[3] = f32::NEG_INFINITY;
+        assert!(quantize_unsigned_7(&bad, &mut out).0.is_nan());
     }
 
     /// Every int8 kernel this processor can run, the integer loops first.
@@ -778,16 +991,18 @@ mod tests {
             let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
             let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
             let q = QuantLinear::new(&w, None, input, output);
-            let a = Activations::new(&x, rows, input, q.kp, None, UNSIGNED);
             let n_panels = output.div_ceil(QN);
-            let run = |k: Kernel| {
+            // Each kernel on the activations coded as it reads them, and the integer loops
+            // on the same bytes.
+            let run = |k: Kernel, a: &Activations| {
                 let mut out = vec![0f32; rows * output];
-                q.panels_into(&a, 0, n_panels, &mut out, output, k);
+                q.panels_into(a, 0, n_panels, &mut out, output, k);
                 out
             };
-            let reference = run(Kernel::Portable);
             for k in kernels().into_iter().skip(1) {
-                let got = run(k);
+                let a = Activations::new(&x, rows, input, q.kp, None, k.coding());
+                let reference = run(Kernel::Portable, &a);
+                let got = run(k, &a);
                 for (g, e) in got.iter().zip(&reference) {
                     assert!(
                         (g - e).abs() <= 1e-5 * e.abs().max(1.0),
