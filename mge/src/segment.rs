@@ -1566,6 +1566,49 @@ pub fn holds_separator(chars: &[char]) -> bool {
     })
 }
 
+/// Words after which a name's trailing `'s` is part of the name, not a possessive: a
+/// possessive is followed by what it owns, and these words own nothing.
+const AFTER_POSSESSIVE_NAMES: [&str; 14] = [
+    "in", "at", "on", "near", "of", "for", "from", "to", "with", "by", "and", "or", "after",
+    "before",
+];
+
+/// Where a name that ends in `'s` ends (`McDonald's`, `Macy's`, `Sotheby's`, CoNLL04's
+/// `Church's` restaurants): `end` is the end of a mention the word rules cut before the
+/// possessive `'s` (or `’s`); when nothing that `'s` could own follows it (the end of the
+/// text, punctuation that closes a phrase, or a preposition or conjunction: `at
+/// McDonald's in Chicago`, `Macy's, Sears and Sotheby's.`), the `'s` is the name's and the
+/// returned end takes it in. Otherwise (`Apple's chief executive`, `NBC's "Today"`) `end`
+/// is returned as it is. The caller leaves persons alone, where `'s` before a preposition is
+/// more often `is` (`John's in London`).
+pub fn possessive_name_end(chars: &[char], end: usize) -> usize {
+    let apostrophe = chars
+        .get(end)
+        .is_some_and(|&c| c == '\'' || c == '\u{2019}');
+    let s = chars.get(end + 1).is_some_and(|&c| c == 's');
+    if !(apostrophe && s) || chars.get(end + 2).is_some_and(|c| c.is_alphanumeric()) {
+        return end;
+    }
+    let rest = &chars[end + 2..];
+    let at = rest.iter().position(|c| !c.is_whitespace());
+    let owns_nothing = match at {
+        None => true,
+        Some(k) => match rest[k] {
+            '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' => true,
+            c if c.is_alphabetic() => {
+                let word: String = rest[k..].iter().take_while(|c| c.is_alphabetic()).collect();
+                AFTER_POSSESSIVE_NAMES.contains(&word.as_str())
+            }
+            _ => false,
+        },
+    };
+    if owns_nothing {
+        end + 2
+    } else {
+        end
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1575,6 +1618,40 @@ mod tests {
             .into_iter()
             .map(|s| s.text.trim())
             .collect()
+    }
+
+    #[test]
+    fn a_name_that_ends_in_s_keeps_it_where_it_owns_nothing() {
+        let end = |text: &str, name: &str| {
+            let chars: Vec<char> = text.chars().collect();
+            let at = text.find(name).map(|b| text[..b].chars().count());
+            let at = at.unwrap_or_else(|| panic!("{name} in {text}"));
+            let e = possessive_name_end(&chars, at + name.chars().count());
+            chars[at..e].iter().collect::<String>()
+        };
+        assert_eq!(
+            end("She works for McDonald's in Chicago.", "McDonald"),
+            "McDonald's"
+        );
+        assert_eq!(end("It was sold at Sotheby's.", "Sotheby"), "Sotheby's");
+        assert_eq!(
+            end("He shops at Macy’s, Sears and Kohl's", "Macy"),
+            "Macy’s"
+        );
+        assert_eq!(
+            end("He shops at Macy’s, Sears and Kohl's", "Kohl"),
+            "Kohl's"
+        );
+        assert_eq!(end("Macy's and Sears cut jobs", "Macy"), "Macy's");
+        // A possessive: something follows that it owns.
+        assert_eq!(end("Apple's chief executive left.", "Apple"), "Apple");
+        assert_eq!(end("He stars on NBC's \"Today\" show.", "NBC"), "NBC");
+        assert_eq!(end("It is in Apple's 2024 report.", "Apple"), "Apple");
+        assert_eq!(end("Apple's Tim Cook spoke.", "Apple"), "Apple");
+        // Not `'s`: another word, or the plural possessive.
+        assert_eq!(end("The Smiths' house in Leeds.", "Smiths"), "Smiths");
+        assert_eq!(end("O'Shea's in Dublin", "O"), "O");
+        assert_eq!(end("Apple", "Apple"), "Apple");
     }
 
     #[test]

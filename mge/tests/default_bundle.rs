@@ -412,3 +412,60 @@ fn a_nickname_in_quotes_stays_inside_the_name() {
         assert_eq!(people, [person], "{text}");
     }
 }
+
+/// A name that ends in `'s` keeps it where the `'s` owns nothing (`McDonald's in Chicago`),
+/// and a possessive stays out (`Apple's chief executive`); a person's `'s` is never taken
+/// in. A hyphen typed between spaces is read as a dash: the news model ran `Sam Altman -
+/// OpenAI` into one person before.
+#[test]
+fn names_that_end_in_s_and_hyphens_typed_as_dashes() {
+    let ex = Extractor::from_bundle(&bundle()).unwrap();
+    for (text, wanted) in [
+        (
+            "She works for McDonald's in Chicago.",
+            &[("McDonald's", "Org"), ("Chicago", "Loc")][..],
+        ),
+        (
+            "Jane Doe--a lawyer at Macy\u{2019}s in New York--was hired by Google.",
+            &[
+                ("Jane Doe", "Peop"),
+                ("Macy\u{2019}s", "Org"),
+                ("New York", "Loc"),
+                ("Google", "Org"),
+            ],
+        ),
+        (
+            "Apple's chief executive, Tim Cook, met Angela Merkel in Berlin.",
+            &[
+                ("Apple", "Org"),
+                ("Tim Cook", "Peop"),
+                ("Angela Merkel", "Peop"),
+                ("Berlin", "Loc"),
+            ],
+        ),
+        (
+            "Sam Altman - OpenAI's chief executive - spoke to reporters in San Francisco.",
+            &[
+                ("Sam Altman", "Peop"),
+                ("OpenAI", "Org"),
+                ("San Francisco", "Loc"),
+            ],
+        ),
+    ] {
+        let r = ex.extract(text).unwrap();
+        let got: Vec<(&str, &str)> = r
+            .entities
+            .iter()
+            .map(|e| (e.text.as_str(), e.label.as_str()))
+            .collect();
+        assert_eq!(got, wanted, "{text}");
+    }
+    let r = ex
+        .extract("Tim Cook's in Paris with Satya Nadella.")
+        .unwrap();
+    assert!(
+        r.entities.iter().all(|e| !e.text.ends_with("'s")),
+        "{:?}",
+        r.entities
+    );
+}
