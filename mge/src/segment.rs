@@ -311,6 +311,7 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
                 // Cuts the Unicode rules may split across pieces, found on the whole line.
                 let mut forced = glued_stop_ends(line);
                 forced.extend(citation_ends(line));
+                forced.extend(inline_list_ends(line));
                 // A line typed without capitals where its sentences begin (`tim cook runs
                 // apple. he lives in palo alto.`) gives no case to go by, and the Unicode
                 // rules see no boundary before a lower-case word.
@@ -367,9 +368,11 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
                     let cut = previous.is_none_or(|(p0, p1, after_dateline)| {
                         let before = without_closing_quote(&text[p0..p1]);
                         let after = &text[start..end];
-                        !is_list_marker(so_far)
+                        !ends_with_list_marker(so_far)
                             && (after_dateline
                                 || ends_with_spaced_stop(before) && opens_sentence(after)
+                                || (bracketed_stop_ends(before)
+                                    && is_sentence_start(after, before))
                                 || (is_sentence_start(after, before)
                                     && (abbreviation_ends_sentence(before, after)
                                     // The library call is the costly test: last.
@@ -553,6 +556,25 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
+/// Whether a word introduces a list: it ends with a colon after a letter (`Speakers:`; not
+/// the `51:` of a time).
+fn introduces_list(word: &str) -> bool {
+    word.strip_suffix(':')
+        .and_then(|w| w.chars().next_back())
+        .is_some_and(char::is_alphabetic)
+}
+
+/// Whether `piece` is only the marker of a list item, or ends with one after a word that
+/// introduces a list (`Speakers: 1.`): the marker stays with the item's text.
+fn ends_with_list_marker(piece: &str) -> bool {
+    let mut tokens = piece.split_whitespace().rev();
+    match (tokens.next(), tokens.next()) {
+        (Some(marker), None) => is_list_marker(marker),
+        (Some(marker), Some(before)) => introduces_list(before) && is_list_marker(marker),
+        _ => false,
+    }
+}
+
 /// Whether `piece` is only the marker of a list item (`1.`, `12)`, `b.`, `(iv)`), which
 /// stays with the item's text instead of becoming a sentence of its own.
 fn is_list_marker(piece: &str) -> bool {
@@ -589,6 +611,34 @@ fn ends_with_spaced_stop(before: &str) -> bool {
     t.len() < before.len()
         && t.strip_suffix(['.', '!', '?'])
             .is_some_and(|rest| rest.ends_with(char::is_whitespace))
+}
+
+/// Whether `before` ends with a sentence of its own in brackets: a full stop, question or
+/// exclamation mark before the closing bracket (`(He later moved to Boston.) He died there
+/// in 1990.`), where the library does not cut. A full stop counts only after a word of two
+/// letters or more or a number, which is not an abbreviation that never ends a sentence:
+/// not `(U.S.S.R.) President`, `(see Fig.) The`.
+fn bracketed_stop_ends(before: &str) -> bool {
+    const CLOSING: [char; 6] = [')', ']', '"', '\'', '\u{201d}', '\u{2019}'];
+    let t = before.trim_end();
+    let inner = t.trim_end_matches(CLOSING);
+    if !t[inner.len()..].contains([')', ']']) {
+        return false;
+    }
+    match inner.chars().next_back() {
+        Some('!' | '?') => true,
+        Some('.') => {
+            let last = inner.split_whitespace().next_back().unwrap_or_default();
+            let last = last.trim_start_matches(['(', '[', '"', '\'', '\u{201c}', '\u{2018}']);
+            let stem = last.strip_suffix('.').unwrap_or_default();
+            stem.chars().count() >= 2
+                && stem.chars().all(char::is_alphanumeric)
+                && !NEVER_FINAL
+                    .iter()
+                    .any(|a| last.len() == a.len() && last.eq_ignore_ascii_case(a))
+        }
+        _ => false,
+    }
 }
 
 /// Whether `after` opens like a sentence: a capital, a digit or an opening quote or bracket.
@@ -933,6 +983,40 @@ fn dateline_ends(piece: &str) -> Vec<usize> {
         if opens && after_dash.len() < rest.len() {
             out.push(piece.len() - after_dash.len());
             search = piece.len() - after_dash.len();
+        }
+    }
+    out
+}
+
+/// Byte offsets in `line` where an item of a numbered list typed on one line begins (`1.
+/// Tim Cook, Apple 2. Satya Nadella, Microsoft 3. Sundar Pichai, Google`): the markers
+/// `1.`, `2.`, … in order, the first at the line's start or after a colon, each between
+/// spaces and before a capital. The Unicode rules and the library keep a number's full stop
+/// before a name inside the sentence, and the news model made `Microsoft 3` an
+/// organization. A line with one marker is no list.
+fn inline_list_ends(line: &str) -> Vec<usize> {
+    let tokens: Vec<(usize, &str)> = line
+        .split_whitespace()
+        .map(|t| (t.as_ptr() as usize - line.as_ptr() as usize, t))
+        .collect();
+    let capital_after = |k: usize| {
+        tokens
+            .get(k + 1)
+            .and_then(|(_, t)| t.chars().next())
+            .is_some_and(char::is_uppercase)
+    };
+    let Some(first) = tokens.iter().position(|&(_, t)| t == "1.") else {
+        return Vec::new();
+    };
+    if !(first == 0 || introduces_list(tokens[first - 1].1)) || !capital_after(first) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut next = 2;
+    for (k, &(at, token)) in tokens.iter().enumerate().skip(first + 1) {
+        if token == format!("{next}.") && capital_after(k) {
+            out.push(at);
+            next += 1;
         }
     }
     out
@@ -1618,6 +1702,71 @@ mod tests {
             .into_iter()
             .map(|s| s.text.trim())
             .collect()
+    }
+
+    #[test]
+    fn a_numbered_list_on_one_line_is_cut_before_its_markers() {
+        assert_eq!(
+            cut("1. Tim Cook, Apple 2. Satya Nadella, Microsoft 3. Sundar Pichai, Google"),
+            [
+                "1. Tim Cook, Apple",
+                "2. Satya Nadella, Microsoft",
+                "3. Sundar Pichai, Google"
+            ]
+        );
+        assert_eq!(
+            cut("Speakers: 1. Tim Cook of Apple 2. Ann Lee of IBM"),
+            ["Speakers: 1. Tim Cook of Apple", "2. Ann Lee of IBM"]
+        );
+        // Not without the first marker at the start or after a colon, nor out of order,
+        // nor with one marker.
+        assert_eq!(
+            cut("It crossed the line in 51: 15. U.S. District Judge Ann Lee said so."),
+            [
+                "It crossed the line in 51: 15.",
+                "U.S. District Judge Ann Lee said so."
+            ]
+        );
+        for text in [
+            "He ran Windows 3. Then he moved to Seattle 4. Rain.",
+            "At 10: 1. Apple rose 2. Google fell",
+            "He came 1. Apple was 2. Google was third.",
+            "1. Apple hired 3. Google hired",
+            "1. Apple hired Ann.",
+        ] {
+            assert!(inline_list_ends(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_sentence_in_brackets_ends_at_its_bracket() {
+        assert_eq!(
+            cut("(Smith later moved to Boston.) He died there in 1990."),
+            ["(Smith later moved to Boston.)", "He died there in 1990."]
+        );
+        assert_eq!(
+            cut("He moved to Boston (in 1950.) He died there. [Was it Rome?] No."),
+            [
+                "He moved to Boston (in 1950.)",
+                "He died there.",
+                "[Was it Rome?]",
+                "No."
+            ]
+        );
+        // Its full stop is a word of its own, not part of `Boston`.
+        assert_eq!(
+            word_texts("(Smith later moved to Boston.)"),
+            ["(", "Smith", "later", "moved", "to", "Boston", ".", ")"]
+        );
+        // Not after an abbreviation or an initial, nor before a lower-case word.
+        for text in [
+            "The Soviet Union (U.S.S.R.) President Gorbachev spoke.",
+            "It is shown below (see Fig.) The curve rises.",
+            "He met John (and Mary B.) Smith in Paris.",
+            "They left (in 1950.) and never came back.",
+        ] {
+            assert_eq!(cut(text).len(), 1, "{text}");
+        }
     }
 
     #[test]

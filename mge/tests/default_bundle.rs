@@ -469,3 +469,26 @@ fn names_that_end_in_s_and_hyphens_typed_as_dashes() {
         r.entities
     );
 }
+
+/// A sentence in brackets ends at its bracket, so its full stop stays out of the last
+/// mention (`Boston.` before); a numbered list typed on one line is cut before its
+/// markers, so no mention takes the next item's number (`Microsoft 3` before).
+#[test]
+fn bracketed_sentences_and_numbered_lists_on_one_line() {
+    let ex = Extractor::from_bundle(&bundle()).unwrap();
+    let texts = |text: &str| -> Vec<String> {
+        let r = ex.extract(text).unwrap();
+        r.entities.iter().map(|e| e.text.clone()).collect()
+    };
+    let got = texts("(Smith later moved to Boston.) He died there in 1990.");
+    assert!(got.iter().any(|t| t == "Boston"), "{got:?}");
+    assert!(got.iter().all(|t| !t.ends_with('.')), "{got:?}");
+    let got = texts("1. Tim Cook, Apple 2. Satya Nadella, Microsoft 3. Sundar Pichai, Google");
+    for name in ["Tim Cook", "Apple", "Satya Nadella", "Microsoft", "Google"] {
+        assert!(got.iter().any(|t| t == name), "{name} in {got:?}");
+    }
+    assert!(
+        got.iter().all(|t| !t.ends_with(char::is_numeric)),
+        "{got:?}"
+    );
+}
