@@ -1288,7 +1288,9 @@ pub fn words_with(sentence: &str, final_stop: bool, split: Splits) -> Vec<(usize
                 i += 1;
             } else if i + 1 < chars.len()
                 && joins(c, chars[i - 1], chars[i + 1])
-                && !((split.hyphens || split.name_hyphens && after_name(&chars, start, i))
+                && !((split.hyphens
+                    || split.name_hyphens
+                        && (after_name(&chars, start, i) || before_name(&chars, start, i)))
                     && matches!(c, '-' | '\u{2010}' | '\u{2011}'))
                 && !(split.slashes && c == '/')
             {
@@ -1349,6 +1351,21 @@ pub fn words_with(sentence: &str, final_stop: bool, split: Splits) -> Vec<(usize
         out.push((start, i));
     }
     out
+}
+
+/// Prefixes that a hyphen joins to a name without making them one (`ex-Google`,
+/// `anti-American`, `then-Senator`), compared in lower case.
+const NAME_PREFIXES: [&str; 8] = ["ex", "pro", "anti", "non", "post", "pre", "mid", "then"];
+
+/// Whether the joiner at `at`, in the word that begins at `start`, ends one of
+/// [`NAME_PREFIXES`] that the word begins with and comes before a capital (`Ex-Google
+/// engineer Ann Lee` gave the organization `Ex-Google`), so that the name can be a mention
+/// without the prefix. CoNLL04 has four such words (`ex-Beatle`, `then-Texas`) and tags
+/// none of them; SciERC's (`non-English`) are inside longer mentions, which still hold
+/// them.
+fn before_name(chars: &[char], start: usize, at: usize) -> bool {
+    let prefix: String = chars[start..at].iter().collect::<String>().to_lowercase();
+    NAME_PREFIXES.contains(&prefix.as_str()) && chars.get(at + 1).is_some_and(|c| c.is_uppercase())
 }
 
 /// Whether the joiner at `at`, in the word that begins at `start`, follows a capitalized
@@ -2485,6 +2502,26 @@ mod tests {
             ]
         );
         assert_eq!(word_texts("Paris-based"), ["Paris-based"]);
+        // A prefix before a name is split off too; not before a lower-case word, nor a
+        // word that only begins like a prefix.
+        assert_eq!(
+            names("Ex-Google, anti-American then-Senator pre-trained Prexa-Corp non-linear"),
+            [
+                "Ex",
+                "-",
+                "Google",
+                ",",
+                "anti",
+                "-",
+                "American",
+                "then",
+                "-",
+                "Senator",
+                "pre-trained",
+                "Prexa-Corp",
+                "non-linear"
+            ]
+        );
     }
 
     #[test]

@@ -472,7 +472,8 @@ fn names_that_end_in_s_and_hyphens_typed_as_dashes() {
 
 /// A sentence in brackets ends at its bracket, so its full stop stays out of the last
 /// mention (`Boston.` before); a numbered list typed on one line is cut before its
-/// markers, so no mention takes the next item's number (`Microsoft 3` before).
+/// markers, so no mention takes the next item's number (`Microsoft 3` before); a prefix
+/// before a name is a word of its own.
 #[test]
 fn bracketed_sentences_and_numbered_lists_on_one_line() {
     let ex = Extractor::from_bundle(&bundle()).unwrap();
@@ -491,4 +492,7 @@ fn bracketed_sentences_and_numbered_lists_on_one_line() {
         got.iter().all(|t| !t.ends_with(char::is_numeric)),
         "{got:?}"
     );
+    // A prefix joined to a name by a hyphen is no part of the name (`Ex-Google` before).
+    let got = texts("Ex-Google engineer Ann Lee now works in Menlo Park.");
+    assert!(got.iter().any(|t| t == "Google"), "{got:?}");
 }

@@ -1663,8 +1663,9 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
         // abbreviation ends, a wire-service dateline, footnote marks, a Markdown link, a
         // name the model finds only when it reads the sentence again without the title, and
         // Markdown emphasis, HTML tags and character references; a name after an abbreviation
-        // that ends a sentence (read again cut there), an ellipsis of full stops, and a
-        // paragraph typed without capitals.
+        // that ends a sentence (read again cut there), an ellipsis of full stops, a hyphen
+        // typed as a dash, a name that ends in `'s`, a sentence in brackets, and a paragraph
+        // typed without capitals.
         let text = "Franklin D. Roosevelt was born in Hyde Park, N.Y., in 1882. \
                     Arthur B. Collins Jr., a banker in St. Paul, joined Wells Fargo in 1990. \
                     Jones was hired by Apple Inc. in Cupertino. \
@@ -1677,7 +1678,10 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
                     **Maria Lopez** joined <b>Halvorsen Foods Inc.</b> in Omaha, Neb., last May. \
                     Procter &amp; Gamble named Jon R. Moeller chief executive. \
                     Anna Berg left for the U.K. Tom Berg, her brother, still lives in Denver. \
-                    Jane Ortiz... she later joined Boeing in Chicago.\n\n\
+                    Jane Ortiz... she later joined Boeing in Chicago. \
+                    Sam Altman - OpenAI's chief executive - spoke in San Francisco. \
+                    She works for McDonald's in Chicago. \
+                    (Kim later moved to Boston.) She died there in 1990.\n\n\
                     tim cook runs apple. he lives in palo alto. mary lee works for ibm.";
         open_with_text(cx, text, "&model=conll04&threshold=0.5").await?;
         b.screenshot("raw-text").await?;
@@ -1718,6 +1722,10 @@ fn raw_text_with_initials_and_abbreviations_gets_the_native_spans() {
             "U.K.",
             "Tom Berg",
             "Jane Ortiz",
+            "Sam Altman",
+            "OpenAI",
+            "McDonald's",
+            "Boston",
             "palo alto",
             "mary lee",
         ] {
