@@ -1506,13 +1506,16 @@ pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
             a += 1;
         } else if edge_punctuation(words[b - 1], inside, false) {
             b -= 1;
-        } else if inside
-            .iter()
-            .all(|w| TITLES.contains(w) || PLACE_PREFIXES.contains(w) || DEGREES.contains(w))
-        {
+        } else if inside.iter().all(|w| {
+            TITLES.contains(w)
+                || PLACE_PREFIXES.contains(w)
+                || DEGREES.contains(w)
+                || CLOCK.contains(w)
+        }) {
             // `Mr.` of `Mr. and Mrs. Smith`, `Ft.` of `Ft. Worth`: a title or the first
             // word of a place's name names nothing by itself (no dataset has such a
-            // mention).
+            // mention), nor does the `a.m.` of a time (`10:02 a.m. ET` gave the place
+            // `a.m.`).
             return None;
         } else if unbalanced(inside) {
             // `November 1, 1960) is an American`: the span began inside a bracket or a
@@ -1616,6 +1619,10 @@ fn unbalanced(words: &[&str]) -> bool {
     }
     open.iter().any(|&n| n > 0)
 }
+
+/// What follows the hour of a time. CoNLL04 tags times with their hour (`4 : 45 a.m.`, `2
+/// a.m.`) or not at all.
+const CLOCK: &[&str] = &["a.m.", "p.m.", "A.M.", "P.M.", "a.m", "p.m"];
 
 /// Academic degrees and the like written after a name (`Jane Smith, M.D.,`): alone they
 /// name nothing (no dataset has such a mention).
@@ -2695,6 +2702,10 @@ mod tests {
         assert_eq!(t(&["R-Kan."]), None);
         assert_eq!(t(&["I-Vt"]), None);
         assert_eq!(t(&["D-CA"]), None);
+        // Nor the `a.m.` of a time without its hour; with it, the time stays.
+        assert_eq!(t(&["a.m."]), None);
+        assert_eq!(t(&["P.M."]), None);
+        assert_eq!(t(&["10:02", "a.m."]).as_deref(), Some("10:02 a.m."));
         assert_eq!(
             t(&["Jane", "Smith", ",", "M.D."]).as_deref(),
             Some("Jane Smith , M.D.")
