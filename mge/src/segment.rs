@@ -1586,12 +1586,13 @@ fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
         // Straight quotes: kept only in pairs.
         return count(word) % 2 == 1 || inside.len() == 1;
     }
-    // Commas, full stops, colons, dashes and the like never bound an entity. Currency and
-    // other symbols that do ($, %, +) stay. A hashtag's `#` and a handle's `@` do not
-    // (`#Google`, `@nytimes`): no dataset's entity holds either.
+    // Commas, full stops, colons, dashes and the like never bound an entity. Currency signs
+    // (`$`, `€`, `£`, `¥`, `₹`, …) and the other symbols that do (`%`, `+`) stay. A hashtag's
+    // `#` and a handle's `@` do not (`#Google`, `@nytimes`): no dataset's entity holds
+    // either.
     !word
         .chars()
-        .all(|c| matches!(c, '$' | '%' | '+' | '\u{20ac}' | '\u{a3}' | '&'))
+        .all(|c| matches!(c, '$' | '%' | '+' | '&' | '\u{a2}'..='\u{a5}' | '\u{20a0}'..='\u{20cf}'))
 }
 
 /// Whether a span's words close a bracket or a curly quote that they did not open, or open
@@ -2702,6 +2703,13 @@ mod tests {
         assert_eq!(t(&["R-Kan."]), None);
         assert_eq!(t(&["I-Vt"]), None);
         assert_eq!(t(&["D-CA"]), None);
+        // Currency signs bound money as `$` does.
+        for sign in ["$", "\u{a5}", "\u{20b9}", "\u{20ac}", "\u{a3}"] {
+            assert_eq!(
+                t(&[sign, "1.5", "trillion"]).as_deref(),
+                Some(format!("{sign} 1.5 trillion").as_str())
+            );
+        }
         // Nor the `a.m.` of a time without its hour; with it, the time stays.
         assert_eq!(t(&["a.m."]), None);
         assert_eq!(t(&["P.M."]), None);
