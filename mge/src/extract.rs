@@ -488,6 +488,12 @@ pub struct Extractor {
     /// word that the first missed (or on either, for the name across). Only with
     /// [`Segmenter::Rules`].
     pub reread_doubtful_ends: bool,
+    /// Entity types whose mentions hold a capital letter in cased text: a mention of one of
+    /// them without a capital is dropped where its sentence begins with a capital
+    /// ([`LabelSchema::capitalized_types`]: CoNLL04's persons, places and organizations, not
+    /// `federal government` or `pharmacy`). Text typed in lower case keeps its mentions.
+    /// Empty keeps every mention.
+    pub capitalized_types: Vec<String>,
     info: Option<BundleInfo>,
 }
 
@@ -498,6 +504,17 @@ pub struct Extractor {
 fn is_person_type(label: &str) -> bool {
     let l = label.to_lowercase();
     l.starts_with("peop") || l.starts_with("per")
+}
+
+/// The entity types whose mentions hold a capital letter in cased text, as a bundle's label
+/// schema records, or for bundles exported before that was recorded, as the name of its
+/// dataset tells ([`crate::data::known_capitalized_types`]; unknown names: none).
+pub fn capitalized_types(labels: &LabelSchema, dataset: &str) -> Vec<String> {
+    labels
+        .capitalized_types
+        .clone()
+        .or_else(|| crate::data::known_capitalized_types(dataset))
+        .unwrap_or_default()
 }
 
 fn titles_for(labels: &LabelSchema, dataset: &str) -> Titles {
@@ -563,6 +580,7 @@ impl Extractor {
             limit_cells: true,
             titles: titles_for(&config.labels, ""),
             reread_doubtful_ends: true,
+            capitalized_types: capitalized_types(&config.labels, ""),
             info: None,
         }
     }
@@ -624,6 +642,7 @@ impl Extractor {
         ex.split_slashes = split_slashes(&info.config.labels, &info.provenance.dataset);
         ex.relation_signatures = relation_signatures(&info.config.labels, &info.provenance.dataset);
         ex.titles = titles_for(&info.config.labels, &info.provenance.dataset);
+        ex.capitalized_types = capitalized_types(&info.config.labels, &info.provenance.dataset);
         ex.info = Some(info);
         Ok(ex)
     }
@@ -920,6 +939,12 @@ impl Extractor {
         threshold: f32,
     ) -> (Vec<Extraction>, Vec<SentenceTables>) {
         let chars: Vec<Vec<char>> = texts.iter().map(|t| t.chars().collect()).collect();
+        let capitalized: Vec<bool> = self
+            .labels
+            .entity_types
+            .iter()
+            .map(|t| self.capitalized_types.contains(t))
+            .collect();
         let mut found: Vec<Vec<EntityMention>> = vec![Vec::new(); texts.len()];
         let mut rels: Vec<Vec<(usize, usize, usize, f32)>> = vec![Vec::new(); texts.len()];
         let mut kept = Vec::new();
@@ -945,7 +970,7 @@ impl Extractor {
                 |t| (t.head, t.tail, t.label),
             );
             if self.word_spans {
-                (d, triples) = word_aligned(d, triples, w, chars);
+                (d, triples) = word_aligned(d, triples, w, chars, &capitalized);
             }
             // Entities that start in the core, and the objects of their relations.
             let owned: Vec<bool> = d
@@ -1784,8 +1809,15 @@ fn word_aligned(
     triples: Vec<DecodedTriple>,
     w: &Window,
     chars: &[char],
+    capitalized: &[bool],
 ) -> (TableDecoding, Vec<DecodedTriple>) {
     let last = w.words.len().saturating_sub(1);
+    // A sentence that begins with a capital is cased: there a mention of a type that the
+    // training data always capitalizes needs a capital ([`Extractor::capitalized_types`]).
+    let cased = chars[w.sentence.0.min(chars.len())..w.sentence.1.min(chars.len())]
+        .iter()
+        .find(|c| c.is_alphabetic())
+        .is_some_and(|c| c.is_uppercase());
     let mut kept: Vec<ScoredCell> = Vec::new();
     let mut index = vec![None; d.entities.len()];
     for (k, e) in d.entities.iter().enumerate() {
@@ -1827,6 +1859,12 @@ fn word_aligned(
         // that holds what the encoder did not read: an address, a citation, a hashtag's
         // `#` (`Write to press@apple.com or`, `extraction ( [ 3 ] ) of`).
         if segment::holds_separator(inside) || w.unread.iter().any(|&(a, b)| a < to && from < b) {
+            continue;
+        }
+        if cased
+            && capitalized.get(e.label).copied().unwrap_or(false)
+            && !inside.iter().any(|c| c.is_uppercase())
+        {
             continue;
         }
         let at = kept
@@ -2072,6 +2110,7 @@ mod tests {
             hyphens_split: None,
             slashes_split: None,
             titled_names: None,
+            capitalized_types: None,
             relation_signatures: None,
         }
     }
@@ -2714,6 +2753,7 @@ mod tests {
             hyphens_split: None,
             slashes_split: None,
             titled_names: None,
+            capitalized_types: None,
             relation_signatures: None,
         };
         assert!(flat_per_type(&ade, ""));

@@ -319,6 +319,7 @@ mod tests {
             hyphens_split: None,
             slashes_split: None,
             titled_names: None,
+            capitalized_types: None,
             relation_signatures: None,
         }
     }

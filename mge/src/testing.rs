@@ -134,6 +134,7 @@ pub fn tiny_model(
             hyphens_split: None,
             slashes_split: None,
             titled_names: None,
+            capitalized_types: None,
             relation_signatures: None,
         },
         max_words: 128,

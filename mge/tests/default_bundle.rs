@@ -525,3 +525,25 @@ fn the_science_model_keeps_one_of_overlapping_mentions_of_a_type() {
         r.entities
     );
 }
+
+/// In cased text the news model's persons, places and organizations hold a capital, as
+/// every one of its training mentions does but two: `federal government` and `pharmacy`
+/// are no organizations. Text typed in lower case keeps its mentions.
+#[test]
+fn mentions_without_a_capital_are_dropped_only_from_cased_text() {
+    let ex = Extractor::from_bundle(&bundle()).unwrap();
+    assert_eq!(ex.capitalized_types, ["Loc", "Org", "Peop"]);
+    let r = ex
+        .extract("The federal government fined the airlines in Washington.")
+        .unwrap();
+    let texts: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts, ["Washington"]);
+    let r = ex
+        .extract("tim cook runs apple. he lives in palo alto.")
+        .unwrap();
+    let texts: Vec<&str> = r.entities.iter().map(|e| e.text.as_str()).collect();
+    assert!(
+        texts.contains(&"tim cook") && texts.contains(&"palo alto"),
+        "{texts:?}"
+    );
+}

@@ -103,6 +103,11 @@ pub struct ExtractArgs {
     /// the first reading found nothing on either word (for comparison).
     #[arg(long)]
     no_reread: bool,
+    /// Keep mentions without a capital letter of the types the model's training data always
+    /// capitalizes (CoNLL04's persons, places, organizations); by default such a mention
+    /// is dropped from a sentence that begins with a capital (for comparison).
+    #[arg(long)]
+    any_case: bool,
     /// Keep relations whose argument types the model's training data never pairs that way
     /// (a person `OrgBased_In` a place); by default they are dropped (for comparison).
     #[arg(long)]
@@ -309,6 +314,9 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
     a.name_hyphens.apply(&mut ex.split_name_hyphens);
     if a.no_reread {
         ex.reread_doubtful_ends = false;
+    }
+    if a.any_case {
+        ex.capitalized_types.clear();
     }
     if a.any_argument_types {
         ex.relation_signatures = None;

@@ -539,6 +539,22 @@ fn run() -> Result<()> {
                         None => "not recorded in the bundle; known datasets by name",
                     }
                 );
+                let capitalized = mge::extract::capitalized_types(&c.labels, dataset);
+                println!(
+                    "capitals: {} ({})",
+                    if capitalized.is_empty() {
+                        "mentions of any case".to_string()
+                    } else {
+                        format!(
+                            "in cased text, mentions of {} without a capital are dropped",
+                            capitalized.join(", ")
+                        )
+                    },
+                    match c.labels.capitalized_types {
+                        Some(_) => "as the training data's mentions are written",
+                        None => "not recorded in the bundle; known datasets by name",
+                    }
+                );
                 println!(
                     "trained on: {}",
                     if r.provenance.dataset.is_empty() {
