@@ -497,8 +497,6 @@ pub struct Extractor {
     info: Option<BundleInfo>,
 }
 
-/// [`Titles::Retry`] for a model whose mentions take in the names after titles
-/// ([`titled_names`]), [`Titles::Read`] for others.
 /// Whether an entity type names persons, by its name (CoNLL04's `Peop`, `PER`, `Person`):
 /// their `'s` before a preposition is more often `is` (`John's in London`) than theirs.
 fn is_person_type(label: &str) -> bool {
@@ -517,6 +515,8 @@ pub fn capitalized_types(labels: &LabelSchema, dataset: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// [`Titles::Retry`] for a model whose mentions take in the names after titles
+/// ([`titled_names`]), [`Titles::Read`] for others.
 fn titles_for(labels: &LabelSchema, dataset: &str) -> Titles {
     if titled_names(labels, dataset) {
         Titles::Retry

@@ -1364,6 +1364,9 @@ const NAME_PREFIXES: [&str; 8] = ["ex", "pro", "anti", "non", "post", "pre", "mi
 /// none of them; SciERC's (`non-English`) are inside longer mentions, which still hold
 /// them.
 fn before_name(chars: &[char], start: usize, at: usize) -> bool {
+    if at - start > 4 || !chars.get(at + 1).is_some_and(|c| c.is_uppercase()) {
+        return false;
+    }
     let prefix: String = chars[start..at].iter().collect::<String>().to_lowercase();
     NAME_PREFIXES.contains(&prefix.as_str()) && chars.get(at + 1).is_some_and(|c| c.is_uppercase())
 }
