@@ -205,6 +205,20 @@ fn typing_a_sentence_shows_entities_relations_and_triples() {
             "no (Maria Gonzalez, Work_For, United Nations) row in #triples: {rows:?}"
         );
         ensure!(backend(b).await? == "wasm", "data-backend is not wasm");
+        // The timing line names the worker's kernels: int8 products by SIMD128 dot products.
+        let kernels = b
+            .js(
+                "const k = document.getElementById('kernels'); \
+                 return k ? k.getAttribute('data-kernels') : '';",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            kernels
+                .as_str()
+                .is_some_and(|k| k.contains("simd128") && k.contains("dot_i16x8")),
+            "#kernels does not name the SIMD128 int8 kernel: {kernels}"
+        );
         Ok(())
     });
 }

@@ -176,6 +176,9 @@ pub enum FromWorker {
     /// The worker is running and listening (sent once, first).
     Hello {
         simd: bool,
+        /// The CPU kernels it computes with (`mge::engine::isa::describe`).
+        #[serde(default)]
+        kernels: String,
     },
     /// The worker's WebAssembly could not be fetched or compiled (sent by
     /// `web/mge-worker_loader.js`, not by the worker's Rust code, which never ran).

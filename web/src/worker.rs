@@ -98,6 +98,7 @@ pub fn run() {
     onmessage.forget();
     post(&FromWorker::Hello {
         simd: cfg!(target_feature = "simd128"),
+        kernels: mge::engine::isa::describe(mge::engine::isa::int8_dot()),
     });
 }
 

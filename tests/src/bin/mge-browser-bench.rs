@@ -467,6 +467,10 @@ fn main() -> Result<()> {
     }
     println!("throughput: {tp_note}");
     println!(
+        "MGE kernels: {}",
+        rounds[0]["mge"]["kernels"].as_str().unwrap_or("?")
+    );
+    println!(
         "per round, warm median ms (MGE total / MGE encoder / ORT int8 / ORT fp32): {}",
         rounds
             .iter()

@@ -48,7 +48,10 @@ impl Ui {
 
     pub(super) fn start_worker(self) {
         if self.backend.get_untracked() == Backend::Server {
-            self.on_message(FromWorker::Hello { simd: false });
+            self.on_message(FromWorker::Hello {
+                simd: false,
+                kernels: String::new(),
+            });
             return;
         }
         let worker = match Worker::new(WORKER_URL) {
@@ -156,8 +159,9 @@ impl Ui {
             FromWorker::StartFailed { error } => {
                 self.fail_worker(error);
             }
-            FromWorker::Hello { simd } => {
+            FromWorker::Hello { simd, kernels } => {
                 self.simd.set(simd);
+                self.kernels.set(kernels);
                 self.worker_ready.set(true);
                 let model = self.model.get_untracked();
                 self.send(&ToWorker::Load {

@@ -77,7 +77,7 @@ pub(super) fn Results(ui: Ui) -> impl IntoView {
                             aria-label="Text with entities and relations">
                             {annotated_view(ui, r, &info, width)}
                         </div>
-                        {timing_view(&r.timings, r.chunks, ui.backend.get_untracked(), ui.simd.get_untracked(), ui.loaded.get_untracked().map(|i| i.choice))}
+                        {timing_view(&r.timings, r.chunks, ui.backend.get_untracked(), ui.simd.get_untracked(), ui.kernels.get_untracked(), ui.loaded.get_untracked().map(|i| i.choice))}
                         <div class="tables">
                             {triples_view(ui, r)}
                             {entities_view(ui, r)}

@@ -100,6 +100,8 @@ pub(super) struct Ui {
     pub(super) bench: RwSignal<BenchUi>,
     pub(super) cold_start_ms: RwSignal<Option<f64>>,
     pub(super) simd: RwSignal<bool>,
+    /// The worker's matrix kernels (`mge::engine::isa::describe`), empty on the server.
+    pub(super) kernels: RwSignal<String>,
     pub(super) link_note: RwSignal<Option<String>>,
     pub(super) width: RwSignal<f64>,
     /// Linked reading: what the pointer or keyboard focus is on, what a click or Enter pinned,
@@ -214,6 +216,7 @@ impl Ui {
             bench: RwSignal::new(BenchUi::default()),
             cold_start_ms: RwSignal::new(None),
             simd: RwSignal::new(false),
+            kernels: RwSignal::new(String::new()),
             link_note: RwSignal::new(None),
             width: RwSignal::new(760.0),
             worker: StoredValue::new_local(None),
@@ -350,6 +353,7 @@ impl Ui {
         let value = serde_json::json!({
             "backend": self.backend.get_untracked().as_str(),
             "simd": self.simd.get_untracked(),
+            "kernels": self.kernels.get_untracked(),
             "model": self.model.get_untracked().key(),
             "cold_start_ms": self.cold_start_ms.get_untracked().map(|v| (v * 10.0).round() / 10.0),
             "bundle_bytes": info.as_ref().map(|i| i.bytes),

@@ -172,11 +172,18 @@ pub(super) fn ms(v: f64) -> String {
     }
 }
 
+/// "(SIMD)", the worker's kernels in full on hover and in `data-kernels` (which dot
+/// products its int8 products use).
+fn simd_view(kernels: String) -> impl IntoView {
+    view! { " (" <span id="kernels" title=kernels.clone() data-kernels=kernels>"SIMD"</span> ")" }
+}
+
 pub(super) fn timing_view(
     t: &Timings,
     chunks: usize,
     backend: Backend,
     simd: bool,
+    kernels: String,
     choice: Option<BackendChoice>,
 ) -> impl IntoView {
     let split = t.tokenize_ms + t.encoder_ms + t.heads_ms + t.decode_ms > 0.0;
@@ -215,7 +222,7 @@ pub(super) fn timing_view(
     view! {
         <p class="timing">
             {parts}{chunks}" · backend "<code>{backend.as_str()}</code>
-            {(simd && backend == Backend::Wasm).then_some(" (SIMD)")}
+            {(simd && backend == Backend::Wasm).then(|| simd_view(kernels))}
             {choice}
         </p>
     }

@@ -859,28 +859,90 @@ unsafe fn simd128<const M: usize>(a: &Activations, r0: usize, p: &Panel, acc: &m
     }
 }
 
+/// `(rows, input, output)` of the kernel tests: single values, partial blocks, panels and
+/// row blocks, a layer's shape.
+fn awkward_shapes() -> [(usize, usize, usize); 7] {
+    [
+        (1, 1, 1),
+        (3, 5, 7),
+        (9, 33, 31),
+        (7, 64, 65),
+        (17, 96, 40),
+        (38, 384, 1152),
+        (40, 600, 300),
+    ]
+}
+
+/// Every int8 kernel this build and processor can run, the integer loops first.
+fn kernels() -> Vec<Kernel> {
+    #[allow(unused_mut)]
+    let mut all = vec![Kernel::Portable];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512vnni")
+            && std::arch::is_x86_feature_detected!("avx512f")
+        {
+            all.push(Kernel::Vnni);
+        }
+        if std::arch::is_x86_feature_detected!("avxvnni") {
+            all.push(Kernel::AvxVnni);
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            all.push(Kernel::Avx2);
+        }
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    all.push(Kernel::Simd128);
+    all
+}
+
+/// For the tests, here and in the browser (`web/tests/parity_wasm.rs`): runs every vector
+/// kernel of this build and processor on awkward shapes, on the activations coded as it
+/// reads them, and the integer loops on the same bytes; they must agree up to f32 rounding
+/// of the per-block scaling. Returns the names of the kernels checked.
+#[doc(hidden)]
+pub fn check_kernels() -> Result<Vec<String>, String> {
+    let mut rng = crate::init::Rng::new(5);
+    for (rows, input, output) in awkward_shapes() {
+        let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
+        let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
+        let q = QuantLinear::new(&w, None, input, output);
+        let n_panels = output.div_ceil(QN);
+        let run = |k: Kernel, a: &Activations| {
+            let mut out = vec![0f32; rows * output];
+            q.panels_into(a, 0, n_panels, &mut out, output, k);
+            out
+        };
+        for k in kernels().into_iter().skip(1) {
+            let a = Activations::new(&x, rows, input, q.kp, None, k.coding());
+            let reference = run(Kernel::Portable, &a);
+            let got = run(k, &a);
+            for (g, e) in got.iter().zip(&reference) {
+                if (g - e).abs() > 1e-5 * e.abs().max(1.0) {
+                    return Err(format!(
+                        "{k:?} on {rows}×{input}×{output}: {g} where the integer loops give {e}"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(kernels()
+        .into_iter()
+        .skip(1)
+        .map(|k| format!("{k:?}"))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn shapes() -> [(usize, usize, usize); 7] {
-        [
-            (1, 1, 1),
-            (3, 5, 7),
-            (9, 33, 31),
-            (7, 64, 65),
-            (17, 96, 40),
-            (38, 384, 1152),
-            (40, 600, 300),
-        ]
-    }
 
     /// int8 products are within a few quantization steps of the exact ones: the error of a
     /// block is at most about `Σ |x| · step_w + Σ |w| · step_x` over its values.
     #[test]
     fn close_to_the_exact_product_on_awkward_shapes() {
         let mut rng = crate::init::Rng::new(3);
-        for (rows, input, output) in shapes() {
+        for (rows, input, output) in awkward_shapes() {
             let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
             let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
             let b: Vec<f32> = (0..output).map(|_| rng.normal()).collect();
@@ -959,58 +1021,12 @@ mod tests {
         assert!(quantize_unsigned_7(&bad, &mut out).0.is_nan());
     }
 
-    /// Every int8 kernel this processor can run, the integer loops first.
-    fn kernels() -> Vec<Kernel> {
-        #[allow(unused_mut)]
-        let mut all = vec![Kernel::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512vnni")
-                && std::arch::is_x86_feature_detected!("avx512f")
-            {
-                all.push(Kernel::Vnni);
-            }
-            if std::arch::is_x86_feature_detected!("avxvnni") {
-                all.push(Kernel::AvxVnni);
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                all.push(Kernel::Avx2);
-            }
-        }
-        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        all.push(Kernel::Simd128);
-        all
-    }
-
     /// The vector kernels give exactly what the integer loops give (up to f32 rounding of
     /// the per-block scaling).
     #[test]
     fn vector_kernels_match_the_integer_loops() {
-        let mut rng = crate::init::Rng::new(5);
-        for (rows, input, output) in shapes() {
-            let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
-            let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
-            let q = QuantLinear::new(&w, None, input, output);
-            let n_panels = output.div_ceil(QN);
-            // Each kernel on the activations coded as it reads them, and the integer loops
-            // on the same bytes.
-            let run = |k: Kernel, a: &Activations| {
-                let mut out = vec![0f32; rows * output];
-                q.panels_into(a, 0, n_panels, &mut out, output, k);
-                out
-            };
-            for k in kernels().into_iter().skip(1) {
-                let a = Activations::new(&x, rows, input, q.kp, None, k.coding());
-                let reference = run(Kernel::Portable, &a);
-                let got = run(k, &a);
-                for (g, e) in got.iter().zip(&reference) {
-                    assert!(
-                        (g - e).abs() <= 1e-5 * e.abs().max(1.0),
-                        "{k:?}: {g} vs {e}"
-                    );
-                }
-            }
-        }
+        let checked = check_kernels().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(checked.len(), kernels().len() - 1);
     }
 
     /// Inputs with a few outlier dimensions (as after BERT's layer norms): smoothing by
