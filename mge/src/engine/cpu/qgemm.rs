@@ -902,6 +902,7 @@ fn kernels() -> Vec<Kernel> {
 /// of the per-block scaling. Returns the names of the kernels checked.
 #[doc(hidden)]
 pub fn check_kernels() -> Result<Vec<String>, String> {
+    let vector: Vec<Kernel> = kernels().into_iter().skip(1).collect();
     let mut rng = crate::init::Rng::new(5);
     for (rows, input, output) in awkward_shapes() {
         let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
@@ -913,7 +914,7 @@ pub fn check_kernels() -> Result<Vec<String>, String> {
             q.panels_into(a, 0, n_panels, &mut out, output, k);
             out
         };
-        for k in kernels().into_iter().skip(1) {
+        for &k in &vector {
             let a = Activations::new(&x, rows, input, q.kp, None, k.coding());
             let reference = run(Kernel::Portable, &a);
             let got = run(k, &a);
@@ -926,11 +927,7 @@ pub fn check_kernels() -> Result<Vec<String>, String> {
             }
         }
     }
-    Ok(kernels()
-        .into_iter()
-        .skip(1)
-        .map(|k| format!("{k:?}"))
-        .collect())
+    Ok(vector.iter().map(|k| format!("{k:?}")).collect())
 }
 
 #[cfg(test)]
