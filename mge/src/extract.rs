@@ -198,6 +198,10 @@ pub fn relation_signatures(labels: &LabelSchema, dataset: &str) -> Option<Signat
 /// on dev among 0.1, 0.2 and 0.3, `docs/RESULTS.md`).
 pub const DEFAULT_POOL_FLOOR: f32 = 0.2;
 
+/// The least probability of a span that [`Extractor::support_floor`] reports when a relation
+/// vouches for it.
+pub const DEFAULT_SUPPORT_FLOOR: f32 = 0.2;
+
 /// Allowed (relation, head entity type, tail entity type) combinations, as indices into the
 /// label schema.
 pub type Signatures = std::collections::BTreeSet<(usize, usize, usize)>;
@@ -468,6 +472,11 @@ pub struct Extractor {
     /// probability pass the threshold ([`Tables::pooled_mentions`]; [`DEFAULT_POOL_FLOOR`]).
     /// `None` reports only spans above the threshold.
     pub pool_floor: Option<f32>,
+    /// Where a relation passes the threshold between spans the entity table is unsure of
+    /// (each at least this probability, of the types the relation takes), the spans are
+    /// reported as mentions ([`Tables::supported_mentions`]; [`DEFAULT_SUPPORT_FLOOR`]).
+    /// Needs [`relation_signatures`](Self::relation_signatures); `None` turns it off.
+    pub support_floor: Option<f32>,
     /// Entity spans begin and end on word boundaries ([`segment::words`]) and lose
     /// punctuation at their edges ([`segment::trim_span`]), as the datasets' entities do.
     /// Off, every sub-token span the model scores above the threshold is reported.
@@ -576,6 +585,7 @@ impl Extractor {
             split_name_hyphens: true,
             relation_signatures: relation_signatures(&config.labels, ""),
             pool_floor: Some(DEFAULT_POOL_FLOOR),
+            support_floor: Some(DEFAULT_SUPPORT_FLOOR),
             word_spans: true,
             limit_cells: true,
             titles: titles_for(&config.labels, ""),
@@ -954,6 +964,17 @@ impl Extractor {
             let mut d = t.decode(threshold);
             if let Some(floor) = self.pool_floor {
                 d.entities.extend(t.pooled_mentions(threshold, floor));
+            }
+            if let (Some(floor), Some(signatures)) =
+                (self.support_floor, self.relation_signatures.as_ref())
+            {
+                let known: Vec<(usize, usize, usize)> =
+                    d.entities.iter().map(|c| (c.i, c.j, c.label)).collect();
+                d.entities.extend(
+                    t.supported_mentions(threshold, floor, signatures)
+                        .into_iter()
+                        .filter(|c| !known.contains(&(c.i, c.j, c.label))),
+                );
             }
             let cap = if self.limit_cells {
                 w.ids.len().max(8)

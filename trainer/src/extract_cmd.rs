@@ -116,6 +116,10 @@ pub struct ExtractArgs {
     /// probability between spans that share an end or a start (for comparison).
     #[arg(long)]
     no_pooling: bool,
+    /// Report only spans above the threshold, also where a relation above it vouches for
+    /// spans the entity table is unsure of (for comparison).
+    #[arg(long)]
+    no_relation_support: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -323,6 +327,9 @@ pub fn run(a: &ExtractArgs) -> Result<()> {
     }
     if a.no_pooling {
         ex.pool_floor = None;
+    }
+    if a.no_relation_support {
+        ex.support_floor = None;
     }
     if let Some(t) = a.threshold {
         ex.threshold = t;

@@ -157,6 +157,85 @@ impl Tables {
         out
     }
 
+    /// Mentions that a relation vouches for: where a relation cell `(i, j)` passes
+    /// `threshold` but the entity table is unsure of its arguments (`Oracle is based in
+    /// Austin, Texas`: `Austin` 0.23, `Texas` 0.27, `Austin → Texas` `Located_In` 0.90), the
+    /// likeliest span starting at `i` of the head type the relation takes and the likeliest
+    /// at `j` of its tail type are returned, when both reach `floor` and the start has no
+    /// mention above `threshold` already. `signatures` are the (relation, head type, tail
+    /// type) combinations the model's training data has; the score is the span's own
+    /// probability. Like [`pooled_mentions`](Self::pooled_mentions), a table with more than
+    /// two entity spans above `floor` per sub-token gives none. Positions as in
+    /// [`decode`](Self::decode).
+    pub fn supported_mentions(
+        &self,
+        threshold: f32,
+        floor: f32,
+        signatures: &crate::extract::Signatures,
+    ) -> Vec<ScoredCell> {
+        let n = self.n;
+        if n == 0 || self.ner.is_empty() || self.re.is_empty() {
+            return Vec::new();
+        }
+        let k = self.ner.len() / (n * n);
+        let r = self.re.len() / (n * n);
+        let p = |i: usize, j: usize, l: usize| self.ner[(i * n + j) * k + l];
+        let weak = (0..n)
+            .flat_map(|i| (i..n).map(move |j| (i, j)))
+            .map(|(i, j)| (0..k).filter(|&l| p(i, j, l) >= floor).count())
+            .sum::<usize>();
+        if weak > POOL_SPARSITY * n {
+            return Vec::new();
+        }
+        let sure = |i: usize| (i..n).any(|j| (0..k).any(|l| p(i, j, l) > threshold));
+        // The likeliest span of type `l` that starts at `i`, if it reaches the floor.
+        let best = |i: usize, l: usize| {
+            (i..n)
+                .map(|j| (j, p(i, j, l)))
+                .filter(|&(_, q)| q >= floor)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+        };
+        let mut out: Vec<ScoredCell> = Vec::new();
+        let mut add = |i: usize, j: usize, l: usize, score: f32| {
+            let cell = ScoredCell {
+                i: i + 1,
+                j: j + 1,
+                label: l,
+                score,
+            };
+            if !out
+                .iter()
+                .any(|c| (c.i, c.j, c.label) == (cell.i, cell.j, l))
+            {
+                out.push(cell);
+            }
+        };
+        for i in 0..n {
+            for j in 0..n {
+                if i == j {
+                    continue;
+                }
+                for rel in 0..r {
+                    if self.re[(i * n + j) * r + rel] <= threshold {
+                        continue;
+                    }
+                    for &(_, head, tail) in signatures.range((rel, 0, 0)..(rel + 1, 0, 0)) {
+                        let (Some(h), Some(t)) = (best(i, head), best(j, tail)) else {
+                            continue;
+                        };
+                        if !sure(i) {
+                            add(i, h.0, head, h.1);
+                        }
+                        if !sure(j) {
+                            add(j, t.0, tail, t.1);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Cells above `threshold`, with positions in the sequence (`[CLS]` is position 0, so the
     /// first inner sub-token is 1), as [`crate::table::decode`] gives them.
     pub fn decode(&self, threshold: f32) -> TableDecoding {
@@ -407,5 +486,53 @@ mod tests {
             *cell = 0.3;
         }
         assert!(unsure.pooled_mentions(0.5, 0.2).is_empty());
+    }
+    #[test]
+    fn a_relation_vouches_for_unsure_mentions_of_the_types_it_takes() {
+        // "Oracle is based in Austin , Texas": sub-tokens 0 Oracle, 1 Austin, 2 Texas (the
+        // rest left out); types 0 Org and 1 Loc; relations 0 OrgBased_In, 1 Located_In.
+        let (n, k, r) = (3, 2, 2);
+        let mut t = Tables {
+            n,
+            ner: vec![0.0; n * n * k],
+            re: vec![0.0; n * n * r],
+            ..Tables::default()
+        };
+        t.ner[0] = 0.98; // Oracle, Org: sure
+        t.ner[(n + 1) * k + 1] = 0.23; // Austin, Loc
+        t.ner[(2 * n + 2) * k + 1] = 0.27; // Texas, Loc
+        t.ner[(n + 2) * k] = 0.4; // "Austin Texas" as an Org: not the type the relation takes
+        t.re[(n + 2) * r + 1] = 0.9; // Austin --Located_In--> Texas
+        let signatures: crate::extract::Signatures = [(0, 0, 1), (1, 1, 1)].into();
+        let mut got = t.supported_mentions(0.5, 0.2, &signatures);
+        got.sort_by_key(|c| (c.i, c.j));
+        let cells: Vec<_> = got.iter().map(|c| (c.i, c.j, c.label)).collect();
+        // Positions counted from [CLS]; each span keeps its own probability as its score.
+        assert_eq!(cells, vec![(2, 2, 1), (3, 3, 1)]);
+        assert_eq!(got[0].score, 0.23);
+        // Below the floor, no support.
+        assert!(t.supported_mentions(0.5, 0.3, &signatures).is_empty());
+        // A relation type whose signature takes other types vouches for nothing (no Org
+        // starts at Texas).
+        let org_to_org: crate::extract::Signatures = [(1, 0, 0)].into();
+        assert!(t.supported_mentions(0.5, 0.2, &org_to_org).is_empty());
+        // A relation below the threshold vouches for nothing.
+        let mut weak = t.clone();
+        weak.re[(n + 2) * r + 1] = 0.4;
+        assert!(weak.supported_mentions(0.5, 0.2, &signatures).is_empty());
+        // Where the head is already a mention above the threshold, only the tail is added.
+        let mut sure = t.clone();
+        sure.ner[(n + 1) * k + 1] = 0.8;
+        let got = sure.supported_mentions(0.5, 0.2, &signatures);
+        assert_eq!(
+            got.iter().map(|c| (c.i, c.j, c.label)).collect::<Vec<_>>(),
+            vec![(3, 3, 1)]
+        );
+        // An unsure model (middling probability everywhere) gets no support.
+        let mut unsure = t.clone();
+        for cell in unsure.ner.iter_mut().filter(|p| **p == 0.0) {
+            *cell = 0.3;
+        }
+        assert!(unsure.supported_mentions(0.5, 0.2, &signatures).is_empty());
     }
 }
