@@ -109,6 +109,8 @@ HARD_CASES = {
     "web or e-mail address": r"https?://\S|\bwww\.\S|\w@\w",
     "full stop inside a closing quote": "\\.[\"\u201d\u2019']",
     "citation after a full stop": r"\.\[[^\]]{1,30}\]",
+    "quoted words inside a name": "[a-z]+ [\"\u201c][a-z][^\"\u201d]*[\"\u201d] [a-z]",
+    "given name joined by a hyphen": r"\b[A-Z][a-z]+ [A-Z][a-z]+-[a-z]+\b",
     "a place and its state written out": r"\bin [A-Z][a-z]+, [A-Z][a-z]+\b",
     "emoji or symbol": "[\U0001F300-\U0001FAFF\u2122\u00a9\u00ae]",
     "footnote mark": "[\u00b9\u00b2\u00b3\u2070-\u2079]",
@@ -535,6 +537,11 @@ SENTENCES = [
      [("Ellen Park", "Live_In", "Tulsa"), ("Ellen Park", "Live_In", "Okla."),
       ("Ellen Park", "Live_In", "Raleigh"), ("Ellen Park", "Live_In", "N.C."),
       ("Tulsa", "Located_In", "Okla."), ("Raleigh", "Located_In", "N.C.")]),
+    # Given names joined by a hyphen, second part in lower case: not `Paris-based`.
+    ("news-73", "conll04",
+     "Ban Ki-moon, a former U.N. secretary-general, met Moon Jae-in in Seoul.",
+     [("Ban Ki-moon", "Peop"), ("U.N.", "Org"), ("Moon Jae-in", "Peop"), ("Seoul", "Loc")],
+     [("Ban Ki-moon", "Work_For", "U.N.")]),
 
     # ---------------------------------------------------------------- science, SciERC
     ("sci-01", "scierc",
@@ -789,6 +796,13 @@ SENTENCES = [
      "Pt. started on amiodarone; 3 wks later, TSH rose \u2192 hypothyroidism.",
      [("amiodarone", "Drug"), ("hypothyroidism", "Adverse-Effect")],
      [("hypothyroidism", "Adverse-Effect", "amiodarone")]),
+    # A name written with quotes inside it: the mention holds both quotes.
+    ("med-21", "ade",
+     "Following IV vancomycin, she had a \"red man\" syndrome with flushing and pruritus.",
+     [("vancomycin", "Drug"), ("\"red man\" syndrome", "Adverse-Effect"),
+      ("flushing", "Adverse-Effect"), ("pruritus", "Adverse-Effect")],
+     [("\"red man\" syndrome", "Adverse-Effect", "vancomycin"),
+      ("flushing", "Adverse-Effect", "vancomycin"), ("pruritus", "Adverse-Effect", "vancomycin")]),
 ]
 
 MIN_SENTENCES = {"conll04": 30, "scierc": 14, "ade": 15}

@@ -1869,6 +1869,36 @@ fn word_aligned(
                 }
             }
         }
+        // A span that holds half of a pair of quotes takes in the other half when it stands
+        // next to it (`she had a "red man" syndrome` gave `red man" syndrome`).
+        let word_text = |p: usize| -> String {
+            let (a, b) = w.words[p];
+            chars[a.min(chars.len())..b.min(chars.len())]
+                .iter()
+                .collect()
+        };
+        let texts: Vec<&str> = words.iter().map(|x| x.2.as_str()).collect();
+        let before = (i > 1).then(|| word_text(i - 1));
+        let after = (j + 1 < last).then(|| word_text(j + 1));
+        match segment::quote_partner(&texts, before.as_deref(), after.as_deref()) {
+            (true, _) => {
+                let p = i - 1;
+                let mut first = p;
+                while first > 1 && w.words[first - 1] == w.words[p] {
+                    first -= 1;
+                }
+                words.insert(0, (first, p, word_text(p)));
+            }
+            (_, true) => {
+                let p = j + 1;
+                let mut end = p;
+                while end + 1 < last && w.words[end + 1] == w.words[p] {
+                    end += 1;
+                }
+                words.push((p, end, word_text(p)));
+            }
+            _ => {}
+        }
         let texts: Vec<&str> = words.iter().map(|x| x.2.as_str()).collect();
         let Some((a, b)) = segment::trim_span(&texts) else {
             continue;

@@ -1372,8 +1372,9 @@ fn before_name(chars: &[char], start: usize, at: usize) -> bool {
 }
 
 /// Whether the joiner at `at`, in the word that begins at `start`, follows a capitalized
-/// piece of letters and comes before a lower-case letter (`Paris-based`, not `Jean-Luc`,
-/// `well-known` or `COVID-19`).
+/// piece of letters and comes before a lower-case word that a name modifies (`Paris-based`,
+/// not `Jean-Luc`, `well-known`, `COVID-19`, nor the given names `Moon Jae-in`, `Ban
+/// Ki-moon`, `Lee Hsien-loong`: [`name_modifies`]).
 fn after_name(chars: &[char], start: usize, at: usize) -> bool {
     let piece = chars[start..at]
         .iter()
@@ -1383,6 +1384,38 @@ fn after_name(chars: &[char], start: usize, at: usize) -> bool {
         && chars[piece].is_uppercase()
         && chars[piece + 1..at].iter().all(|c| c.is_lowercase())
         && chars.get(at + 1).is_some_and(|c| c.is_lowercase())
+        && name_modifies(chars, at)
+}
+
+/// Lower-case words after a name and a hyphen that the name modifies, beside the
+/// participles in `-ed` and `-ing` (`Seattle-area`, `Chicago-born`, `Obama-era`).
+const NAME_MODIFIED: &[&str] = &[
+    "born", "bred", "made", "run", "built", "grown", "driven", "owned", "bound", "area", "era",
+    "style", "like", "wide", "class", "free", "only", "specific", "centric", "friendly", "ish",
+    "elect", "esque", "proof", "type", "sized",
+];
+
+/// Whether the lower-case piece after the hyphen at `at` is a word a name modifies: a
+/// participle (`based`, `led`, `speaking`), one of [`NAME_MODIFIED`], or the first of
+/// several hyphenated words (`Korean-to-English`). Short pieces in `-ing` are left alone:
+/// they are as often syllables of a given name (`Jin-ping`, `Mei-ling`, `Yao-ming`), and
+/// so are the pieces of Korean and Chinese given names (`Jae-in`, `Ki-moon`).
+fn name_modifies(chars: &[char], at: usize) -> bool {
+    let end = chars[at + 1..]
+        .iter()
+        .position(|c| !c.is_alphabetic())
+        .map_or(chars.len(), |k| at + 1 + k);
+    if chars
+        .get(end)
+        .is_some_and(|c| matches!(c, '-' | '\u{2010}' | '\u{2011}'))
+    {
+        return true;
+    }
+    let piece: String = chars[at + 1..end].iter().collect();
+    let n = end - at - 1;
+    (piece.ends_with("ed") && n >= 3)
+        || (piece.ends_with("ing") && n >= 6)
+        || NAME_MODIFIED.contains(&piece.as_str())
 }
 
 /// Words of the segmentation library's English abbreviation list that typed text far more
@@ -1598,6 +1631,33 @@ fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
         .all(|c| matches!(c, '$' | '%' | '+' | '&' | '\u{a2}'..='\u{a5}' | '\u{20a0}'..='\u{20cf}'))
 }
 
+/// Which of its neighbours a span must take in to hold both of its quotes: `(true, false)`
+/// when its words close a quote that the word `before` it opens (`red man" syndrome` after
+/// `"`), `(false, true)` when they open one that the word `after` it closes. Straight quotes
+/// (`"`) pair by count, curly ones (`“ ”`, `« »`) by kind. Where the neighbour is not that
+/// quote, nothing is taken in, and [`trim_span`] decides as before.
+pub fn quote_partner(words: &[&str], before: Option<&str>, after: Option<&str>) -> (bool, bool) {
+    let count = |q: &str| words.iter().filter(|w| **w == q).count();
+    if count("\"") % 2 == 1 {
+        // An odd straight quote: its partner is outside, on whichever side holds one.
+        return if before == Some("\"") {
+            (true, false)
+        } else {
+            (false, after == Some("\""))
+        };
+    }
+    for (open, close) in [("\u{201c}", "\u{201d}"), ("\u{ab}", "\u{bb}")] {
+        let (o, c) = (count(open), count(close));
+        if c > o && before == Some(open) {
+            return (true, false);
+        }
+        if o > c && after == Some(close) {
+            return (false, true);
+        }
+    }
+    (false, false)
+}
+
 /// Whether a span's words close a bracket or a curly quote that they did not open, or open
 /// one that they do not close.
 fn unbalanced(words: &[&str]) -> bool {
@@ -1764,6 +1824,52 @@ mod tests {
         ] {
             assert!(inline_list_ends(text).is_empty(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_span_takes_in_the_quote_it_holds_half_of() {
+        let q = |w: &[&str], b, a| quote_partner(w, b, a);
+        // `she had a "red man" syndrome`: the span began inside the quotes.
+        assert_eq!(
+            q(&["red", "man", "\"", "syndrome"], Some("\""), Some("with")),
+            (true, false)
+        );
+        // `a "red man" syndrome` as `"red man` : the closing quote is after it.
+        assert_eq!(
+            q(&["\"", "red", "man"], Some("a"), Some("\"")),
+            (false, true)
+        );
+        // Balanced, or the neighbour is no quote: nothing to take in.
+        assert_eq!(
+            q(&["\"", "red", "man", "\"", "syndrome"], Some("a"), None),
+            (false, false)
+        );
+        assert_eq!(
+            q(&["red", "man", "\"", "syndrome"], Some("a"), Some("\"")),
+            (false, true)
+        );
+        assert_eq!(
+            q(&["red", "man", "\"", "syndrome"], Some("a"), Some("b")),
+            (false, false)
+        );
+        // Curly quotes pair by kind.
+        assert_eq!(
+            q(&["Magic", "\u{201d}", "Johnson"], Some("\u{201c}"), None),
+            (true, false)
+        );
+        assert_eq!(
+            q(&["\u{201c}", "Magic"], Some("Earvin"), Some("\u{201d}")),
+            (false, true)
+        );
+        assert_eq!(
+            q(&["Magic", "\u{201d}", "Johnson"], Some("\""), None),
+            (false, false)
+        );
+        // With the quote taken in, trimming keeps the pair.
+        assert_eq!(
+            trim_span(&["\"", "red", "man", "\"", "syndrome"]),
+            Some((0, 5))
+        );
     }
 
     #[test]
@@ -2513,6 +2619,14 @@ mod tests {
             ]
         );
         assert_eq!(word_texts("Paris-based"), ["Paris-based"]);
+        // Given names joined by a hyphen stay whole; words a name modifies do not.
+        assert_eq!(
+            names("Moon Jae-in, Ban Ki-moon, Xi Jin-ping, U.S.-led Chicago-born English-speaking"),
+            [
+                "Moon", "Jae-in", ",", "Ban", "Ki-moon", ",", "Xi", "Jin-ping", ",", "U.S.", "-",
+                "led", "Chicago", "-", "born", "English", "-", "speaking"
+            ]
+        );
         // A prefix before a name is split off too; not before a lower-case word, nor a
         // word that only begins like a prefix.
         assert_eq!(
