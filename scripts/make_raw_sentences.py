@@ -542,6 +542,11 @@ SENTENCES = [
      "Ban Ki-moon, a former U.N. secretary-general, met Moon Jae-in in Seoul.",
      [("Ban Ki-moon", "Peop"), ("U.N.", "Org"), ("Moon Jae-in", "Peop"), ("Seoul", "Loc")],
      [("Ban Ki-moon", "Work_For", "U.N.")]),
+    # A day of the week in a page's time stamp is no place (`Tue` gave a Loc).
+    ("news-74", "conll04",
+     "Updated Tue, Nov. 12, 2024: Adobe Inc. named Priya Raman its chief executive.",
+     [("Nov. 12, 2024", "Other"), ("Adobe Inc.", "Org"), ("Priya Raman", "Peop")],
+     [("Priya Raman", "Work_For", "Adobe Inc.")]),
 
     # ---------------------------------------------------------------- science, SciERC
     ("sci-01", "scierc",

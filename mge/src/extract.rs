@@ -1918,6 +1918,13 @@ fn word_aligned(
         {
             continue;
         }
+        // A day of the week is no person, place or organization (`Updated 3:45 PM EST, Tue
+        // November 12` gave the place `Tue`): in CoNLL04 a weekday is Other or nothing.
+        if capitalized.get(e.label).copied().unwrap_or(false)
+            && words[a..b].iter().all(|x| segment::is_weekday(&x.2))
+        {
+            continue;
+        }
         let at = kept
             .iter()
             .position(|c| (c.i, c.j, c.label) == (i, j, e.label));

@@ -1631,6 +1631,31 @@ fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
         .all(|c| matches!(c, '$' | '%' | '+' | '&' | '\u{a2}'..='\u{a5}' | '\u{20a0}'..='\u{20cf}'))
 }
 
+/// Whether `word` names a day of the week, written out or abbreviated (`Tuesday`, `Tue`,
+/// `Tues.`, `Sat.`). `Sun` without a full stop is left out: it is as often a name (`Sun
+/// Microsystems`, `The Sun`).
+pub fn is_weekday(word: &str) -> bool {
+    const DAYS: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    const SHORT: [&str; 13] = [
+        "mon", "tue", "tues", "wed", "weds", "thu", "thur", "thurs", "fri", "sat", "mon.", "tue.",
+        "tues.",
+    ];
+    const SHORT_STOP: [&str; 6] = ["wed.", "thu.", "thur.", "thurs.", "fri.", "sat."];
+    let lower = word.to_lowercase();
+    DAYS.contains(&lower.as_str())
+        || SHORT.contains(&lower.as_str())
+        || SHORT_STOP.contains(&lower.as_str())
+        || lower == "sun."
+}
+
 /// Which of its neighbours a span must take in to hold both of its quotes: `(true, false)`
 /// when its words close a quote that the word `before` it opens (`red man" syndrome` after
 /// `"`), `(false, true)` when they open one that the word `after` it closes. Straight quotes
@@ -1823,6 +1848,25 @@ mod tests {
             "1. Apple hired Ann.",
         ] {
             assert!(inline_list_ends(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn days_of_the_week_written_out_or_abbreviated() {
+        for w in [
+            "Tuesday",
+            "Tue",
+            "Tues.",
+            "Thu",
+            "Sat.",
+            "Sun.",
+            "WEDNESDAY",
+            "Fri",
+        ] {
+            assert!(is_weekday(w), "{w}");
+        }
+        for w in ["Sun", "Monday's", "Tuesdays", "Marc", "Wedge", "Satya"] {
+            assert!(!is_weekday(w), "{w}");
         }
     }
 
