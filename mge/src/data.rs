@@ -256,6 +256,67 @@ pub fn join_neighbours(sentences: &[Sentence], p: f64, seed: u64) -> Vec<Sentenc
     out
 }
 
+/// Training sentences whose names are swapped for other names of the training data: with
+/// probability `p` (seeded), every mention of one of `types` in a sentence is replaced by
+/// the words of a mention of the same type drawn from all sentences (`Oracle is based in
+/// Austin , Texas .` may become `Wells Fargo is based in Kinderhook , Ohio .`); entities
+/// after it shift, relations keep their entities. So the model sees each name in more
+/// contexts and learns the contexts rather than the names. Sentences with overlapping
+/// entities are kept as they are.
+pub fn swap_mentions(sentences: &[Sentence], types: &[String], p: f64, seed: u64) -> Vec<Sentence> {
+    if p <= 0.0 || types.is_empty() {
+        return sentences.to_vec();
+    }
+    let mut pools: std::collections::BTreeMap<&str, Vec<&[String]>> = Default::default();
+    for s in sentences {
+        for e in &s.entities {
+            if types.contains(&e.label) && e.start < e.end && e.end <= s.tokens.len() {
+                pools
+                    .entry(e.label.as_str())
+                    .or_default()
+                    .push(&s.tokens[e.start..e.end]);
+            }
+        }
+    }
+    let mut rng = crate::init::Rng::new(seed ^ 0x7377_6170);
+    sentences
+        .iter()
+        .map(|s| {
+            if (rng.uniform() as f64) >= p
+                || has_overlapping_entities(s)
+                || s.entities
+                    .iter()
+                    .any(|e| e.start >= e.end || e.end > s.tokens.len())
+            {
+                return s.clone();
+            }
+            // Entities in word order, each replaced or kept.
+            let mut order: Vec<usize> = (0..s.entities.len()).collect();
+            order.sort_by_key(|&k| s.entities[k].start);
+            let mut out = s.clone();
+            out.tokens.clear();
+            let mut at = 0;
+            for k in order {
+                let e = &s.entities[k];
+                out.tokens.extend(s.tokens[at..e.start].iter().cloned());
+                let words: &[String] = match pools.get(e.label.as_str()) {
+                    Some(pool) if types.contains(&e.label) && !pool.is_empty() => {
+                        pool[rng.below(pool.len())]
+                    }
+                    _ => &s.tokens[e.start..e.end],
+                };
+                let start = out.tokens.len();
+                out.tokens.extend(words.iter().cloned());
+                out.entities[k].start = start;
+                out.entities[k].end = out.tokens.len();
+                at = e.end;
+            }
+            out.tokens.extend(s.tokens[at..].iter().cloned());
+            out
+        })
+        .collect()
+}
+
 /// Whether two entities of one sentence share a word.
 pub fn has_overlapping_entities(sentence: &Sentence) -> bool {
     overlapping_pairs(sentence).next().is_some()
@@ -974,6 +1035,79 @@ mod tests {
             assert_eq!(got, expected);
             let kept: Vec<&Entity> = s.entities.iter().filter(|e| e.end <= max).collect();
             assert_eq!(t.entities.iter().collect::<Vec<_>>(), kept);
+        }
+    }
+
+    #[test]
+    fn swapped_mentions_keep_types_relations_and_the_words_around_them() {
+        let s = |t: &str, ents: &[(&str, usize, usize)], rels: &[(usize, usize)]| Sentence {
+            tokens: t.split(' ').map(String::from).collect(),
+            entities: ents
+                .iter()
+                .map(|&(l, a, b)| Entity {
+                    label: l.into(),
+                    start: a,
+                    end: b,
+                })
+                .collect(),
+            relations: rels
+                .iter()
+                .map(|&(h, t)| Relation {
+                    label: "R".into(),
+                    head: h,
+                    tail: t,
+                })
+                .collect(),
+        };
+        let all = vec![
+            s(
+                "Oracle is based in Austin , Texas .",
+                &[("Org", 0, 1), ("Loc", 4, 5), ("Loc", 6, 7)],
+                &[(0, 1)],
+            ),
+            s(
+                "Wells Fargo hired Ann Lee in 1990 .",
+                &[("Org", 0, 2), ("Peop", 3, 5), ("Other", 6, 7)],
+                &[(1, 0)],
+            ),
+            s("He met New York City officials .", &[("Loc", 2, 5)], &[]),
+        ];
+        let types: Vec<String> = ["Loc", "Org", "Peop"].map(String::from).to_vec();
+        assert_eq!(swap_mentions(&all, &types, 0.0, 1), all);
+        assert_eq!(swap_mentions(&all, &[], 1.0, 1), all);
+        let swapped = swap_mentions(&all, &types, 1.0, 7);
+        assert_eq!(swapped, swap_mentions(&all, &types, 1.0, 7), "seeded");
+        let names = |label: &str| -> Vec<Vec<String>> {
+            all.iter()
+                .flat_map(|x| {
+                    x.entities
+                        .iter()
+                        .filter(|e| e.label == label)
+                        .map(|e| x.tokens[e.start..e.end].to_vec())
+                })
+                .collect()
+        };
+        for (new, old) in swapped.iter().zip(&all) {
+            assert_eq!(new.relations, old.relations);
+            assert_eq!(new.entities.len(), old.entities.len());
+            for (e, o) in new.entities.iter().zip(&old.entities) {
+                assert_eq!(e.label, o.label);
+                let words = new.tokens[e.start..e.end].to_vec();
+                if o.label == "Other" {
+                    // Types outside `types` keep their words.
+                    assert_eq!(words, old.tokens[o.start..o.end].to_vec());
+                } else {
+                    assert!(names(&o.label).contains(&words), "{words:?}");
+                }
+            }
+            // The words outside mentions are the same, in the same order.
+            let outside = |x: &Sentence| -> Vec<String> {
+                (0..x.tokens.len())
+                    .filter(|&k| !x.entities.iter().any(|e| e.start <= k && k < e.end))
+                    .map(|k| x.tokens[k].clone())
+                    .collect()
+            };
+            assert_eq!(outside(new), outside(old));
         }
     }
 

@@ -185,6 +185,12 @@ pub(crate) struct TrainArgs {
     /// (datelines, headlines). 0 trains on single sentences.
     #[arg(long, default_value_t = 0.0)]
     join_neighbours: f64,
+    /// Share of training sentences whose persons, places and organizations (the types
+    /// whose training mentions hold a capital) are swapped for other mentions of the same
+    /// type from the training data, so that the model learns contexts rather than names.
+    /// 0 trains on the sentences as they are.
+    #[arg(long, default_value_t = 0.0)]
+    swap_mentions: f64,
     /// Stop early when the dev score (mean of NER and strict RE F1) has not improved for
     /// this many epochs (default: train all epochs).
     #[arg(long)]
@@ -306,6 +312,15 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
     let (Some(train), Some(dev)) = (train, dev) else {
         anyhow::bail!("give --preset, or --train and --dev");
     };
+    for (name, share) in [
+        ("--join-neighbours", a.join_neighbours),
+        ("--swap-mentions", a.swap_mentions),
+    ] {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&share),
+            "{name} is a share of the training sentences, between 0 and 1 (got {share})"
+        );
+    }
     Ok(TrainConfig {
         dataset: a
             .name
@@ -342,6 +357,7 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
         device: a.device.clone(),
         limit_train: a.limit_train,
         join_neighbours: a.join_neighbours,
+        swap_mentions: a.swap_mentions,
         patience: a.patience,
     })
 }

@@ -62,6 +62,10 @@ pub struct TrainConfig {
     /// ([`mge::data::join_neighbours`]).
     #[serde(default)]
     pub join_neighbours: f64,
+    /// Share of training sentences whose names are swapped for other names of the training
+    /// data ([`mge::data::swap_mentions`]).
+    #[serde(default)]
+    pub swap_mentions: f64,
     /// Stop when the dev score (mean of NER and strict RE F1) has not improved for this many
     /// epochs; the best checkpoint is then scored as at the end of a full run.
     #[serde(default)]
@@ -246,7 +250,13 @@ impl RunData {
         };
         model.validate()?;
         let max_len = model.bert.max_position_embeddings;
-        let joined = data::join_neighbours(&train_sentences, cfg.join_neighbours, cfg.seed);
+        let swapped = data::swap_mentions(
+            &train_sentences,
+            labels.capitalized_types.as_deref().unwrap_or(&[]),
+            cfg.swap_mentions,
+            cfg.seed,
+        );
+        let joined = data::join_neighbours(&swapped, cfg.join_neighbours, cfg.seed);
         let mut train = examples(&joined, &labels, &tokenizer, cfg.max_words, max_len)?;
         if let Some(n) = cfg.limit_train {
             train.truncate(n);
@@ -707,6 +717,7 @@ mod tests {
             device: "cpu".into(),
             limit_train: None,
             join_neighbours: 0.0,
+            swap_mentions: 0.0,
             patience: None,
         }
     }
