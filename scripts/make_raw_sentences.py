@@ -547,6 +547,11 @@ SENTENCES = [
      "Updated Tue, Nov. 12, 2024: Adobe Inc. named Priya Raman its chief executive.",
      [("Nov. 12, 2024", "Other"), ("Adobe Inc.", "Org"), ("Priya Raman", "Peop")],
      [("Priya Raman", "Work_For", "Adobe Inc.")]),
+    # A legal form after a comma belongs to the company's name, as CoNLL04 writes it.
+    ("news-75", "conll04",
+     "The CEO of Tesla, Inc., Elon Musk, lives in Austin.",
+     [("Tesla, Inc.", "Org"), ("Elon Musk", "Peop"), ("Austin", "Loc")],
+     [("Elon Musk", "Work_For", "Tesla, Inc."), ("Elon Musk", "Live_In", "Austin")]),
 
     # ---------------------------------------------------------------- science, SciERC
     ("sci-01", "scierc",

@@ -1903,7 +1903,19 @@ fn word_aligned(
         let Some((a, b)) = segment::trim_span(&texts) else {
             continue;
         };
-        let (i, j) = (words[a].0, words[b - 1].1);
+        let (i, mut j) = (words[a].0, words[b - 1].1);
+        // `Tesla, Inc.`: a legal form that a comma parts from the name is the name's, as
+        // CoNLL04 writes it (`Knight-Ridder , Inc.`); alone it is no mention.
+        if b == words.len() && j + 2 < last && w.words[j + 1].0 >= w.words[j].1 {
+            let comma = word_text(j + 1);
+            let mut k = j + 2;
+            if comma == "," && segment::is_detached_name_end(&word_text(k)) {
+                while k + 1 < last && w.words[k + 1] == w.words[k] {
+                    k += 1;
+                }
+                j = k;
+            }
+        }
         let (from, to) = (w.words[i].0, w.words[j].1);
         let inside = &chars[from.min(chars.len())..to.min(chars.len())];
         // A span across a separator is no mention (`A: He works for Microsoft`), nor one

@@ -137,6 +137,23 @@ const COMPANY_FORMS: &[&str] = &[
     "LP", "PLC", "Plc", "Plc.", "AG", "SA", "S.A.", "NV", "N.V.", "GmbH", "SE", "AB", "ASA",
 ];
 
+/// Legal forms and name suffixes that alone name nothing: a mention of only these is none
+/// ([`trim_span`]), and one a comma parts from its name is taken into the mention
+/// ([`is_detached_name_end`]). Forms that are also common abbreviations (`NV`, `SA`, `AG`,
+/// `Co` for Colorado) are left out.
+const LONE_NAME_ENDS: &[&str] = &[
+    "Inc", "Inc.", "Corp", "Corp.", "Co.", "Cos.", "Ltd", "Ltd.", "LLC", "L.L.C.", "LLP", "L.P.",
+    "PLC", "Plc", "Plc.", "GmbH", "Jr.", "Sr.",
+];
+
+/// Whether `word` ends a company's or a person's name that a comma parts from it (`Tesla,
+/// Inc.`, `Knight-Ridder , Inc.` in CoNLL04, which keeps such a form in the mention), so
+/// the mention before the comma takes it in. `Jr.` and `Sr.` are left to the model, as a
+/// comma before them is rarer in the datasets than a comma before an apposition.
+pub fn is_detached_name_end(word: &str) -> bool {
+    LONE_NAME_ENDS.contains(&word) && !matches!(word, "Jr." | "Sr.")
+}
+
 /// News agencies whose name in brackets ends a dateline (`LONDON (Reuters) ...`).
 const AGENCIES: &[&str] = &[
     "AP",
@@ -1547,11 +1564,13 @@ pub fn trim_span(words: &[&str]) -> Option<(usize, usize)> {
                 || PLACE_PREFIXES.contains(w)
                 || DEGREES.contains(w)
                 || CLOCK.contains(w)
+                || LONE_NAME_ENDS.contains(w)
         }) {
             // `Mr.` of `Mr. and Mrs. Smith`, `Ft.` of `Ft. Worth`: a title or the first
             // word of a place's name names nothing by itself (no dataset has such a
             // mention), nor does the `a.m.` of a time (`10:02 a.m. ET` gave the place
-            // `a.m.`).
+            // `a.m.`), nor a company's legal form (`Tesla, Inc.` gave the organization
+            // `Inc.`).
             return None;
         } else if unbalanced(inside) {
             // `November 1, 1960) is an American`: the span began inside a bracket or a
@@ -1849,6 +1868,17 @@ mod tests {
         ] {
             assert!(inline_list_ends(text).is_empty(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_legal_form_alone_is_no_mention_and_one_after_a_comma_belongs_to_the_name() {
+        assert_eq!(trim_span(&["Inc."]), None);
+        assert_eq!(trim_span(&[",", "Ltd."]), None);
+        assert_eq!(trim_span(&["Apple", "Inc."]), Some((0, 2)));
+        assert!(is_detached_name_end("Inc."));
+        assert!(is_detached_name_end("LLC"));
+        assert!(!is_detached_name_end("Jr."));
+        assert!(!is_detached_name_end("NV"));
     }
 
     #[test]
