@@ -100,14 +100,7 @@ impl Tables {
         }
         let k = self.ner.len() / (n * n);
         let p = |i: usize, j: usize, l: usize| self.ner[(i * n + j) * k + l];
-        // A model sure of its mentions leaves few spans above the floor, a few per mention;
-        // where it leaves many (an unsure model, odd text), pooling would make mentions of
-        // noise, so there is none.
-        let weak = (0..n)
-            .flat_map(|i| (i..n).map(move |j| (i, j)))
-            .map(|(i, j)| (0..k).filter(|&l| p(i, j, l) >= floor).count())
-            .sum::<usize>();
-        if weak > POOL_SPARSITY * n {
+        if self.unsure(floor) {
             return Vec::new();
         }
         let mut out: Vec<ScoredCell> = Vec::new();
@@ -157,6 +150,25 @@ impl Tables {
         out
     }
 
+    /// Whether the entity table has more spans of at least `floor` than [`POOL_SPARSITY`] per
+    /// sub-token. A model sure of its mentions leaves few such spans, a few per mention;
+    /// where it leaves many (an unsure model, odd text), reporting spans below the threshold
+    /// ([`pooled_mentions`](Self::pooled_mentions),
+    /// [`supported_mentions`](Self::supported_mentions)) would make mentions of noise.
+    fn unsure(&self, floor: f32) -> bool {
+        let n = self.n;
+        let k = self.ner.len() / (n * n).max(1);
+        let weak = (0..n)
+            .flat_map(|i| (i..n).map(move |j| (i, j)))
+            .map(|(i, j)| {
+                (0..k)
+                    .filter(|&l| self.ner[(i * n + j) * k + l] >= floor)
+                    .count()
+            })
+            .sum::<usize>();
+        weak > POOL_SPARSITY * n
+    }
+
     /// Mentions that a relation vouches for: where a relation cell `(i, j)` passes
     /// `threshold` but the entity table is unsure of its arguments (`Oracle is based in
     /// Austin, Texas`: `Austin` 0.23, `Texas` 0.27, `Austin → Texas` `Located_In` 0.90), the
@@ -180,11 +192,7 @@ impl Tables {
         let k = self.ner.len() / (n * n);
         let r = self.re.len() / (n * n);
         let p = |i: usize, j: usize, l: usize| self.ner[(i * n + j) * k + l];
-        let weak = (0..n)
-            .flat_map(|i| (i..n).map(move |j| (i, j)))
-            .map(|(i, j)| (0..k).filter(|&l| p(i, j, l) >= floor).count())
-            .sum::<usize>();
-        if weak > POOL_SPARSITY * n {
+        if self.unsure(floor) {
             return Vec::new();
         }
         let sure = |i: usize| (i..n).any(|j| (0..k).any(|l| p(i, j, l) > threshold));
