@@ -1906,10 +1906,10 @@ fn word_aligned(
         let (i, mut j) = (words[a].0, words[b - 1].1);
         // `Tesla, Inc.`: a legal form that a comma parts from the name is the name's, as
         // CoNLL04 writes it (`Knight-Ridder , Inc.`); alone it is no mention.
-        if b == words.len() && j + 2 < last && w.words[j + 1].0 >= w.words[j].1 {
-            let comma = word_text(j + 1);
+        if b == words.len() && j + 2 < last {
+            // The comma is one sub-token; the form's word begins after it.
             let mut k = j + 2;
-            if comma == "," && segment::is_detached_name_end(&word_text(k)) {
+            if word_text(j + 1) == "," && segment::is_detached_name_end(&word_text(k)) {
                 while k + 1 < last && w.words[k + 1] == w.words[k] {
                     k += 1;
                 }

@@ -1732,11 +1732,11 @@ fn unbalanced(words: &[&str]) -> bool {
 /// a.m.`) or not at all.
 const CLOCK: &[&str] = &["a.m.", "p.m.", "A.M.", "P.M.", "a.m", "p.m"];
 
-/// Academic degrees and the like written after a name (`Jane Smith, M.D.,`): alone they
-/// name nothing (no dataset has such a mention).
+/// Academic degrees and the like written after a name (`Jane Smith, M.D.,`, `Gen. Colin
+/// Powell, U.S.A. (Ret.)`): alone they name nothing (no dataset has such a mention).
 const DEGREES: &[&str] = &[
     "Ph.D.", "Ph.D", "PhD", "M.D.", "MD", "M.B.A.", "MBA", "B.A.", "M.A.", "B.S.", "M.S.", "M.Sc.",
-    "B.Sc.", "D.D.S.", "R.N.", "Esq.", "LL.M.", "LL.B.",
+    "B.Sc.", "D.D.S.", "R.N.", "Esq.", "LL.M.", "LL.B.", "Ret.", "ret.",
 ];
 
 /// A party and a state after a politician's name (`D-N.Y.`, `R-Kan.`, `I-Vt.`, `D-CA`).
@@ -2890,6 +2890,7 @@ mod tests {
         // Degrees and party labels alone name nothing.
         assert_eq!(t(&["Ph.D."]), None);
         assert_eq!(t(&["M.D."]), None);
+        assert_eq!(t(&["Ret."]), None);
         assert_eq!(t(&["D-N.Y."]), None);
         assert_eq!(t(&["R-Kan."]), None);
         assert_eq!(t(&["I-Vt"]), None);
