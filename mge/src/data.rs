@@ -1040,24 +1040,9 @@ mod tests {
 
     #[test]
     fn swapped_mentions_keep_types_relations_and_the_words_around_them() {
-        let s = |t: &str, ents: &[(&str, usize, usize)], rels: &[(usize, usize)]| Sentence {
-            tokens: t.split(' ').map(String::from).collect(),
-            entities: ents
-                .iter()
-                .map(|&(l, a, b)| Entity {
-                    label: l.into(),
-                    start: a,
-                    end: b,
-                })
-                .collect(),
-            relations: rels
-                .iter()
-                .map(|&(h, t)| Relation {
-                    label: "R".into(),
-                    head: h,
-                    tail: t,
-                })
-                .collect(),
+        let s = |t: &str, ents: &[(&str, usize, usize)], rels: &[(usize, usize)]| {
+            let rels: Vec<(&str, usize, usize)> = rels.iter().map(|&(h, t)| ("R", h, t)).collect();
+            crate::testing::sentence(t, ents, &rels)
         };
         let all = vec![
             s(

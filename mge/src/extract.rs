@@ -1839,6 +1839,26 @@ fn word_aligned(
         .iter()
         .find(|c| c.is_alphabetic())
         .is_some_and(|c| c.is_uppercase());
+    // The text of sub-token `p`'s word, and the word's first and last sub-tokens (the
+    // special tokens `0` and `last` excluded).
+    let word_text = |p: usize| -> String {
+        let (a, b) = w.words[p];
+        chars[a.min(chars.len())..b.min(chars.len())]
+            .iter()
+            .collect()
+    };
+    let first_of = |mut p: usize| {
+        while p > 1 && w.words[p - 1] == w.words[p] {
+            p -= 1;
+        }
+        p
+    };
+    let last_of = |mut p: usize| {
+        while p + 1 < last && w.words[p + 1] == w.words[p] {
+            p += 1;
+        }
+        p
+    };
     let mut kept: Vec<ScoredCell> = Vec::new();
     let mut index = vec![None; d.entities.len()];
     for (k, e) in d.entities.iter().enumerate() {
@@ -1847,56 +1867,23 @@ fn word_aligned(
         }
         // A cell that begins or ends inside a word stands for the whole word, as word-level
         // evaluation reads it (`align::to_words`).
-        let mut i = e.i;
-        while i > 1 && w.words[i - 1] == w.words[i] {
-            i -= 1;
-        }
-        let mut j = e.j;
-        while j + 1 < last && w.words[j + 1] == w.words[j] {
-            j += 1;
-        }
+        let (i, j) = (first_of(e.i), last_of(e.j));
         // The span's words: (first sub-token, last sub-token, text).
         let mut words: Vec<(usize, usize, String)> = Vec::new();
         for p in i..=j {
             match words.last_mut() {
                 Some(last) if w.words[last.1] == w.words[p] => last.1 = p,
-                _ => {
-                    let (a, b) = w.words[p];
-                    let text = chars[a.min(chars.len())..b.min(chars.len())]
-                        .iter()
-                        .collect();
-                    words.push((p, p, text));
-                }
+                _ => words.push((p, p, word_text(p))),
             }
         }
         // A span that holds half of a pair of quotes takes in the other half when it stands
         // next to it (`she had a "red man" syndrome` gave `red man" syndrome`).
-        let word_text = |p: usize| -> String {
-            let (a, b) = w.words[p];
-            chars[a.min(chars.len())..b.min(chars.len())]
-                .iter()
-                .collect()
-        };
         let texts: Vec<&str> = words.iter().map(|x| x.2.as_str()).collect();
         let before = (i > 1).then(|| word_text(i - 1));
         let after = (j + 1 < last).then(|| word_text(j + 1));
         match segment::quote_partner(&texts, before.as_deref(), after.as_deref()) {
-            (true, _) => {
-                let p = i - 1;
-                let mut first = p;
-                while first > 1 && w.words[first - 1] == w.words[p] {
-                    first -= 1;
-                }
-                words.insert(0, (first, p, word_text(p)));
-            }
-            (_, true) => {
-                let p = j + 1;
-                let mut end = p;
-                while end + 1 < last && w.words[end + 1] == w.words[p] {
-                    end += 1;
-                }
-                words.push((p, end, word_text(p)));
-            }
+            (true, _) => words.insert(0, (first_of(i - 1), i - 1, word_text(i - 1))),
+            (_, true) => words.push((j + 1, last_of(j + 1), word_text(j + 1))),
             _ => {}
         }
         let texts: Vec<&str> = words.iter().map(|x| x.2.as_str()).collect();
@@ -1905,16 +1892,14 @@ fn word_aligned(
         };
         let (i, mut j) = (words[a].0, words[b - 1].1);
         // `Tesla, Inc.`: a legal form that a comma parts from the name is the name's, as
-        // CoNLL04 writes it (`Knight-Ridder , Inc.`); alone it is no mention.
-        if b == words.len() && j + 2 < last {
-            // The comma is one sub-token; the form's word begins after it.
-            let mut k = j + 2;
-            if word_text(j + 1) == "," && segment::is_detached_name_end(&word_text(k)) {
-                while k + 1 < last && w.words[k + 1] == w.words[k] {
-                    k += 1;
-                }
-                j = k;
-            }
+        // CoNLL04 writes it (`Knight-Ridder , Inc.`); alone it is no mention. The comma is
+        // one sub-token; the form's word begins after it.
+        if b == words.len()
+            && j + 2 < last
+            && word_text(j + 1) == ","
+            && segment::is_detached_name_end(&word_text(j + 2))
+        {
+            j = last_of(j + 2);
         }
         let (from, to) = (w.words[i].0, w.words[j].1);
         let inside = &chars[from.min(chars.len())..to.min(chars.len())];

@@ -1654,7 +1654,7 @@ fn edge_punctuation(word: &str, inside: &[&str], leading: bool) -> bool {
 /// `Tues.`, `Sat.`). `Sun` without a full stop is left out: it is as often a name (`Sun
 /// Microsystems`, `The Sun`).
 pub fn is_weekday(word: &str) -> bool {
-    const DAYS: [&str; 7] = [
+    const DAYS: &[&str] = &[
         "monday",
         "tuesday",
         "wednesday",
@@ -1662,17 +1662,28 @@ pub fn is_weekday(word: &str) -> bool {
         "friday",
         "saturday",
         "sunday",
-    ];
-    const SHORT: [&str; 13] = [
-        "mon", "tue", "tues", "wed", "weds", "thu", "thur", "thurs", "fri", "sat", "mon.", "tue.",
+        "mon",
+        "mon.",
+        "tue",
+        "tue.",
+        "tues",
         "tues.",
+        "wed",
+        "wed.",
+        "weds",
+        "thu",
+        "thu.",
+        "thur",
+        "thur.",
+        "thurs",
+        "thurs.",
+        "fri",
+        "fri.",
+        "sat",
+        "sat.",
+        "sun.",
     ];
-    const SHORT_STOP: [&str; 6] = ["wed.", "thu.", "thur.", "thurs.", "fri.", "sat."];
-    let lower = word.to_lowercase();
-    DAYS.contains(&lower.as_str())
-        || SHORT.contains(&lower.as_str())
-        || SHORT_STOP.contains(&lower.as_str())
-        || lower == "sun."
+    DAYS.contains(&word.to_lowercase().as_str())
 }
 
 /// Which of its neighbours a span must take in to hold both of its quotes: `(true, false)`

@@ -11,7 +11,9 @@ use crate::data::{Entity, Relation, Sentence};
 use crate::error::{Error, Result};
 use crate::tokenize::test_tokenizer_json;
 
-fn sentence(
+/// A sentence from space-separated tokens, `(type, start, end)` entities and `(type, head,
+/// tail)` relations.
+pub fn sentence(
     tokens: &str,
     entities: &[(&str, usize, usize)],
     relations: &[(&str, usize, usize)],
