@@ -11,9 +11,12 @@
   Where text runs on without full stops, the segmenter reads such a word after a lower-case
   word as the start of a new sentence (`... was an actor The opera company ...`).
 
-    scripts/make_segmenter_words.py ../shared/data/conll04/train.json ../shared/data/scierc/train.json
+    scripts/make_segmenter_words.py ../shared/data/conll04/train.json ../shared/data/scierc/train.json ../shared/data/ade/split_0_train.json
 
-Only training splits: the dev and test text that the segmenter is measured on stays out.
+Only training splits: the dev and test text that the segmenter is measured on stays out
+(for ADE, the training part of fold 0, whose test part the medicine bundle is measured on).
+ADE's words (drugs and disorders in lower case: `sertraline`, `peripheral`) let the
+segmenter find where medical text that runs on begins a sentence.
 """
 import collections
 import json

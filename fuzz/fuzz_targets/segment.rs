@@ -74,14 +74,10 @@ fn check_rules_cut_where_unicode_does(original: &str) {
         let citation = before.ends_with(']');
         let glued = text[..at].ends_with('.');
         // A run-on cut before a sentence starter (`... on shown As shown in ...`).
-        let mut around = text[..at].split_whitespace().rev();
-        let mut after = text[at..].split_whitespace();
-        let run_on = match (around.next(), after.next()) {
-            (Some(previous), Some(word)) => {
-                segment::starts_run_on(previous, word, after.next().unwrap_or(""))
-            }
-            _ => false,
-        };
+        let mut words: Vec<&str> = text[..at].split_whitespace().collect();
+        let ahead = words.len();
+        words.extend(text[at..].split_whitespace().take(4));
+        let run_on = ahead > 0 && words.len() > ahead && segment::starts_run_on(&words, ahead);
         // A line typed without capitals is cut after its full stops, question and
         // exclamation marks before lower-case words too (`apple. he lives`).
         let line_start = text[..at].rfind('\n').map_or(0, |k| k + 1);
