@@ -255,21 +255,25 @@ pub fn run_on_starts(piece: &str) -> Vec<usize> {
     cuts
 }
 
-/// Whether `word` (whitespace-delimited, between `previous` and `next`) may begin a
-/// sentence where no punctuation says so ([`run_on_starts`], which also asks for a long
-/// stretch and a few words on each side). Four patterns, each one that the training text
-/// (CoNLL04 and SciERC train, final full stops dropped) shows at sentence starts far more
-/// often than inside sentences:
+/// Whether `words[i]` may begin a sentence where no punctuation says so
+/// ([`run_on_starts`], which also asks for a long stretch and a few words on each side).
+/// Never after a word a sentence does not end on (a preposition, conjunction, determiner or
+/// auxiliary). Patterns that the training text (CoNLL04 and SciERC train, final full stops
+/// dropped) shows at sentence starts far more often than inside sentences:
 /// - a starter after a word in lower case or a number, not before a name (`... was an
-///   actor The opera company ...`);
-/// - a closed-class starter after a lower-case word that can end a sentence, before a name
-///   (`... with winches The Warren Commission ...`; not `... for The Associated Press`);
+///   actor The opera company ...`), nor `A` that ends a name (`hemophilia A who`);
+/// - a closed-class starter after a lower-case word, before a name (`... with winches The
+///   Warren Commission ...`; not `... for The Associated Press`);
 /// - a closed-class starter after a capitalized word, before a word in lower case, a number
 ///   or a punctuation mark (`... Avihu Bin-Nun The three reactors ...`, `... Ohio In 1865
 ///   ...`);
-/// - a capitalized common word after a lower-case word that can end a sentence, before a
-///   word in lower case (`... the Rinn family Volcanoes in Nicaragua ...`; not `the
-///   President said`, nor an acronym such as `POS`).
+/// - a capitalized common word after a lower-case word, before a word in lower case (`...
+///   the season Temperatures rose ...`, `... with capecitabine Sertraline-induced ...`; not
+///   `the President said`, nor an acronym such as `POS`);
+/// - the heading of a structured abstract's part ([`is_heading`]: `... PURPOSE: To report`).
+///
+/// A closing bracket counts as a lower-case word (`... at Lincoln Laboratory (LL) The
+/// system ...`) unless it closes a list's marker (`( ii ) High quality ...`).
 pub fn starts_run_on(words: &[&str], i: usize) -> bool {
     static STARTERS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     let starters = STARTERS.get_or_init(|| SENTENCE_STARTERS.lines().collect());
