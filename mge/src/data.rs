@@ -221,7 +221,11 @@ fn joined_by(token: &str, joiner: char) -> bool {
 /// and the one after it become one example (words, entities and relations of the second
 /// shifted behind the first). Raw text is cut into sentences where it has punctuation;
 /// datelines, headlines and lists without it reach the model joined to their neighbours.
-pub fn join_neighbours(sentences: &[Sentence], p: f64, seed: u64) -> Vec<Sentence> {
+/// With probability `run_on`, a joined pair also loses the first sentence's final `.`, `?`
+/// or `!` (when it is a word of its own and no mention holds it), as text that runs on
+/// without full stops has it, so that the model learns not to relate mentions across a
+/// boundary that nothing marks.
+pub fn join_neighbours(sentences: &[Sentence], p: f64, run_on: f64, seed: u64) -> Vec<Sentence> {
     if p <= 0.0 {
         return sentences.to_vec();
     }
@@ -231,8 +235,18 @@ pub fn join_neighbours(sentences: &[Sentence], p: f64, seed: u64) -> Vec<Sentenc
     while k < sentences.len() {
         if k + 1 < sentences.len() && (rng.uniform() as f64) < p {
             let (a, b) = (&sentences[k], &sentences[k + 1]);
-            let (words, ents) = (a.tokens.len(), a.entities.len());
             let mut joined = a.clone();
+            // Not drawn at 0, so that the pairs are those of earlier runs without it.
+            let drop_stop = run_on > 0.0 && (rng.uniform() as f64) < run_on;
+            let last = joined.tokens.len().checked_sub(1);
+            let stop_alone = last.is_some_and(|l| {
+                matches!(joined.tokens[l].as_str(), "." | "?" | "!")
+                    && joined.entities.iter().all(|e| e.end <= l)
+            });
+            if drop_stop && stop_alone {
+                joined.tokens.pop();
+            }
+            let (words, ents) = (joined.tokens.len(), joined.entities.len());
             joined.tokens.extend(b.tokens.iter().cloned());
             joined.entities.extend(b.entities.iter().map(|e| Entity {
                 start: e.start + words,
@@ -1237,14 +1251,34 @@ mod tests {
         );
         // Joined neighbours keep every entity and relation on the same words.
         let all = [a.clone(), b.clone()].concat();
-        assert_eq!(join_neighbours(&all, 0.0, 1), all);
-        let joined = join_neighbours(&all, 1.0, 1);
+        assert_eq!(join_neighbours(&all, 0.0, 1.0, 1), all);
+        let joined = join_neighbours(&all, 1.0, 0.0, 1);
         assert_eq!(joined.len(), 2);
         assert_eq!(joined[0].tokens.len(), 6);
         assert_eq!(joined[0].entities[2], ent("Peop", 3, 4));
         assert_eq!(joined[0].relations[1], rel("Live", 2, 3));
         assert_eq!(joined[1], b[0]);
-        assert_eq!(join_neighbours(&all, 0.5, 9), join_neighbours(&all, 0.5, 9));
+        assert_eq!(
+            join_neighbours(&all, 0.5, 0.5, 9),
+            join_neighbours(&all, 0.5, 0.5, 9)
+        );
+        // Run on: the first sentence's full stop goes, and what follows moves back a word.
+        let stopped = Sentence {
+            tokens: ["Kim", "left", "."].map(String::from).to_vec(),
+            entities: vec![ent("Peop", 0, 1)],
+            relations: vec![],
+        };
+        let pair = [stopped.clone(), all[0].clone()];
+        let run_on = join_neighbours(&pair, 1.0, 1.0, 1);
+        assert_eq!(run_on[0].tokens.len(), 2 + all[0].tokens.len());
+        assert_eq!(run_on[0].tokens[2], all[0].tokens[0]);
+        let moved = &all[0].entities[0];
+        assert_eq!(
+            run_on[0].entities[1],
+            ent(&moved.label, moved.start + 2, moved.end + 2)
+        );
+        let kept = join_neighbours(&pair, 1.0, 0.0, 1);
+        assert_eq!(kept[0].tokens.len(), 3 + all[0].tokens.len());
         let reversed = LabelSchema::from_sentences([b.as_slice(), a.as_slice()]);
         assert_eq!(schema, reversed);
         assert_eq!(schema.entity_index("Org"), Some(1));

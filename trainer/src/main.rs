@@ -185,6 +185,10 @@ pub(crate) struct TrainArgs {
     /// (datelines, headlines). 0 trains on single sentences.
     #[arg(long, default_value_t = 0.0)]
     join_neighbours: f64,
+    /// Share of those joined examples whose first sentence loses its final full stop, as
+    /// text that runs on without full stops reaches the model.
+    #[arg(long, default_value_t = 0.0)]
+    join_run_on: f64,
     /// Share of training sentences whose persons, places and organizations (the types
     /// whose training mentions hold a capital) are swapped for other mentions of the same
     /// type from the training data, so that the model learns contexts rather than names.
@@ -314,6 +318,7 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
     };
     for (name, share) in [
         ("--join-neighbours", a.join_neighbours),
+        ("--join-run-on", a.join_run_on),
         ("--swap-mentions", a.swap_mentions),
     ] {
         anyhow::ensure!(
@@ -357,6 +362,7 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
         device: a.device.clone(),
         limit_train: a.limit_train,
         join_neighbours: a.join_neighbours,
+        join_run_on: a.join_run_on,
         swap_mentions: a.swap_mentions,
         patience: a.patience,
     })

@@ -62,6 +62,10 @@ pub struct TrainConfig {
     /// ([`mge::data::join_neighbours`]).
     #[serde(default)]
     pub join_neighbours: f64,
+    /// Share of the joined examples whose first sentence loses its final full stop
+    /// ([`mge::data::join_neighbours`]).
+    #[serde(default)]
+    pub join_run_on: f64,
     /// Share of training sentences whose names are swapped for other names of the training
     /// data ([`mge::data::swap_mentions`]).
     #[serde(default)]
@@ -256,7 +260,8 @@ impl RunData {
             cfg.swap_mentions,
             cfg.seed,
         );
-        let joined = data::join_neighbours(&swapped, cfg.join_neighbours, cfg.seed);
+        let joined =
+            data::join_neighbours(&swapped, cfg.join_neighbours, cfg.join_run_on, cfg.seed);
         let mut train = examples(&joined, &labels, &tokenizer, cfg.max_words, max_len)?;
         if let Some(n) = cfg.limit_train {
             train.truncate(n);
@@ -717,6 +722,7 @@ mod tests {
             device: "cpu".into(),
             limit_train: None,
             join_neighbours: 0.0,
+            join_run_on: 0.0,
             swap_mentions: 0.0,
             patience: None,
         }
