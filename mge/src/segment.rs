@@ -2036,12 +2036,24 @@ fn is_party_label(word: &str) -> bool {
             || STATES.contains(&format!("{state}.").as_str()))
 }
 
-/// A word of one to five lower-case letters and a full stop (`b.`, `approx.`, `tid.`).
+/// A word of one to five lower-case letters and a full stop (`b.`, `approx.`, `tid.`), but
+/// not a state or a month in text typed without capitals (`bethany, conn.`, `on nov. 22`),
+/// which name what their capitalized forms name.
 fn is_lowercase_abbreviation(word: &str) -> bool {
-    word.strip_suffix('.').is_some_and(|w| {
-        (1..=5).contains(&w.chars().count()) && w.chars().all(|c| c.is_lowercase())
-    })
+    let named = STATES
+        .iter()
+        .chain(&MONTH_ABBREVIATIONS)
+        .any(|s| s.eq_ignore_ascii_case(word));
+    !named
+        && word.strip_suffix('.').is_some_and(|w| {
+            (1..=5).contains(&w.chars().count()) && w.chars().all(|c| c.is_lowercase())
+        })
 }
+
+/// The abbreviated months (`Sept.`), as news text writes them.
+const MONTH_ABBREVIATIONS: [&str; 8] = [
+    "Jan.", "Feb.", "Aug.", "Sept.", "Sep.", "Oct.", "Nov.", "Dec.",
+];
 
 /// Latin abbreviations that running text uses between words (lower case, as typed).
 const LATIN: [&str; 12] = [
@@ -3288,6 +3300,10 @@ mod tests {
         assert_eq!(t(&["approx."]), None);
         assert_eq!(t(&["Mass."]).as_deref(), Some("Mass."));
         assert_eq!(t(&["b.", "1960"]).as_deref(), Some("b. 1960"));
+        // A state or a month typed without capitals names what it names capitalized.
+        assert_eq!(t(&["conn."]).as_deref(), Some("conn."));
+        assert_eq!(t(&["nov."]).as_deref(), Some("nov."));
+        assert_eq!(t(&["tid."]), None);
         // A title alone names no one; with a name it stays part of the mention.
         assert_eq!(t(&["Mr."]), None);
         assert_eq!(t(&["Lt.", "Col.", ","]), None);
