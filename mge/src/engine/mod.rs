@@ -84,6 +84,16 @@ const POOLED_SPANS: usize = 2;
 /// than this many per sub-token.
 const POOL_SPARSITY: usize = 2;
 
+/// A relation at least this sure vouches for spans down to [`SURE_RELATION_FLOOR`] in
+/// [`Tables::supported_mentions`]: `Mr. Obama was born in Honolulu, Hawaii, on Aug. 4,
+/// 1961.` puts 1.00 on `Live_In` and 0.07 on `Honolulu`, whose probability the model
+/// spreads over the place's readings (`Honolulu`, `Honolulu , Hawaii`). Chosen on dev among
+/// (0.99, 0.05), (0.99, 0.1) and (0.95, 0.05) (`docs/RESULTS.md`).
+pub const SURE_RELATION: f32 = 0.99;
+
+/// See [`SURE_RELATION`].
+pub const SURE_RELATION_FLOOR: f32 = 0.05;
+
 impl Tables {
     /// Mentions whose probability the model split between spans of one type that share an
     /// end (or a start), none of them above `threshold`: `President George W. Bush` 0.45 and
@@ -174,7 +184,8 @@ impl Tables {
     /// Austin, Texas`: `Austin` 0.23, `Texas` 0.27, `Austin → Texas` `Located_In` 0.90), the
     /// likeliest span starting at `i` of the head type the relation takes and the likeliest
     /// at `j` of its tail type are returned, when both reach `floor` and the start has no
-    /// mention above `threshold` already. `signatures` are the (relation, head type, tail
+    /// mention above `threshold` already; a relation of at least [`SURE_RELATION`] asks only
+    /// [`SURE_RELATION_FLOOR`] of them. `signatures` are the (relation, head type, tail
     /// type) combinations the model's training data has; the score is the span's own
     /// probability. Like [`pooled_mentions`](Self::pooled_mentions), a table with more than
     /// two entity spans above `floor` per sub-token gives none. Positions as in
@@ -197,7 +208,7 @@ impl Tables {
         }
         let sure = |i: usize| (i..n).any(|j| (0..k).any(|l| p(i, j, l) > threshold));
         // The likeliest span of type `l` that starts at `i`, if it reaches the floor.
-        let best = |i: usize, l: usize| {
+        let best = |i: usize, l: usize, floor: f32| {
             (i..n)
                 .map(|j| (j, p(i, j, l)))
                 .filter(|&(_, q)| q >= floor)
@@ -224,11 +235,18 @@ impl Tables {
                     continue;
                 }
                 for rel in 0..r {
-                    if self.re[(i * n + j) * r + rel] <= threshold {
+                    let q = self.re[(i * n + j) * r + rel];
+                    if q <= threshold {
                         continue;
                     }
+                    let floor = if q >= SURE_RELATION {
+                        floor.min(SURE_RELATION_FLOOR)
+                    } else {
+                        floor
+                    };
                     for &(_, head, tail) in signatures.range((rel, 0, 0)..(rel + 1, 0, 0)) {
-                        let (Some(h), Some(t)) = (best(i, head), best(j, tail)) else {
+                        let (Some(h), Some(t)) = (best(i, head, floor), best(j, tail, floor))
+                        else {
                             continue;
                         };
                         if !sure(i) {
@@ -520,6 +538,13 @@ mod tests {
         assert_eq!(got[0].score, 0.23);
         // Below the floor, no support.
         assert!(t.supported_mentions(0.5, 0.3, &signatures).is_empty());
+        // Unless the relation is all but certain: then a twentieth is enough.
+        t.re[(n + 2) * r + 1] = 0.995;
+        assert_eq!(t.supported_mentions(0.5, 0.3, &signatures).len(), 2);
+        t.ner[(n + 1) * k + 1] = 0.04;
+        assert!(t.supported_mentions(0.5, 0.3, &signatures).is_empty());
+        t.ner[(n + 1) * k + 1] = 0.23;
+        t.re[(n + 2) * r + 1] = 0.9;
         // A relation type whose signature takes other types vouches for nothing (no Org
         // starts at Texas).
         let org_to_org: crate::extract::Signatures = [(1, 0, 0)].into();
