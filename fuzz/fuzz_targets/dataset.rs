@@ -45,11 +45,17 @@ fn consume(sentences: &[Sentence], tok: &SubwordTokenizer) {
         schema.nested_entities,
         Some(sentences.iter().any(data::has_overlapping_entities))
     );
+    let words = |s: &[Sentence]| s.iter().map(|x| x.tokens.len()).sum::<usize>();
+    let entities = |s: &[Sentence]| s.iter().map(|x| x.entities.len()).sum::<usize>();
     for seed in [0, 1] {
-        let joined = data::join_neighbours(sentences, 0.5, seed);
+        let joined = data::join_neighbours(sentences, 0.5, 0.0, seed);
         data::validate(&joined, "fuzz", Some(&schema)).expect("joined sentences validate");
-        let words = |s: &[Sentence]| s.iter().map(|x| x.tokens.len()).sum::<usize>();
         assert_eq!(words(&joined), words(sentences));
+        // Run on: only full stops go, every mention and relation stays.
+        let run_on = data::join_neighbours(sentences, 0.5, 1.0, seed);
+        data::validate(&run_on, "fuzz", Some(&schema)).expect("run-on sentences validate");
+        assert!(words(&run_on) <= words(sentences));
+        assert_eq!(entities(&run_on), entities(sentences));
     }
     let mut evaluator = Evaluator::new(&schema);
     for s in sentences {
