@@ -1397,7 +1397,8 @@ fn lost_titled_name(sentence: &str, start: usize, mentions: &[EntityMention]) ->
 /// they are.
 ///
 /// A character whose compatibility form is one other character is read as that (the
-/// full-width `Ｂｏｓｔｏｎ` as `Boston`). Text without any of these comes back borrowed.
+/// full-width `Ｂｏｓｔｏｎ` as `Boston`), and typographic quotes as the straight ones of the
+/// training text (`Warner’s` as `Warner's`). Text without any of these comes back borrowed.
 pub fn model_text(sentence: &str, dashes: bool) -> std::borrow::Cow<'_, str> {
     read_for_model(sentence, dashes).0
 }
@@ -1414,6 +1415,13 @@ fn read_for_model(
         }
         if segment::is_symbol(c) || segment::is_superscript(c) {
             return ' ';
+        }
+        // Typographic quotes as the training text types them: no dataset has a curly
+        // quote, and `Warner’s` read with `’` is a token the model never learned from.
+        match c {
+            '\u{2018}' | '\u{2019}' | '\u{201b}' => return '\'',
+            '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{201f}' => return '"',
+            _ => {}
         }
         let mut plain = std::iter::once(c).nfkc().map(|(k, _)| k);
         match (plain.next(), plain.next()) {
@@ -2920,6 +2928,14 @@ mod tests {
         }
         // A ligature whose plain form is two letters stays as it is.
         assert_eq!(model_text("\u{fb01}ne", true), "\u{fb01}ne");
+        // Typographic quotes read as the straight ones of the training text.
+        assert_eq!(
+            model_text(
+                "\u{201c}We won,\u{201d} said Warner\u{2019}s \u{2018}Ace\u{2019}.",
+                true
+            ),
+            "\"We won,\" said Warner's 'Ace'."
+        );
         // A model trained on spaced hyphens reads them as they are.
         assert!(matches!(
             model_text("5 - fluorouracil -- and CD30 (Ki-1) - positive", false),
