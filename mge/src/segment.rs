@@ -1217,7 +1217,7 @@ fn abbreviation_ends_sentence(previous: &str, next: &str) -> bool {
         return true;
     }
     let after_comma = words.next().is_some_and(|w| w.ends_with(','));
-    after_comma && (STATES.contains(&last) || POSTAL_CODES.contains(&stem))
+    after_comma && (is_state(last) || POSTAL_CODES.contains(&stem))
 }
 
 /// Byte offsets in `piece` where a wire-service dateline ends: a parenthesized agency tag of
@@ -1624,7 +1624,7 @@ pub fn words_with(sentence: &str, final_stop: bool, split: Splits) -> Vec<(usize
             // library's list lacks where the word is also a common one.
             let state = || {
                 let word: String = chars[start..=i].iter().collect();
-                STATES.contains(&word.as_str())
+                is_state(&word)
             };
             // A postal code after a place and a comma does not (`in Denver, CO.`).
             let postal = || {
@@ -2034,6 +2034,14 @@ fn is_party_label(word: &str) -> bool {
         && (STATES.contains(&state)
             || POSTAL_CODES.contains(&state)
             || STATES.contains(&format!("{state}.").as_str()))
+}
+
+/// Whether `word` is a state's abbreviation of [`STATES`], as written there or in capitals
+/// (`MINN.` in text typed in capitals).
+fn is_state(word: &str) -> bool {
+    STATES.contains(&word)
+        || !word.chars().any(char::is_lowercase)
+            && STATES.iter().any(|s| s.eq_ignore_ascii_case(word))
 }
 
 /// A word of one to five lower-case letters and a full stop (`b.`, `approx.`, `tid.`), but
@@ -2748,6 +2756,16 @@ mod tests {
                 "Temperatures fell."
             ]
         );
+        // In text typed in capitals too.
+        assert_eq!(
+            cut("SHE WAS BORN IN DANVILLE, ALA. SPRINGSTEEN WAS BORN IN LONG BRANCH."),
+            vec![
+                "SHE WAS BORN IN DANVILLE, ALA.",
+                "SPRINGSTEEN WAS BORN IN LONG BRANCH."
+            ]
+        );
+        let last = words("HE LIVES IN CHISHOLM, MINN.", true);
+        assert_eq!(last.last(), Some(&(22, 27)), "MINN. keeps its full stop");
         assert_eq!(
             cut("He runs Ardent Motors Corp. Dr. Ruth Abara is a surgeon."),
             vec![
