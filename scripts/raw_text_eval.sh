@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Raw-text F1 of the default bundles on a split of CoNLL04 and SciERC, in the five forms of
-# docs/RESULTS.md (spaced, typed, run-on, typed text wrapped at 72 characters a line, and
-# typed text in lower case),
+# Raw-text F1 of the default bundles on a split of CoNLL04 and SciERC, in the seven forms of
+# docs/RESULTS.md (spaced, typed, run-on, typed text wrapped at 72 characters a line, typed
+# text in lower case, in capitals, and with typographic quotes),
 # the ADE bundle on its fold's test split (ADE has no dev split: the same file for dev and
 # test), then on the hand-annotated raw sentences.
 #
@@ -40,13 +40,15 @@ file_of() {
 datasets=${DATASETS:-conll04 scierc ade}
 read -r -a extra <<<"${EXTRACT_FLAGS:-}"
 for ds in $datasets; do
-  for form in spaced typed run-on wrapped lower; do
+  for form in spaced typed run-on wrapped lower capitals curly; do
     flags=()
     input=()
     [ $form = typed ] && flags=(--detok)
     [ $form = run-on ] && flags=(--runon)
     [ $form = wrapped ] && flags=(--detok --wrap) && input=(--jsonl)
     [ $form = lower ] && flags=(--detok --lower)
+    [ $form = capitals ] && flags=(--detok --upper)
+    [ $form = curly ] && flags=(--detok --curly)
     base="$out/$ds-$split-$form"
     python3 $f1 make "$(file_of $ds)" "$base.txt" "$base.gold" "${flags[@]}"
     $mge extract "${input[@]}" "${extra[@]}" --model "$(model_of $ds)" "$base.txt" >"$base.pred"

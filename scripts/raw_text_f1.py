@@ -18,14 +18,16 @@ of a mention, as a reader would, unless the word is an abbreviation. The second 
 counts `Boise` for `Boise.` and `Mass` for `Mass.` when either ends the sentence (closing
 quotes and brackets may follow: `Bangkok. ''`), and nothing else changes.
 
-    scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok] [--lines|--wrap] [--lower]
+    scripts/raw_text_f1.py make DATA.json TEXT.txt GOLD.json [--runon] [--detok] [--lines|--wrap] [--lower|--upper] [--curly]
 
 `--lines` puts each sentence on a line of its own in one JSONL document, for
 `mge extract --jsonl --sentences lines`: the dataset's own sentence boundaries, to tell
 what segmentation costs. `--wrap` writes the text as one JSONL document wrapped at 72
 characters a line, as an e-mail or a PDF has it (a space becomes a line break; offsets do
 not move), for `mge extract --jsonl`. `--lower` writes the text in lower case, as people
-type in a hurry (offsets do not move).
+type in a hurry, `--upper` in capitals, as a headline or a stuck Caps Lock has it, and
+`--curly` with typographic quotes and apostrophes (`“`, `”`, `’`) as a word processor
+types them (offsets do not move).
     mge extract --model BUNDLE TEXT.txt > PRED.jsonl
     scripts/raw_text_f1.py score GOLD.json PRED.jsonl
 
@@ -114,8 +116,28 @@ def lower(text):
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
+def upper(text):
+    """`text` in capitals, char for char (a char whose capital is longer stays)."""
+    return "".join(c.upper() if len(c.upper()) == 1 else c for c in text)
+
+
+def curly(text):
+    """`text` with typographic quotes: an opening one after a space or a bracket, a closing
+    one (or an apostrophe) elsewhere; char for char."""
+    out = []
+    for k, c in enumerate(text):
+        opening = k == 0 or text[k - 1].isspace() or text[k - 1] in "([{"
+        if c == "'":
+            out.append("\u2018" if opening else "\u2019")
+        elif c == '"':
+            out.append("\u201c" if opening else "\u201d")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def make(data_path, text_path, gold_path, runon, detok=False, lines=False, wrapped=False,
-         lowered=False):
+         lowered=False, uppered=False, curled=False):
     sentences = json.load(open(data_path))
     text, entities, relations, starts_of_sentences, ends_of_sentences = "", [], [], [], []
     for s in sentences:
@@ -156,6 +178,10 @@ def make(data_path, text_path, gold_path, runon, detok=False, lines=False, wrapp
         text = wrap(text)
     if lowered:
         text = lower(text)
+    if uppered:
+        text = upper(text)
+    if curled:
+        text = curly(text)
     with open(text_path, "w") as f:
         f.write((json.dumps({"text": text}) if lines or wrapped else text) + "\n")
     with open(gold_path, "w") as f:
@@ -264,7 +290,8 @@ if __name__ == "__main__":
     if len(sys.argv) >= 5 and sys.argv[1] == "make":
         flags = sys.argv[5:]
         make(sys.argv[2], sys.argv[3], sys.argv[4], "--runon" in flags, "--detok" in flags,
-             "--lines" in flags, "--wrap" in flags, "--lower" in flags)
+             "--lines" in flags, "--wrap" in flags, "--lower" in flags, "--upper" in flags,
+             "--curly" in flags)
     elif len(sys.argv) == 4 and sys.argv[1] == "score":
         score(sys.argv[2], sys.argv[3])
     elif len(sys.argv) in (4, 5) and sys.argv[1] == "boundaries":
