@@ -241,7 +241,8 @@ const RUN_ON_MIN_PART: usize = 4;
 pub fn run_on_starts(piece: &str) -> Vec<usize> {
     let mut cuts = Vec::new();
     // Every sentence passes here: the ordinary ones leave before anything is collected.
-    if piece.split_whitespace().nth(RUN_ON_WORDS).is_none() {
+    // Text in title case gives no capitals to go by.
+    if piece.split_whitespace().nth(RUN_ON_WORDS).is_none() || is_title_case(piece) {
         return cuts;
     }
     let words: Vec<&str> = piece.split_whitespace().collect();
@@ -652,6 +653,11 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
                     }
                 }
                 candidates.retain(|(start, end, _)| start < end);
+                // A headline in title case (`Acme Corp. Names Jane Doe Chief Executive`) says
+                // nothing by its capitals: an abbreviation there ends no sentence. A longer
+                // line is read as sentences, whose abbreviations may end them.
+                let title_case =
+                    line.split_whitespace().nth(HEADLINE_WORDS).is_none() && is_title_case(line);
                 let mut merged: Vec<(usize, usize)> = Vec::new();
                 let mut previous: Option<(usize, usize, bool)> = None;
                 for (start, end, dateline) in candidates {
@@ -660,7 +666,11 @@ pub fn sentences(text: &str, segmenter: Segmenter) -> Vec<SentenceSpan<'_>> {
                     let cut = previous.is_none_or(|(p0, p1, after_dateline)| {
                         let before = without_closing_quote(&text[p0..p1]);
                         let after = &text[start..end];
-                        !ends_with_list_marker(so_far)
+                        // A list marker stays with its item, a headline's abbreviation with
+                        // the rest of the headline.
+                        let together = ends_with_list_marker(so_far)
+                            || title_case && ends_with_abbreviation(before);
+                        !together
                             && (after_dateline
                                 || ends_with_spaced_stop(before) && opens_sentence(after)
                                 || (bracketed_stop_ends(before)
@@ -1172,6 +1182,58 @@ fn first_word(text: &str) -> &str {
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
         .find(|w| !w.is_empty())
         .unwrap_or_default()
+}
+
+/// The most words a line in title case may have to be read as one headline.
+const HEADLINE_WORDS: usize = 30;
+
+/// Short words that title case may leave in lower case (`Walt Disney Co. Buys Pixar for
+/// $7.4 Billion`).
+const TITLE_CASE_SMALL_WORDS: &[&str] = &[
+    "a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "vs.",
+];
+
+/// Whether `text` is written in title case, as headlines are: at least four words that
+/// begin with a letter, besides the small words of [`TITLE_CASE_SMALL_WORDS`], at most one
+/// in twenty of them in lower case and at least half with a lower-case letter after the first
+/// (not text in capitals). A sentence rich in names (`John Smith, CEO of Apple
+/// Inc., met Tim Cook in New York.`) still has its verbs in lower case.
+pub fn is_title_case(text: &str) -> bool {
+    let (mut words, mut lower, mut cased) = (0usize, 0usize, 0usize);
+    for w in text.split_whitespace() {
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '.');
+        let Some(first) = w.chars().next().filter(|c| c.is_alphabetic()) else {
+            continue;
+        };
+        if TITLE_CASE_SMALL_WORDS.contains(&w) {
+            continue;
+        }
+        words += 1;
+        lower += usize::from(first.is_lowercase());
+        cased += usize::from(w.chars().skip(1).any(char::is_lowercase));
+    }
+    // Text in capitals is not title case: there the words' other letters are capitals too.
+    words >= 4 && lower * 20 <= words && cased * 2 >= words
+}
+
+/// Whether `previous` ends with a word that an abbreviation's full stop ends: an
+/// abbreviation the library knows, a state, a title, letters with full stops between them
+/// (`U.S.`) or an initial.
+fn ends_with_abbreviation(previous: &str) -> bool {
+    let last = previous
+        .split_whitespace()
+        .next_back()
+        .unwrap_or_default()
+        .trim_end_matches(['"', '\'', ')', '\u{201d}', '\u{2019}']);
+    let Some(stem) = last.strip_suffix('.') else {
+        return false;
+    };
+    let core: Vec<char> = stem.chars().collect();
+    stem.contains('.')
+        || core.len() == 1 && core[0].is_alphabetic()
+        || is_state(last)
+        || TITLES.contains(&last)
+        || is_abbreviation(&core)
 }
 
 /// Whether `previous` ends with an abbreviation that also ends the sentence, although the
@@ -2673,6 +2735,30 @@ mod tests {
         ] {
             assert_eq!(cut(whole), vec![whole], "cut inside {whole:?}");
         }
+    }
+
+    #[test]
+    fn an_abbreviation_in_a_headline_in_title_case_ends_no_sentence() {
+        for headline in [
+            "Acme Corp. Names Jane Doe Chief Executive",
+            "Dr. Smith Joins Mayo Clinic in Rochester, Minn. After 20 Years at Stanford",
+            "Walt Disney Co. Buys Pixar for $7.4 Billion",
+        ] {
+            assert!(is_title_case(headline), "{headline}");
+            assert_eq!(cut(headline), [headline]);
+        }
+        // A sentence rich in names keeps its verbs in lower case, and its abbreviations may
+        // end it.
+        assert!(!is_title_case(
+            "John Smith, CEO of Apple Inc., met Tim Cook in New York."
+        ));
+        assert_eq!(
+            cut("He runs Acme Corp. Names of the new board members are due on Monday."),
+            [
+                "He runs Acme Corp.",
+                "Names of the new board members are due on Monday."
+            ]
+        );
     }
 
     #[test]
