@@ -2135,11 +2135,17 @@ const LATIN: [&str; 12] = [
 /// table: `Sundar Pichai<TAB>Google`), a semicolon, or a colon before a word (`A: He works
 /// for Microsoft`, `BREAKING: Elon Musk`). A colon between digits stays (`4:45 p.m.`, `4 :
 /// 45 p.m.`). An arrow, drawn (`→`, `⇒`) or typed (`->`, `=>`), separates too (`TSH rose →
-/// hypothyroidism`; no dataset's entity holds one). Such a span is not a mention; the
-/// mentions on either side of the separator still are.
+/// hypothyroidism`; no dataset's entity holds one), and so does an en or em dash between
+/// spaces (`Tim Cook – Apple`). Such a span is not a mention; the mentions on either side
+/// of the separator still are.
 pub fn holds_separator(chars: &[char]) -> bool {
+    let spaced = |k: usize| {
+        k > 0 && chars[k - 1].is_whitespace() && chars.get(k + 1).is_some_and(|c| c.is_whitespace())
+    };
     chars.iter().enumerate().any(|(k, &c)| match c {
         '\t' | ';' => true,
+        // A dash between spaces (`Tim Cook – Apple`): no dataset's mention holds one.
+        '\u{2013}' | '\u{2014}' => spaced(k),
         '\u{2190}'..='\u{21ff}' | '\u{27f0}'..='\u{27ff}' | '\u{2900}'..='\u{297f}' => true,
         '>' => k > 0 && matches!(chars[k - 1], '-' | '='),
         ':' => chars[k + 1..]
@@ -3255,6 +3261,12 @@ mod tests {
         let holds = |s: &str| holds_separator(&s.chars().collect::<Vec<_>>());
         // The cells of a pasted table, a label before a colon, clauses after a semicolon.
         assert!(holds("Sundar Pichai\tGoogle"));
+        // A dash between spaces; not one inside a word or a range (`Paris\u{2014}Berlin`,
+        // `5\u{2013}10`).
+        assert!(holds("Apple \u{2013} Cupertino"));
+        assert!(holds("Apple \u{2014} Cupertino"));
+        assert!(!holds("Paris\u{2014}Berlin"));
+        assert!(!holds("5\u{2013}10 mg"));
         assert!(holds("A: He works for Microsoft"));
         assert!(holds("BREAKING:Elon Musk"));
         assert!(holds("Munich; its CEO"));
