@@ -296,14 +296,13 @@ pub fn starts_run_on(words: &[&str], i: usize) -> bool {
     // `and The Associated Press`: a starter before a name is more often part of it.
     let before_name = before_capital && !is_common_lowercase(next);
     // A preposition, conjunction or determiner does not end a sentence.
-    if ENDLESS_WORDS.contains(&previous.to_lowercase().as_str()) {
+    if is_endless(previous) {
         return false;
     }
     // `hemophilia A who ...`, `cyclosporine A - induced`: a letter that ends a name, not
     // the article, which comes before a word.
-    let article_ends_name = word == "A"
-        && (!first(next).is_some_and(char::is_alphanumeric)
-            || ENDLESS_WORDS.contains(&next.to_lowercase().as_str()));
+    let article_ends_name =
+        word == "A" && (!first(next).is_some_and(char::is_alphanumeric) || is_endless(next));
     if starters.binary_search(&word).is_ok() && !article_ends_name {
         let closed = CLOSED_STARTERS.contains(&word);
         return after_lower && (!before_name || closed)
@@ -458,6 +457,12 @@ const CLOSED_STARTERS: &[&str] = &[
     "While",
     "With",
 ];
+
+/// Whether `word` is one of [`ENDLESS_WORDS`], in any case, compared without allocating
+/// (it is asked of every word of a long stretch).
+fn is_endless(word: &str) -> bool {
+    ENDLESS_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
 
 /// Words that a sentence does not end on: prepositions, conjunctions, determiners,
 /// auxiliaries, and `told` (`told The Associated Press`), in lower case.
@@ -1114,7 +1119,7 @@ fn uncapitalized_ends(line: &str) -> Vec<usize> {
             let lower = w.to_lowercase();
             // A state after a place ends the sentence, as in cased text (`in chisholm,
             // minn. illinois ...`; inside a sentence a comma follows the state).
-            let state = after_comma && STATES.iter().any(|s| s.eq_ignore_ascii_case(w));
+            let state = after_comma && is_state_in_any_case(w);
             let word = core.len() >= 2 && core.last().is_some_and(|c| c.is_alphanumeric());
             let abbreviation = core.contains(&'.')
                 || letters && is_abbreviation(&core)
@@ -2101,19 +2106,22 @@ fn is_party_label(word: &str) -> bool {
 /// Whether `word` is a state's abbreviation of [`STATES`], as written there or in capitals
 /// (`MINN.` in text typed in capitals).
 fn is_state(word: &str) -> bool {
-    STATES.contains(&word)
-        || !word.chars().any(char::is_lowercase)
-            && STATES.iter().any(|s| s.eq_ignore_ascii_case(word))
+    STATES.contains(&word) || !word.chars().any(char::is_lowercase) && is_state_in_any_case(word)
+}
+
+/// Whether `word` is a state's abbreviation of [`STATES`] in any case (`minn.`, `MINN.`).
+fn is_state_in_any_case(word: &str) -> bool {
+    STATES.iter().any(|s| s.eq_ignore_ascii_case(word))
 }
 
 /// A word of one to five lower-case letters and a full stop (`b.`, `approx.`, `tid.`), but
 /// not a state or a month in text typed without capitals (`bethany, conn.`, `on nov. 22`),
 /// which name what their capitalized forms name.
 fn is_lowercase_abbreviation(word: &str) -> bool {
-    let named = STATES
-        .iter()
-        .chain(&MONTH_ABBREVIATIONS)
-        .any(|s| s.eq_ignore_ascii_case(word));
+    let named = is_state_in_any_case(word)
+        || MONTH_ABBREVIATIONS
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(word));
     !named
         && word.strip_suffix('.').is_some_and(|w| {
             (1..=5).contains(&w.chars().count()) && w.chars().all(|c| c.is_lowercase())
