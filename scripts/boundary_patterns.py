@@ -9,7 +9,8 @@ sentence plainly begins".
 
 The word lists come from mge/data (sentence-starters.txt, lowercase-words.txt); with
 `--rev REV`, as they were at that commit (`git show`). The table in RESULTS used the lists
-from before the change (`--rev 2700a28~1`) on CoNLL04 and SciERC train.
+from before the change (`--rev 2700a28~1`) on CoNLL04 and SciERC train. A last row
+counts what no word list tells apart: a name after a word.
 """
 import json
 import re
@@ -53,6 +54,11 @@ def patterns(previous, word, after, starters, lower, closed):
         acronym = not any(c.islower() for c in word[1:])
         out.append("lower case, common word capitalized (an acronym), lower case" if acronym
                    else "lower case, common word capitalized, lower case")
+    # What no word list tells apart: a name after a word (`... in Cambodia Derwinski , a
+    # Republican ...`).
+    if ((previous[:1].isalpha() or previous[:1].isdigit()) and word[:1].isupper()
+            and word not in starters and word.lower() not in lower):
+        out.append("a word, a name (neither a starter nor a common word), any")
     return out
 
 
