@@ -3,8 +3,10 @@
 # bare all-MiniLM-L6-v2 encoder in fp32 and in int8, beside the mge engine's whole MGE
 # forward pass (f32, int8, and the AVX2 kernels forced with MGE_ISA=avx2, in f32 and int8:
 # with AVX-VNNI where the processor has it, and without it, MGE_VNNI=0), on the same
-# token-id sequences and the same number of threads, in one run. Prints a markdown table
-# of medians with ratios to ONNX Runtime fp32 (docs/BENCHMARKS.md).
+# token-id sequences and the same number of threads, in one run. On a processor with
+# AVX-512 it also runs ONNX Runtime with its AVX2 kernels (bench/ort/force-avx2.py patches a
+# copy of it) beside the engine's MGE_ISA=avx2 rows: the AVX2-only comparison. Prints
+# markdown tables of medians with ratios to ONNX Runtime fp32 (docs/BENCHMARKS.md).
 #
 #   bench/cpu-vs-onnxruntime.sh [--threads N] [--rounds N] [--data FILE] [--bundle FILE]
 #
@@ -22,7 +24,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="$2"; shift 2 ;;
     --data) data="$2"; shift 2 ;;
     --bundle) bundle="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,7 +42,13 @@ elif grep -q -w avx2 /proc/cpuinfo 2>/dev/null; then
   # Auto is int8 here (the AVX2 int8 kernel, with AVX-VNNI or without); f32 beside it.
   configs+=("f32")
 fi
-bench/ort/.venv/bin/python bench/ort/native.py --bundle "$bundle" --data "$data" \
+ort_avx2=()
+if grep -q -w avx512f /proc/cpuinfo 2>/dev/null; then
+  # ONNX Runtime with AVX-512 hidden from its kernel choice, for the AVX2 table.
+  [ -f bench/ort/ort-avx2/onnxruntime/capi/FORCED-AVX2.sha256 ] || bench/ort/.venv/bin/python bench/ort/force-avx2.py
+  ort_avx2=(--ort-avx2 bench/ort/ort-avx2)
+fi
+bench/ort/.venv/bin/python bench/ort/native.py "${ort_avx2[@]}" --bundle "$bundle" --data "$data" \
   --models bench/ort/models --timing target/release/examples/forward_timing \
   --threads "$threads" --rounds "$rounds" --configs "${configs[@]}" \
   --json "bench/ort/models/native-${threads}t.json"

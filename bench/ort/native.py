@@ -17,8 +17,14 @@ sequences, threads and machine, in one run. Called by bench/cpu-vs-onnxruntime.s
 - The engine runs once per configuration given by --configs (environment assignments and
   an arithmetic), e.g. "auto", "MGE_INT8=0 f32", "MGE_ISA=avx2 f32".
 
-Prints a markdown table of medians and ratios (ONNX Runtime fp32 = 1), and writes it with
-the raw numbers as JSON to --json.
+With --ort-avx2 DIR (a copy of onnxruntime made by force-avx2.py, which hides AVX-512 from
+ONNX Runtime's kernel choice), ONNX Runtime also runs with its AVX2 kernels, in a child
+process with PYTHONPATH=DIR, and the engine's MGE_ISA=avx2 rows are compared with those:
+the AVX2-only comparison on a processor with AVX-512. Every ONNX Runtime row names the
+kernels MLAS chose in its process (read from memory by force-avx2.py --check).
+
+Prints a markdown table of medians and ratios (ONNX Runtime fp32 = 1) per instruction set,
+and writes it with the raw numbers as JSON to --json.
 """
 
 import argparse
@@ -37,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from importlib import import_module
 
 mm = import_module("make-models")  # the tokenizer helpers of make-models.py
+avx2 = import_module("force-avx2")  # which kernels ONNX Runtime chose
 
 
 def cpu_name() -> str:
@@ -97,6 +104,38 @@ def time_ort(sess, one, all_ids, rounds):
     return statistics.median(one_ms), statistics.median(all_s)
 
 
+def time_both_ort(fp32, int8, one, all_ids, threads, rounds):
+    """Rows for ONNX Runtime's fp32 and int8 encoders in this process, named by the kernels
+    MLAS chose here (`f32` and `int8` of force-avx2.py --check)."""
+    kernels = avx2.check()
+    rows = []
+    for name, path, k in [("fp32", fp32, kernels["f32"]), ("int8 (dynamic)", int8, kernels["int8"])]:
+        o, a = time_ort(ort_session(path, threads), one, all_ids, rounds)
+        rows.append({"what": f"ONNX Runtime, bare encoder, {name} ({k})", "one_ms": o, "all_s": a})
+        print(f"{rows[-1]['what']}: {o:.2f} ms, {a:.2f} s", file=sys.stderr)
+    return rows
+
+
+def ort_child(args):
+    """--ort-child: time ONNX Runtime on ids.json and print the rows as one JSON line."""
+    ids = json.loads((args.models / "ids.json").read_text())
+    fp32 = args.models / "minilm-fp32.onnx"
+    int8 = args.models / "minilm-dynamic-int8.onnx"
+    print(json.dumps(time_both_ort(fp32, int8, ids["one"], ids["all"], args.threads, args.rounds)))
+
+
+def print_table(title, rows, n):
+    base = rows[0]
+    print(f"\n{title}\n")
+    print(f"| | one sentence | ratio | {n} sequences | per second | ratio |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['what']} | {r['one_ms']:.2f} ms | {r['one_ms'] / base['one_ms']:.2f} | "
+            f"{r['all_s']:.2f} s | {n / r['all_s']:.0f} | {r['all_s'] / base['all_s']:.2f} |"
+        )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bundle", type=Path, required=True)
@@ -112,7 +151,12 @@ def main():
         help="engine runs: environment assignments, then f32|int8|auto",
     )
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--ort-avx2", type=Path, help="the copy of onnxruntime made by force-avx2.py")
+    ap.add_argument("--ort-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.ort_child:
+        ort_child(args)
+        return
 
     fp32 = args.models / "minilm-fp32.onnx"
     int8 = args.models / "minilm-dynamic-int8.onnx"
@@ -135,10 +179,21 @@ def main():
 
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
     rows = []
-    for name, path in [("ONNX Runtime, bare encoder, fp32", fp32), ("ONNX Runtime, bare encoder, int8 (dynamic)", int8)]:
-        o, a = time_ort(ort_session(path, args.threads), one, all_ids, args.rounds)
-        rows.append({"what": name, "one_ms": o, "all_s": a})
-        print(f"{name}: {o:.2f} ms, {a:.2f} s", file=sys.stderr)
+    for r in time_both_ort(fp32, int8, one, all_ids, args.threads, args.rounds):
+        rows.append(dict(r, isa="native"))
+    if args.ort_avx2:
+        child_env = dict(os.environ, PYTHONPATH=str(args.ort_avx2.resolve()))
+        out = subprocess.run(
+            [sys.executable, __file__, "--ort-child", "--bundle", str(args.bundle), "--data", str(args.data),
+             "--models", str(args.models), "--timing", str(args.timing),
+             "--threads", str(args.threads), "--rounds", str(args.rounds)],
+            env=child_env, check=True, capture_output=True, text=True,
+        )
+        sys.stderr.write(out.stderr)
+        for r in json.loads(out.stdout.strip().splitlines()[-1]):
+            if not r["what"].endswith(("(fma3)", "(avx2)", "(avxvnni)")):
+                sys.exit(f"the copy in {args.ort_avx2} did not choose AVX2 kernels: {r['what']}")
+            rows.append(dict(r, isa="avx2"))
     for config in args.configs:
         parts = config.split()
         arith = parts[-1] if parts and "=" not in parts[-1] else "auto"
@@ -153,20 +208,20 @@ def main():
         ).stdout
         r = json.loads(out.strip().splitlines()[-1])
         label = f"mge, whole MGE forward ({r['kernels']})"
-        rows.append({"what": label, "config": config, "one_ms": r["one_ms"], "all_s": r["all_s"]})
+        isa = "avx2" if "MGE_ISA=avx2" in parts else "native"
+        rows.append({"what": label, "config": config, "isa": isa, "one_ms": r["one_ms"], "all_s": r["all_s"]})
         print(f"{label}: {r['one_ms']:.2f} ms, {r['all_s']:.2f} s", file=sys.stderr)
 
-    base = rows[0]
     n = len(all_ids)
     print(f"\n{cpu_name()} ({cpu_flags()}), {args.threads} thread(s), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"one sentence: {len(one)} sub-tokens; all: {n} sequences of {args.data.name}; medians of {args.rounds} rounds\n")
-    print(f"| | one sentence | ratio | {n} sequences | per second | ratio |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {r['what']} | {r['one_ms']:.2f} ms | {r['one_ms'] / base['one_ms']:.2f} | "
-            f"{r['all_s']:.2f} s | {n / r['all_s']:.0f} | {r['all_s'] / base['all_s']:.2f} |"
-        )
+    print(f"one sentence: {len(one)} sub-tokens; all: {n} sequences of {args.data.name}; medians of {args.rounds} rounds")
+    native = [r for r in rows if r["isa"] == "native"]
+    forced = [r for r in rows if r["isa"] == "avx2"]
+    if args.ort_avx2:
+        print_table("Each with the kernels it picks on this processor:", native, n)
+        print_table("Both with their AVX2 kernels (ONNX Runtime patched by force-avx2.py, mge with MGE_ISA=avx2):", forced, n)
+    else:
+        print_table("Ratios to ONNX Runtime fp32 (whatever kernels each picks; MGE_ISA=avx2 rows forced):", native + forced, n)
     if args.json:
         args.json.write_text(json.dumps({"cpu": cpu_name(), "flags": cpu_flags(), "threads": args.threads, "rows": rows}, indent=2))
 
