@@ -55,13 +55,31 @@ fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core:
 /// `expf` is a call per element and dominated the pair tables).
 #[inline(always)]
 pub fn fast_exp(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_145_75;
-    const LN2_LO: f32 = 1.428_606_8e-6;
     // Below -80 the result is exactly 0 (masked attention scores must vanish, not become
     // 1e-35: products of such values are subnormal, and x86 is a hundred times slower on those).
     let tiny = x < -80.0;
-    let x = x.clamp(-80.0, 88.0);
+    let e = exp_in_range(x.clamp(-80.0, 88.0));
+    if tiny {
+        0.0
+    } else {
+        e
+    }
+}
+
+/// `e^x − 1` for `x ≤ 0`, the negative side of ELU: [`fast_exp`] without its upper clamp
+/// and without zeroing below −80, where `e^x − 1` is −1 in f32 either way. The same bits
+/// as `fast_exp(x) − 1` for every `x ≤ 0`.
+#[inline(always)]
+pub fn exp_minus_one_nonpositive(x: f32) -> f32 {
+    exp_in_range(x.max(-80.0)) - 1.0
+}
+
+/// `e^x` for `x` in `[-80, 88]`.
+#[inline(always)]
+fn exp_in_range(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
     // Round to nearest with the 1.5·2^23 trick: no `floor` call on targets without SSE4.1.
     // The rounded integer also sits in the low mantissa bits of `t`, so it is read from
     // there: Rust's saturating `f32 as i32` is not vectorized (a scalar conversion per lane).
@@ -74,12 +92,7 @@ pub fn fast_exp(x: f32) -> f32 {
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    let e = p * f32::from_bits(((ki + 127) as u32) << 23);
-    if tiny {
-        0.0
-    } else {
-        e
-    }
+    p * f32::from_bits(((ki + 127) as u32) << 23)
 }
 
 /// `erf(x)` to about 1.5e-7 absolute error (Abramowitz & Stegun 7.1.26), vectorizable.
@@ -620,6 +633,23 @@ mod pair_tests {
         }
         assert_eq!(fast_exp(-200.0), 0.0);
         assert_eq!(fast_exp(-10_000.0), 0.0);
+    }
+
+    #[test]
+    fn elu_side_is_fast_exp_minus_one_to_the_bit() {
+        let mut x = 0.0f32;
+        while x > -120.0 {
+            let (got, want) = (exp_minus_one_nonpositive(x), fast_exp(x) - 1.0);
+            assert_eq!(got.to_bits(), want.to_bits(), "x = {x}: {got} vs {want}");
+            x -= 0.0071;
+        }
+        for x in [-0.0, f32::MIN, -80.0, -80.000_01, -79.999_99] {
+            assert_eq!(
+                exp_minus_one_nonpositive(x).to_bits(),
+                (fast_exp(x) - 1.0).to_bits(),
+                "x = {x}"
+            );
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod qgemm;
 
 use super::forward::{Activation, Backend, GateLayout, GateOutput, LinearParts, NormParts};
 use crate::error::Result;
-use crate::ops::{fast_erf, fast_exp};
+use crate::ops::{exp_minus_one_nonpositive, fast_erf, fast_exp};
 use gemm::PackedLinear;
 use qgemm::QuantLinear;
 
@@ -516,59 +516,93 @@ fn gates_inner(z: &[f32], n: usize, l: &GateLayout, want_means: bool) -> GateOut
 /// Cells of a table row computed together, one per vector lane ([`Tagger::row`]).
 const CELLS: usize = 16;
 
-/// Labels summed together in the tagger product: that many independent accumulators.
+/// Labels summed together in the tagger product: that many independent accumulators (fewer
+/// for the last ones of a table with a number of labels that is not a multiple).
 const LABELS: usize = 4;
 
-/// A table's second operand `b` (`n × h`) transposed to `h × stride` and padded with zeros,
-/// so that a block of [`CELLS`] cells read from any `j < n` stays inside it.
+/// A table's second operand `b` (`n × h`) for the row kernel ([`Tagger::row`]): each `b_j`
+/// centred on its mean, transposed to `h × stride` twice (as it is, and times the norm's
+/// `γ`), and padded with zeros, so that a block of [`CELLS`] cells read from any `j < n`
+/// stays inside it; with `‖b_j − mean‖²` per cell.
 struct Columns {
-    v: Vec<f32>,
+    centred: Vec<f32>,
+    scaled: Vec<f32>,
+    squares: Vec<f32>,
     stride: usize,
 }
 
 impl Columns {
-    fn new(b: &[f32], n: usize, h: usize) -> Self {
+    fn new(b: &[f32], n: usize, gamma: &[f32]) -> Self {
+        let h = gamma.len();
         let stride = n + CELLS;
-        let mut v = vec![0f32; h * stride];
+        let mut centred = vec![0f32; h * stride];
+        let mut scaled = vec![0f32; h * stride];
+        let mut squares = vec![0f32; stride];
+        let mut row_c = vec![0f32; h];
         for (j, row) in b.chunks_exact(h).take(n).enumerate() {
-            for (d, &x) in row.iter().enumerate() {
-                v[d * stride + j] = x;
+            squares[j] = centre(row, &mut row_c);
+            for (d, (&x, &g)) in row_c.iter().zip(gamma).enumerate() {
+                centred[d * stride + j] = x;
+                scaled[d * stride + j] = x * g;
             }
         }
-        Self { v, stride }
+        Self {
+            centred,
+            scaled,
+            squares,
+            stride,
+        }
     }
 
-    /// `Σ_d term(c, a_d + b[d, j + c])` for each cell `c` of the block at `j`. Even and odd
-    /// units go to two accumulators, which halves the chain of dependent additions (a
-    /// pass, as the training kernels' two-pass moments).
+    /// `Σ_d a_d · b'[d, j + c]` for each cell `c` of the block at `j` (`b'` centred). Even
+    /// and odd units go to two accumulators, which halves the chain of dependent additions.
     #[inline(always)]
-    fn sum_down(&self, a: &[f32], j: usize, term: impl Fn(usize, f32) -> f32) -> [f32; CELLS] {
+    fn cross(&self, a: &[f32], j: usize) -> [f32; CELLS] {
         let (mut even, mut odd) = ([0f32; CELLS], [0f32; CELLS]);
         let (pairs, rest) = a.as_chunks::<2>();
         for (p, &[x0, x1]) in pairs.iter().enumerate() {
             let (b0, b1) = (self.block(2 * p, j), self.block(2 * p + 1, j));
             for c in 0..CELLS {
-                even[c] += term(c, x0 + b0[c]);
-                odd[c] += term(c, x1 + b1[c]);
+                even[c] += x0 * b0[c];
+                odd[c] += x1 * b1[c];
             }
         }
         if let Some(&x) = rest.first() {
             let b = self.block(a.len() - 1, j);
             for c in 0..CELLS {
-                even[c] += term(c, x + b[c]);
+                even[c] += x * b[c];
             }
         }
         std::array::from_fn(|c| even[c] + odd[c])
     }
 
-    /// The values of hidden unit `d` for cells `j .. j + CELLS`.
+    /// The centred values of hidden unit `d` for cells `j .. j + CELLS`.
     #[inline(always)]
     fn block(&self, d: usize, j: usize) -> &[f32; CELLS] {
         let at = d * self.stride + j;
-        self.v[at..at + CELLS]
+        self.centred[at..at + CELLS]
             .as_array()
             .expect("CELLS values are always inside the padded row")
     }
+
+    /// The centred values times `γ_d` of hidden unit `d` for cells `j .. j + CELLS`.
+    #[inline(always)]
+    fn scaled_block(&self, d: usize, j: usize) -> &[f32; CELLS] {
+        let at = d * self.stride + j;
+        self.scaled[at..at + CELLS]
+            .as_array()
+            .expect("CELLS values are always inside the padded row")
+    }
+}
+
+/// Writes `x − mean(x)` into `out` and returns `‖x − mean(x)‖²`.
+#[inline(always)]
+fn centre(x: &[f32], out: &mut [f32]) -> f32 {
+    let mean = sum(x, 0.0, false) / x.len() as f32;
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = v - mean;
+    }
+    sum(out, 0.0, true)
 }
 
 impl Tagger {
@@ -580,7 +614,7 @@ impl Tagger {
         if n == 0 {
             return out;
         }
-        let cols = Columns::new(b, n, h);
+        let cols = Columns::new(b, n, &self.norm.gamma);
         let row = |i: usize, o: &mut [f32]| table_row(self, a, &cols, i, n, upper, o);
         #[cfg(not(target_arch = "wasm32"))]
         if n * n * h >= 1 << 16 && rayon::current_num_threads() > 1 {
@@ -601,50 +635,81 @@ impl Tagger {
     /// runs down the lanes without a horizontal fold (a fold per cell for the two moments and
     /// for each label cost more than the vector work at h = 300), and each cell's value is the
     /// same whatever the vector width, since a lane never mixes with another.
+    ///
+    /// The norm's moments come from the two operands centred apart: with `a' = a_i − mean`
+    /// and `b' = b_j − mean`, `a_i + b_j` minus its mean is `a' + b'`, and its variance is
+    /// `(‖a'‖² + ‖b'‖² + 2 a'·b') / h`. So a cell costs one multiply-add per hidden unit for
+    /// its moments (the cross term) instead of two passes over `a_i + b_j`, and the norm's
+    /// `γ` is applied to `a'` and `b'` beforehand.
     #[inline(always)]
     fn row(&self, a: &[f32], cols: &Columns, i: usize, n: usize, upper: bool, o: &mut [f32]) {
         let k = self.bias.len();
         let h = self.norm.gamma.len();
-        let ai = &a[i * h..(i + 1) * h];
         let (gamma, beta) = (&self.norm.gamma, &self.norm.beta);
         let hf = h as f32;
+        let mut ai = vec![0f32; h];
+        let squares_a = centre(&a[i * h..(i + 1) * h], &mut ai);
+        let ai_scaled: Vec<f32> = ai.iter().zip(gamma).map(|(x, g)| x * g).collect();
         // ELU(LN(a_i + b_j)) of the block, per hidden unit.
         let mut y = vec![[0f32; CELLS]; h];
         let first = if upper { i } else { 0 };
         for j0 in (first..n).step_by(CELLS) {
-            let mean = cols.sum_down(ai, j0, |_, v| v).map(|s| s / hf);
-            let var = cols.sum_down(ai, j0, |c, v| (v - mean[c]) * (v - mean[c]));
-            let rstd = var.map(|q| 1.0 / (q / hf + self.norm.eps).sqrt());
-            for (d, ((yd, &x), (&g, &be))) in
-                y.iter_mut().zip(ai).zip(gamma.iter().zip(beta)).enumerate()
-            {
-                let bj = cols.block(d, j0);
+            let cross = cols.cross(&ai, j0);
+            let squares_b = &cols.squares[j0..j0 + CELLS];
+            let rstd: [f32; CELLS] = std::array::from_fn(|c| {
+                // Rounding can take a (near) zero variance below zero.
+                let var = ((squares_a + squares_b[c] + 2.0 * cross[c]) / hf).max(0.0);
+                1.0 / (var + self.norm.eps).sqrt()
+            });
+            for (d, (yd, (&x, &be))) in y.iter_mut().zip(ai_scaled.iter().zip(beta)).enumerate() {
+                let bj = cols.scaled_block(d, j0);
                 for c in 0..CELLS {
-                    let v = (x + bj[c] - mean[c]) * rstd[c] * g + be;
-                    let neg = fast_exp(v.min(0.0)) - 1.0;
+                    let v = (x + bj[c]) * rstd[c] + be;
+                    let neg = exp_minus_one_nonpositive(v.min(0.0));
                     yd[c] = if v > 0.0 { v } else { neg };
                 }
             }
             let cells = (n - j0).min(CELLS);
-            for l0 in (0..k).step_by(LABELS) {
-                let mut acc = [[0f32; CELLS]; LABELS];
-                for (d, yd) in y.iter().enumerate() {
-                    for (m, acc) in acc.iter_mut().enumerate() {
-                        // Labels past `k` read label `k − 1` again; their sums are dropped.
-                        let w = self.tag[(l0 + m).min(k - 1) * h + d];
-                        for c in 0..CELLS {
-                            acc[c] += yd[c] * w;
-                        }
-                    }
-                }
-                for (m, acc) in acc.iter().enumerate().take(k - l0) {
-                    let l = l0 + m;
-                    for (c, &z) in acc.iter().enumerate().take(cells) {
-                        o[(j0 + c) * k + l] = sigmoid(z + self.bias[l]);
-                    }
+            let mut l0 = 0;
+            while l0 < k {
+                // As many labels at once as are left, up to LABELS.
+                l0 += match k - l0 {
+                    1 => self.labels::<1>(&y, l0, j0, cells, o),
+                    2 => self.labels::<2>(&y, l0, j0, cells, o),
+                    3 => self.labels::<3>(&y, l0, j0, cells, o),
+                    _ => self.labels::<LABELS>(&y, l0, j0, cells, o),
+                };
+            }
+        }
+    }
+
+    /// Labels `l0 .. l0 + L` of the block's cells: `σ(y · W_l + b_l)` into `o`. Returns `L`.
+    #[inline(always)]
+    fn labels<const L: usize>(
+        &self,
+        y: &[[f32; CELLS]],
+        l0: usize,
+        j0: usize,
+        cells: usize,
+        o: &mut [f32],
+    ) -> usize {
+        let (k, h) = (self.bias.len(), y.len());
+        let mut acc = [[0f32; CELLS]; L];
+        for (d, yd) in y.iter().enumerate() {
+            for (m, acc) in acc.iter_mut().enumerate() {
+                let w = self.tag[(l0 + m) * h + d];
+                for c in 0..CELLS {
+                    acc[c] += yd[c] * w;
                 }
             }
         }
+        for (m, acc) in acc.iter().enumerate() {
+            let l = l0 + m;
+            for (c, &z) in acc.iter().enumerate().take(cells) {
+                o[(j0 + c) * k + l] = sigmoid(z + self.bias[l]);
+            }
+        }
+        L
     }
 }
 
@@ -731,7 +796,7 @@ mod tests {
                 let got = tagger.table(&a, &b, n, upper);
                 // The dispatched (widest) kernel gives the same bits as the inner function
                 // compiled for the baseline target: no lane ever mixes with another.
-                let cols = Columns::new(&b, n, h);
+                let cols = Columns::new(&b, n, &tagger.norm.gamma);
                 let mut plain = vec![0f32; n * n * k];
                 for (i, o) in plain.chunks_mut(n * k).enumerate() {
                     tagger.row(&a, &cols, i, n, upper, o);
@@ -751,6 +816,39 @@ mod tests {
                             );
                         }
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn table_heads_stay_finite_where_a_cell_has_no_variance() {
+        // b_j = −a_j: a cell (j, j) has a_i + b_j = 0, so its variance is zero, and computing
+        // it from the two operands' moments rounds by about 1e-7 of ‖a_j − mean‖² (here
+        // about 1e-3 per unit, a hundred times the norm's ε) either way.
+        let (n, h, k) = (20, 300, 5);
+        let mut rng = crate::init::Rng::new(3);
+        let tagger = Tagger {
+            norm: Norm {
+                gamma: (0..h).map(|_| rng.normal()).collect(),
+                beta: (0..h).map(|_| rng.normal() * 0.5).collect(),
+                eps: 1e-5,
+            },
+            tag: (0..k * h).map(|_| rng.normal() * 0.2).collect(),
+            bias: (0..k).map(|_| rng.normal()).collect(),
+        };
+        let a: Vec<f32> = (0..n * h).map(|_| rng.normal() * 300.0).collect();
+        let b: Vec<f32> = a.iter().map(|x| -x).collect();
+        for upper in [false, true] {
+            let got = tagger.table(&a, &b, n, upper);
+            for (i, j) in (0..n).map(|j| (j, j)).chain([(3, 7), (12, 4)]) {
+                if upper && j < i {
+                    continue;
+                }
+                let cell = &got[(i * n + j) * k..(i * n + j + 1) * k];
+                for (g, e) in cell.iter().zip(reference(&tagger, &a, &b, n, i, j)) {
+                    assert!(g.is_finite(), "cell ({i}, {j}): {g}");
+                    assert!((*g as f64 - e).abs() < 1e-4, "cell ({i}, {j}): {g} vs {e}");
                 }
             }
         }
