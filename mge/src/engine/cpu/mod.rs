@@ -609,7 +609,6 @@ impl Tagger {
     /// Probabilities `[n, n, K]` of `σ(ELU(LN(a_i + b_j)) W_tag + b_tag)`.
     fn table(&self, a: &[f32], b: &[f32], n: usize, upper: bool) -> Vec<f32> {
         let k = self.bias.len();
-        let h = self.norm.gamma.len();
         let mut out = vec![0f32; n * n * k];
         if n == 0 {
             return out;
@@ -617,7 +616,7 @@ impl Tagger {
         let cols = Columns::new(b, n, &self.norm.gamma);
         let row = |i: usize, o: &mut [f32]| table_row(self, a, &cols, i, n, upper, o);
         #[cfg(not(target_arch = "wasm32"))]
-        if n * n * h >= 1 << 16 && rayon::current_num_threads() > 1 {
+        if n * n * self.norm.gamma.len() >= 1 << 16 && rayon::current_num_threads() > 1 {
             use rayon::prelude::*;
             out.par_chunks_mut(n * k)
                 .enumerate()
