@@ -579,17 +579,20 @@ impl Columns {
     /// The centred values of hidden unit `d` for cells `j .. j + CELLS`.
     #[inline(always)]
     fn block(&self, d: usize, j: usize) -> &[f32; CELLS] {
-        let at = d * self.stride + j;
-        self.centred[at..at + CELLS]
-            .as_array()
-            .expect("CELLS values are always inside the padded row")
+        self.cells(&self.centred, d, j)
     }
 
     /// The centred values times `γ_d` of hidden unit `d` for cells `j .. j + CELLS`.
     #[inline(always)]
     fn scaled_block(&self, d: usize, j: usize) -> &[f32; CELLS] {
+        self.cells(&self.scaled, d, j)
+    }
+
+    /// Hidden unit `d` of cells `j .. j + CELLS` in one of the transposed copies.
+    #[inline(always)]
+    fn cells<'a>(&self, v: &'a [f32], d: usize, j: usize) -> &'a [f32; CELLS] {
         let at = d * self.stride + j;
-        self.scaled[at..at + CELLS]
+        v[at..at + CELLS]
             .as_array()
             .expect("CELLS values are always inside the padded row")
     }
