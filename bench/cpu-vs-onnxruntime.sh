@@ -31,8 +31,10 @@ done
 [ -f "$data" ] || { echo "missing $data (the datasets: see the README)" >&2; exit 1; }
 bench/ort/setup.sh --native
 cargo build --release -p mge --example forward_timing
+avx512=false
+grep -q -w avx512f /proc/cpuinfo 2>/dev/null && avx512=true
 configs=("auto")
-if grep -q -w avx512f /proc/cpuinfo 2>/dev/null; then
+if $avx512; then
   configs+=("MGE_INT8=0 f32" "MGE_ISA=avx2 f32")
   # The AVX2 path's int8 kernel, where the processor has AVX-VNNI.
   grep -q -w avx_vnni /proc/cpuinfo 2>/dev/null && configs+=("MGE_ISA=avx2 int8")
@@ -43,7 +45,7 @@ elif grep -q -w avx2 /proc/cpuinfo 2>/dev/null; then
   configs+=("f32")
 fi
 ort_avx2=()
-if grep -q -w avx512f /proc/cpuinfo 2>/dev/null; then
+if $avx512; then
   # ONNX Runtime with AVX-512 hidden from its kernel choice, for the AVX2 table.
   # It patches one pinned build (onnxruntime 1.32.0 for CPython 3.11); with another, the
   # comparison runs without that table.

@@ -111,7 +111,7 @@ def time_both_ort(fp32, int8, one, all_ids, threads, rounds):
     rows = []
     for name, path, k in [("fp32", fp32, kernels["f32"]), ("int8 (dynamic)", int8, kernels["int8"])]:
         o, a = time_ort(ort_session(path, threads), one, all_ids, rounds)
-        rows.append({"what": f"ONNX Runtime, bare encoder, {name} ({k})", "one_ms": o, "all_s": a})
+        rows.append({"what": f"ONNX Runtime, bare encoder, {name} ({k})", "kernel": k, "one_ms": o, "all_s": a})
         print(f"{rows[-1]['what']}: {o:.2f} ms, {a:.2f} s", file=sys.stderr)
     return rows
 
@@ -191,7 +191,7 @@ def main():
         )
         sys.stderr.write(out.stderr)
         for r in json.loads(out.stdout.strip().splitlines()[-1]):
-            if not r["what"].endswith(("(fma3)", "(avx2)", "(avxvnni)")):
+            if r["kernel"] not in ("fma3", "avx2", "avxvnni"):
                 sys.exit(f"the copy in {args.ort_avx2} did not choose AVX2 kernels: {r['what']}")
             rows.append(dict(r, isa="avx2"))
     for config in args.configs:

@@ -39,18 +39,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
         let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
-        let packed = PackedLinear::new(&w, None, input, output);
-        let quantized = QuantLinear::new(&w, None, input, output);
+        let forward: Box<dyn Fn(&[f32], &mut [f32])> = if int8 {
+            let q = QuantLinear::new(&w, None, input, output);
+            Box::new(move |x, out| q.forward_into(x, rows, out))
+        } else {
+            let p = PackedLinear::new(&w, None, input, output);
+            Box::new(move |x, out| p.forward_into(x, rows, out))
+        };
         let mut out = vec![0f32; rows * output];
         let mut best = f64::MAX;
         for _ in 0..rounds.max(1) {
             let t = Instant::now();
             for _ in 0..200 {
-                if int8 {
-                    quantized.forward_into(&x, rows, &mut out);
-                } else {
-                    packed.forward_into(&x, rows, &mut out);
-                }
+                forward(&x, &mut out);
                 std::hint::black_box(&out);
             }
             best = best.min(t.elapsed().as_secs_f64() / 200.0);
