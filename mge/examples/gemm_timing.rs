@@ -15,6 +15,9 @@ use std::time::Instant;
 use mge::engine::gemm::PackedLinear;
 use mge::engine::qgemm::QuantLinear;
 
+/// One matrix product of a shape: input rows in, output rows out.
+type Product = dyn Fn(&[f32], &mut [f32]);
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rounds: usize = match std::env::args().nth(1) {
         Some(r) => r
@@ -39,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         let x: Vec<f32> = (0..rows * input).map(|_| rng.normal()).collect();
         let w: Vec<f32> = (0..input * output).map(|_| rng.normal()).collect();
-        let forward: Box<dyn Fn(&[f32], &mut [f32])> = if int8 {
+        let forward: Box<Product> = if int8 {
             let q = QuantLinear::new(&w, None, input, output);
             Box::new(move |x, out| q.forward_into(x, rows, out))
         } else {
